@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Builds the pinned Go tools (control plane + reference oracles) from their Go modules into the
+# machine-wide cache and links them into the checkout's .cache/bin. A tool is rebuilt only when
+# its pinned version (hack/versions.env) or the machine's Go version changes, so CI's fresh clone
+# on the same machine reuses what a session built.
+#
+#   hack/tools.sh [tool...]          build (or link) the named tools, default all
+#   hack/tools.sh --update-modules   regenerate hack/tools/*/go.mod after a version bump
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=versions.env
+source "$ROOT/hack/versions.env"
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/ferroflux"
+BIN="$ROOT/.cache/bin"
+GOVER="$(go env GOVERSION)"
+mkdir -p "$CACHE/tools" "$BIN"
+export GOFLAGS="${GOFLAGS:-} -mod=mod -trimpath"
+export CGO_ENABLED=0
+
+log() { printf '[tools] %s\n' "$*" >&2; }
+
+# module dir | version var | binaries (tool package paths, last path element is the binary name)
+declare -A MODDIR=(
+  [kube-apiserver]=kubernetes [kube-controller-manager]=kubernetes [kube-scheduler]=kubernetes
+  [kubectl]=kubernetes [etcd]=etcd [kwok]=kwok [helm]=helm [kustomize]=kustomize
+)
+declare -A PKG=(
+  [kube-apiserver]=k8s.io/kubernetes/cmd/kube-apiserver
+  [kube-controller-manager]=k8s.io/kubernetes/cmd/kube-controller-manager
+  [kube-scheduler]=k8s.io/kubernetes/cmd/kube-scheduler
+  [kubectl]=k8s.io/kubernetes/cmd/kubectl
+  [etcd]=.
+  [kwok]=sigs.k8s.io/kwok/cmd/kwok
+  [helm]=helm.sh/helm/v3/cmd/helm
+  [kustomize]=sigs.k8s.io/kustomize/kustomize/v5
+)
+declare -A VERSION=(
+  [kube-apiserver]=$KUBERNETES_VERSION [kube-controller-manager]=$KUBERNETES_VERSION
+  [kube-scheduler]=$KUBERNETES_VERSION [kubectl]=$KUBERNETES_VERSION [etcd]=$ETCD_VERSION
+  [kwok]=$KWOK_VERSION [helm]=$HELM_VERSION [kustomize]=$KUSTOMIZE_VERSION
+)
+ALL=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok helm kustomize)
+
+build() {
+  local name=$1 ver=${VERSION[$1]} dir="$ROOT/hack/tools/${MODDIR[$1]}"
+  local dest="$CACHE/tools/$name/$ver-$GOVER"
+  if [[ ! -x "$dest/$name" ]]; then
+    log "building $name $ver with $GOVER (once per machine)"
+    local tmp
+    tmp="$(mktemp -d "$CACHE/tools/.build.XXXXXX")"
+    (cd "$dir" && go build -ldflags "-s -w" -o "$tmp/$name" "${PKG[$name]}")
+    mkdir -p "$(dirname "$dest")"
+    rm -rf "$dest"
+    mv "$tmp" "$dest" # atomic: a half-built tool never appears under its final name
+  fi
+  ln -sfn "$dest/$name" "$BIN/$name"
+}
+
+update_modules() {
+  local P
+  P="$(go env GOPROXY | cut -d, -f1)"
+  (cd "$ROOT/hack/tools/kubernetes" && {
+    local minor="v0.${KUBERNETES_VERSION#v1.}"
+    {
+      printf 'module ferroflux.local/hack/tools/kubernetes\n\ngo 1.26.0\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n' "$KUBERNETES_VERSION"
+      curl -fsSL "$P/k8s.io/kubernetes/@v/$KUBERNETES_VERSION.mod" | awk -v v="$minor" '/=> .\/staging/ {print "\t"$1" => "$1" "v}'
+      printf ')\n'
+    } >go.mod
+    rm -f go.sum
+    go get -tool "k8s.io/kubernetes/cmd/kube-apiserver@$KUBERNETES_VERSION" \
+      "k8s.io/kubernetes/cmd/kube-controller-manager@$KUBERNETES_VERSION" \
+      "k8s.io/kubernetes/cmd/kube-scheduler@$KUBERNETES_VERSION" "k8s.io/kubernetes/cmd/kubectl@$KUBERNETES_VERSION"
+  })
+  (cd "$ROOT/hack/tools/etcd" && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" && go mod tidy)
+  (cd "$ROOT/hack/tools/kwok" && go get -tool "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION")
+  (cd "$ROOT/hack/tools/helm" && go get -tool "helm.sh/helm/v3/cmd/helm@$HELM_VERSION")
+  (cd "$ROOT/hack/tools/kustomize" && go get -tool "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION")
+}
+
+if [[ "${1:-}" == "--update-modules" ]]; then update_modules; exit 0; fi
+tools=("$@")
+[[ ${#tools[@]} -eq 0 ]] && tools=("${ALL[@]}")
+# One builder at a time per machine: parallel make targets and CI share the cache.
+exec 9>"$CACHE/tools/.lock"
+flock 9
+for t in "${tools[@]}"; do
+  [[ -n "${PKG[$t]:-}" ]] || { log "unknown tool: $t"; exit 2; }
+  build "$t"
+done
