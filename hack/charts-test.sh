@@ -13,7 +13,8 @@
 #
 # Environment: HELM (default .cache/bin/helm), KUBECTL (default .cache/bin/kubectl, then
 # kubectl on PATH), CHARTS_NAMESPACE (default flux-system), KUBE_VERSION (the Kubernetes
-# version helm renders for offline, default the pinned control plane's).
+# version helm renders for offline, default the pinned control plane's),
+# CHARTS_ROLLOUT_TIMEOUT (--install: seconds to wait for each Deployment, 0 skips; default 90).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,7 +29,7 @@ INSTALL=0
 for arg in "$@"; do
   case "$arg" in
     --install) INSTALL=1 ;;
-    -h | --help) sed -n '2,17p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h | --help) sed -n '2,18p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "charts-test: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -37,8 +38,10 @@ log() { printf '[charts-test] %s\n' "$*" >&2; }
 fail() { printf '[charts-test] FAIL: %s\n' "$*" >&2; exit 1; }
 
 [[ -x "$HELM" ]] || fail "helm not found at $HELM (build it with hack/tools.sh helm, or set HELM)"
-command -v python3 >/dev/null || fail "python3 is required"
-python3 -c 'import yaml' 2>/dev/null || fail "python3 needs PyYAML (import yaml failed)"
+# Debian's python3 with python3-yaml (hack/deps.sh installs it) unless another has PyYAML.
+PY=/usr/bin/python3
+"$PY" -c 'import yaml' 2>/dev/null || PY="$(command -v python3 || true)"
+[[ -n "$PY" ]] && "$PY" -c 'import yaml' 2>/dev/null || fail "python3 with PyYAML is required (hack/deps.sh)"
 
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
@@ -119,6 +122,8 @@ expected = {"Deployment", "ServiceAccount", "ClusterRole", "ClusterRoleBinding",
             "RoleBinding", "Service"}
 if locked:
     expected |= {"ServiceMonitor", "NetworkPolicy"}
+if extra.get("sa_create", "true") != "true":
+    expected -= {"ServiceAccount"}
 check(set(kinds) == expected, f"kinds {kinds}, expected {sorted(expected)}")
 for o in objs.values():
     md = o["metadata"]
@@ -301,7 +306,7 @@ render() { # chart variant release check-args... -- helm-args...
   local out="$TMP/$chart-$variant.yaml"
   "$HELM" template "$release" "$ROOT/charts/$chart" --namespace "$NS" --kube-version "$KUBE_VERSION" "$@" \
     >"$out" 2>"$out.err" || { cat "$out.err" >&2; fail "helm template $chart ($variant) failed"; }
-  python3 "$TMP/check.py" "$chart" "$variant" "$release" "$NS" "$out" "${check[@]}" >&2 ||
+  "$PY" "$TMP/check.py" "$chart" "$variant" "$release" "$NS" "$out" "${check[@]}" >&2 ||
     fail "rendered $chart ($variant) is wrong (manifest: see above)"
 }
 
@@ -312,7 +317,17 @@ for chart in "${CHARTS[@]}"; do
   "$HELM" lint --strict "$dir" --kube-version "$KUBE_VERSION" "${LOCKED[@]}" >"$TMP/lint.out" 2>&1 ||
     { cat "$TMP/lint.out" >&2; fail "helm lint --strict $chart (locked-down values) failed"; }
   log "$chart: helm lint --strict ok"
+  "$HELM" package "$dir" -d "$TMP/packages" >/dev/null || fail "helm package $chart failed"
+  tar -tzf "$TMP/packages/$chart-0.1.0.tgz" >"$TMP/package.list" || fail "cannot list the $chart package"
+  grep -qx "$chart/templates/deployment.yaml" "$TMP/package.list" ||
+    fail "packaged $chart lacks templates/deployment.yaml"
 
+  # values.schema.json rejects values that would render a broken flag.
+  for bad in logLevel=verbose watchAllNamespaces=yes replicas=-1; do
+    if "$HELM" template "$chart" "$dir" --kube-version "$KUBE_VERSION" --set "$bad" >/dev/null 2>&1; then
+      fail "$chart: values.schema.json accepts $bad"
+    fi
+  done
   render "$chart" default "$chart" --
   render "$chart" locked "$chart" -- "${LOCKED[@]}"
   # Release-scoped names, and the values that change args, names and the image.
@@ -335,7 +350,7 @@ for chart in "${CHARTS[@]}"; do
   shopt -u nullglob
   if [[ ${#crds[@]} -gt 0 ]]; then
     "$HELM" show crds "$dir" >"$TMP/$chart-crds.yaml" || fail "helm show crds $chart failed"
-    python3 "$TMP/check.py" "$chart" crds "$chart" "$NS" "$TMP/$chart-crds.yaml" >&2 ||
+    "$PY" "$TMP/check.py" "$chart" crds "$chart" "$NS" "$TMP/$chart-crds.yaml" >&2 ||
       fail "charts/$chart/crds holds something other than CustomResourceDefinitions"
     "$HELM" template "$chart" "$dir" --namespace "$NS" --kube-version "$KUBE_VERSION" --include-crds \
       >/dev/null || fail "helm template --include-crds $chart failed"
@@ -353,18 +368,36 @@ log "offline checks passed"
 KUBECTL="${KUBECTL:-$ROOT/.cache/bin/kubectl}"
 [[ -x "$KUBECTL" ]] || KUBECTL="$(command -v kubectl || true)"
 [[ -n "$KUBECTL" && -x "$KUBECTL" ]] || fail "kubectl not found (build it with hack/tools.sh kubectl, or set KUBECTL)"
-"$KUBECTL" version >/dev/null 2>&1 || fail "cannot reach the cluster of KUBECONFIG=$KUBECONFIG"
+"$KUBECTL" get --raw /readyz >/dev/null 2>&1 || fail "cannot reach the cluster of KUBECONFIG=$KUBECONFIG"
 k() { "$KUBECTL" "$@"; }
 
+# hack/tools.sh stamps the Kubernetes version into its builds; an unstamped API server would
+# fail every chart's kubeVersion constraint, so say so plainly instead of working around it.
+CHART_DIR="$ROOT/charts"
+server_version="$(k get --raw /version | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["gitVersion"])')"
+[[ "$server_version" =~ ^v[1-9][0-9]*\.[0-9]+\.[0-9]+ ]] ||
+  fail "the API server reports version $server_version: rebuild it with hack/tools.sh (version stamps)"
+
 installed=()
+created_ns=0
 cleanup() {
   for c in "${installed[@]}"; do "$HELM" uninstall "$c" -n "$NS" >/dev/null 2>&1 || true; done
+  if [[ $created_ns == 1 ]]; then k delete namespace "$NS" --wait=false >/dev/null 2>&1 || true; fi
   rm -rf "$TMP"
 }
 trap cleanup EXIT
 
+# A namespace this script creates enforces the "restricted" Pod Security Standard, so the
+# rollout below proves the pod template passes it. An existing namespace is used as it is.
+if ! k get namespace "$NS" >/dev/null 2>&1; then
+  k create namespace "$NS" >/dev/null || fail "cannot create namespace $NS"
+  created_ns=1
+  k label namespace "$NS" pod-security.kubernetes.io/enforce=restricted >/dev/null ||
+    fail "cannot label namespace $NS"
+fi
+
 release_status() {
-  "$HELM" status "$1" -n "$NS" -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["info"]["status"])'
+  "$HELM" status "$1" -n "$NS" -o json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["info"]["status"])'
 }
 svc_of() { [[ $1 == source-controller ]] && echo source-controller || echo "$1"; }
 
@@ -372,7 +405,7 @@ for chart in "${CHARTS[@]}"; do
   if "$HELM" status "$chart" -n "$NS" >/dev/null 2>&1; then
     fail "a release $chart already exists in $NS; uninstall it or set CHARTS_NAMESPACE"
   fi
-  "$HELM" install "$chart" "$ROOT/charts/$chart" -n "$NS" --create-namespace --wait=false >/dev/null ||
+  "$HELM" install "$chart" "$CHART_DIR/$chart" -n "$NS" --create-namespace --wait=false >/dev/null ||
     fail "helm install $chart failed"
   installed+=("$chart")
   [[ "$(release_status "$chart")" == deployed ]] || fail "release $chart is not deployed: $(release_status "$chart")"
@@ -394,13 +427,26 @@ for chart in "${CHARTS[@]}"; do
   log "$chart: installed into $NS"
 done
 
+# The pods must come up: on the local control plane kwok makes them Running/Ready without
+# pulling the image. Set CHARTS_ROLLOUT_TIMEOUT=0 to skip (e.g. a real cluster without images).
+ROLLOUT_TIMEOUT="${CHARTS_ROLLOUT_TIMEOUT:-90}"
+if [[ "$ROLLOUT_TIMEOUT" != 0 ]]; then
+  for chart in "${CHARTS[@]}"; do
+    k -n "$NS" rollout status "deployment/$chart" --timeout="${ROLLOUT_TIMEOUT}s" >/dev/null || {
+      k -n "$NS" get events --field-selector involvedObject.kind=ReplicaSet -o wide >&2 || true
+      fail "$chart: deployment did not become available within ${ROLLOUT_TIMEOUT}s"
+    }
+    log "$chart: deployment rolled out"
+  done
+fi
+
 # The locked-down variant, as an upgrade (the ServiceMonitor only if its CRD is served).
 for chart in "${CHARTS[@]}"; do
   set_args=(--set networkPolicy.enabled=true --set rbac.clusterAdmin=false)
   if k get crd servicemonitors.monitoring.coreos.com >/dev/null 2>&1; then
     set_args+=(--set serviceMonitor.enabled=true)
   fi
-  "$HELM" upgrade "$chart" "$ROOT/charts/$chart" -n "$NS" --wait=false "${set_args[@]}" >/dev/null ||
+  "$HELM" upgrade "$chart" "$CHART_DIR/$chart" -n "$NS" --wait=false "${set_args[@]}" >/dev/null ||
     fail "helm upgrade $chart (locked-down values) failed"
   [[ "$(release_status "$chart")" == deployed ]] || fail "release $chart is not deployed after upgrade"
   k -n "$NS" get "networkpolicy/$chart" >/dev/null || fail "$chart: NetworkPolicy missing after upgrade"

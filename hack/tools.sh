@@ -42,14 +42,35 @@ declare -A VERSION=(
 )
 ALL=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok helm kustomize)
 
+# Version stamps: without them Kubernetes binaries report v0.0.0-master, which breaks helm's
+# kubeVersion checks and `kubectl version`.
+ldflags_for() {
+  local flags="-s -w"
+  if [[ ${MODDIR[$1]} == kubernetes ]]; then
+    local v=$KUBERNETES_VERSION major minor
+    major="${v#v}"; major="${major%%.*}"
+    minor="${v#v*.}"; minor="${minor%%.*}"
+    local pkg
+    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      flags+=" -X $pkg.gitVersion=$v -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor"
+      flags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+    done
+  fi
+  printf '%s' "$flags"
+}
+
 build() {
   local name=$1 ver=${VERSION[$1]} dir="$ROOT/hack/tools/${MODDIR[$1]}"
-  local dest="$CACHE/tools/$name/$ver-$GOVER"
+  local ldflags recipe
+  ldflags="$(ldflags_for "$name")"
+  # The cache key covers the version, the Go toolchain and how we build it.
+  recipe="$(printf '%s' "$ldflags" | sha256sum | cut -c1-8)"
+  local dest="$CACHE/tools/$name/$ver-$GOVER-$recipe"
   if [[ ! -x "$dest/$name" ]]; then
     log "building $name $ver with $GOVER (once per machine)"
     local tmp
     tmp="$(mktemp -d "$CACHE/tools/.build.XXXXXX")"
-    (cd "$dir" && go build -ldflags "-s -w" -o "$tmp/$name" "${PKG[$name]}")
+    (cd "$dir" && go build -ldflags "$ldflags" -o "$tmp/$name" "${PKG[$name]}")
     mkdir -p "$(dirname "$dest")"
     rm -rf "$dest"
     mv "$tmp" "$dest" # atomic: a half-built tool never appears under its final name

@@ -149,3 +149,124 @@ pub const RECONCILE_REQUEST_ANNOTATION: &str = "reconcile.fluxcd.io/requestedAt"
 pub const FORCE_REQUEST_ANNOTATION: &str = "reconcile.fluxcd.io/forceAt";
 /// Annotation that resets retries (HelmRelease).
 pub const RESET_REQUEST_ANNOTATION: &str = "reconcile.fluxcd.io/resetAt";
+
+/// A reference to a dependency that must be ready first (`spec.dependsOn[]` of Kustomization v1
+/// and HelmRelease v2), optionally with a CEL expression that decides readiness.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DependencyReference {
+    pub name: String,
+    /// Defaults to the namespace of the object holding the reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// CEL expression evaluated against the dependency; replaces the built-in Ready check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_expr: Option<String>,
+}
+
+/// CEL health check for a custom resource kind (`spec.healthCheckExprs[]`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomHealthCheck {
+    pub api_version: String,
+    /// Expression that is true once the object is healthy.
+    pub current: String,
+    /// Expression that is true once the object has failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
+    /// Expression that is true while the object is still progressing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_progress: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+/// Selects resources by GVK, name, namespace and label/annotation selectors (kustomize's
+/// `Selector`, used by patch targets and drift-ignore rules). Name and namespace are regexes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KustomizeSelector {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotation_selector: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_selector: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// A strategic-merge or JSON6902 patch (inline YAML/JSON) applied to the selected resources.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct KustomizePatch {
+    pub patch: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<KustomizeSelector>,
+}
+
+/// An image override: new name, tag and/or digest for every image called `name`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KustomizeImage {
+    /// Digest to pin; takes precedence over `newTag`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_tag: Option<String>,
+}
+
+/// JSON pointers (RFC 6901) to ignore when comparing the selected objects (drift detection).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct IgnoreRule {
+    pub paths: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<KustomizeSelector>,
+}
+
+/// A list of RFC 6902 operations applied to the selected resources (deprecated
+/// `patchesJson6902` of the older API versions).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Json6902Patch {
+    pub patch: Vec<Json6902>,
+    pub target: KustomizeSelector,
+}
+
+/// One RFC 6902 operation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Json6902 {
+    /// Source location for `move` and `copy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    pub op: Json6902Op,
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "preserve_unknown_fields")]
+    pub value: Option<serde_json::Value>,
+}
+
+/// RFC 6902 operation kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Json6902Op {
+    Test,
+    Remove,
+    Add,
+    Replace,
+    Move,
+    Copy,
+}
+
+/// Schema of an arbitrary JSON value the API server must keep as is: no type, only
+/// `x-kubernetes-preserve-unknown-fields: true`.
+pub fn preserve_unknown_fields(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "x-kubernetes-preserve-unknown-fields": true })
+}

@@ -1,10 +1,15 @@
 //! `kustomize.toolkit.fluxcd.io/v1beta2`: served for manifests written for older Flux, deprecated.
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::CustomResourceExt;
+
+mod kustomization;
+
+pub use kustomization::*;
 
 pub const VERSION: &str = "v1beta2";
 
 /// This version's CRDs, one per kind, before merging with the other versions.
 pub fn crds() -> Vec<CustomResourceDefinition> {
-    vec![]
+    vec![Kustomization::crd()]
 }

@@ -16,6 +16,7 @@ use crate::meta::{Artifact, Condition, LocalObjectReference};
     category = "fluxcd",
     category = "fluxcd-sources",
     namespaced,
+    derive = "PartialEq",
     status = "GitRepositoryStatus",
     printcolumn = r#"{"jsonPath":".spec.url","name":"URL","type":"string"}"#,
     printcolumn = r#"{"jsonPath":".metadata.creationTimestamp","name":"Age","type":"date"}"#,

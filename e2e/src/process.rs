@@ -1,0 +1,107 @@
+//! Controller binaries as child processes of a test.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::bin_dir;
+
+/// A free TCP port on loopback (bound and released; good enough for tests on one machine).
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// A running controller. Dropping it stops it; when the test is panicking its log is printed.
+#[derive(Debug)]
+pub struct ControllerProcess {
+    pub name: String,
+    pub metrics_port: u16,
+    pub health_port: u16,
+    child: Option<Child>,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl ControllerProcess {
+    /// Starts `<bin_dir>/<name>` against `kubeconfig` on free metrics/health ports, with
+    /// `RUNTIME_NAMESPACE` set to `namespace` and extra flags appended.
+    pub fn start(name: &str, kubeconfig: &Path, namespace: &str, extra: &[String]) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let log = dir.path().join(format!("{name}.log"));
+        let (metrics_port, health_port) = (free_port()?, free_port()?);
+        let file = std::fs::File::create(&log)?;
+        let mut args = vec![
+            format!("--metrics-addr=127.0.0.1:{metrics_port}"),
+            format!("--health-addr=127.0.0.1:{health_port}"),
+            "--log-encoding=console".to_string(),
+            "--log-level=debug".to_string(),
+        ];
+        args.extend(extra.iter().cloned());
+        let bin = bin_dir().join(name);
+        let child = Command::new(&bin)
+            .args(&args)
+            .env("KUBECONFIG", kubeconfig)
+            .env("RUNTIME_NAMESPACE", namespace)
+            .env("HOSTNAME", format!("{name}-{health_port}"))
+            .stdin(Stdio::null())
+            .stdout(file.try_clone()?)
+            .stderr(file)
+            .spawn()
+            .with_context(|| format!("starting {} (run `make build` first)", bin.display()))?;
+        Ok(Self { name: name.to_string(), metrics_port, health_port, child: Some(child), log, _dir: dir })
+    }
+
+    /// The process's output so far.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// `Some(exit status)` once the process has ended.
+    pub fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    /// Sends a signal (`TERM`, `KILL`) to the process.
+    pub fn signal(&self, sig: &str) {
+        if let Some(c) = &self.child {
+            let _ = Command::new("kill").arg(format!("-{sig}")).arg(c.id().to_string()).status();
+        }
+    }
+
+    /// Stops the process: SIGTERM, then SIGKILL after `grace`. Returns its exit status.
+    pub fn stop(&mut self, grace: Duration) -> Option<std::process::ExitStatus> {
+        let mut child = self.child.take()?;
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let deadline = std::time::Instant::now() + grace;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        child.wait().ok()
+    }
+
+    /// `http://127.0.0.1:<port>` of the health server.
+    pub fn health_url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.health_port)
+    }
+
+    /// `http://127.0.0.1:<port>/metrics`.
+    pub fn metrics_url(&self) -> String {
+        format!("http://127.0.0.1:{}/metrics", self.metrics_port)
+    }
+}
+
+impl Drop for ControllerProcess {
+    fn drop(&mut self) {
+        self.stop(Duration::from_secs(5));
+        if std::thread::panicking() {
+            eprintln!("----- {} log -----\n{}\n----- end of {} log -----", self.name, self.logs(), self.name);
+        }
+    }
+}

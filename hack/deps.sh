@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build and tests need, only those missing, so a fresh machine
+# gets there with `make test` alone. Needs root (as on this project's machines) or sudo.
+set -euo pipefail
+
+# package -> a file that proves it is installed
+declare -A NEED=(
+  [prometheus]=/usr/bin/prometheus
+  [openssl]=/usr/bin/openssl
+  [git]=/usr/bin/git
+  [curl]=/usr/bin/curl
+  [python3-yaml]=/usr/lib/python3/dist-packages/yaml/__init__.py
+)
+missing=()
+for pkg in "${!NEED[@]}"; do
+  [[ -e "${NEED[$pkg]}" ]] || missing+=("$pkg")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+SUDO=""
+[[ $(id -u) -eq 0 ]] || SUDO="sudo"
+echo "[deps] installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# --no-install-recommends keeps prometheus from pulling exporters we do not use; the package's
+# own service is not started by us (tests start their own server on loopback).
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
