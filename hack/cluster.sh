@@ -407,8 +407,10 @@ wait_for() {
   done
 }
 
+# The node is Ready and the running kwok holds its Lease (i.e. manages its pods).
 node_ready() {
-  [[ "$(kctl get node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]]
+  [[ "$(kctl get node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]] &&
+    [[ -n "$(kctl -n kube-node-lease get lease "$NODE_NAME" -o 'jsonpath={.spec.holderIdentity}' 2>/dev/null)" ]]
 }
 default_sa_exists() { kctl -n default get serviceaccount default >/dev/null 2>&1; }
 
@@ -509,6 +511,10 @@ cmd_up() {
     --leader-elect=false \
     --profiling=false \
     --v="$LOG_LEVEL"
+  # A Lease left by a previous kwok process (restart, reboot) is held by that process's random
+  # identity: the new kwok would leave the node's pods alone until it expires (up to 40s).
+  kctl -n kube-node-lease delete lease "$NODE_NAME" --ignore-not-found >/dev/null ||
+    fail "could not delete the stale node Lease" kube-apiserver
   # KWOK_WORKDIR keeps kwok away from ~/.kwok (it would load ~/.kwok/kwok.yaml otherwise).
   start kwok env KWOK_WORKDIR="$STATE/kwok" "$BIN/kwok" \
     --kubeconfig="$STATE/kwok.kubeconfig" \
@@ -539,7 +545,7 @@ EOF
   wait_for "kube-scheduler /healthz" kube-scheduler scheduler_healthy
   wait_for "kwok /healthz" kwok kwok_healthy
   log "controller-manager, scheduler, kwok healthy (+$(($(now_ms) - t0))ms)"
-  wait_for "Node $NODE_NAME Ready (kwok)" kwok node_ready
+  wait_for "Node $NODE_NAME Ready, Lease held by kwok" kwok node_ready
   log "node Ready (+$(($(now_ms) - t0))ms)"
   wait_for "ServiceAccount default/default (controller-manager)" kube-controller-manager default_sa_exists
   STARTED=0

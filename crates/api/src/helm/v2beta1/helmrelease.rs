@@ -7,12 +7,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::duration::DURATION_PATTERN;
 use crate::helm::v2::go_int;
-use crate::helm::v2beta2::{
-    CrossNamespaceObjectReference, CrossNamespaceSourceReference, DriftDetection,
-    HelmChartTemplateObjectMeta, Install, PostRenderer, ReconcileStrategy, Rollback,
-    SecretKubeConfigReference, Snapshot, Uninstall, Upgrade, ValuesReference,
-    default_reconcile_strategy, default_version,
+pub use crate::helm::v2beta2::{
+    ChartRefKind, ChartSourceKind, CrdsPolicy, CrossNamespaceObjectReference,
+    CrossNamespaceSourceReference, DeletionPropagation, DriftDetection, DriftDetectionMode,
+    HelmChartTemplateObjectMeta, Install, InstallRemediation, Kustomize, PostRenderer,
+    ReconcileStrategy, RemediationStrategy, Rollback, SecretKubeConfigReference, Snapshot,
+    TestHookStatus, Uninstall, Upgrade, UpgradeRemediation, ValuesReference, ValuesSourceKind,
 };
+use crate::helm::v2beta2::{default_reconcile_strategy, default_version};
 use crate::meta::{
     Condition, LocalObjectReference, NamespacedObjectReference, ObjectWithConditions,
     preserve_unknown_fields,
@@ -247,7 +249,6 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::helm::v2beta2::{ChartSourceKind, RemediationStrategy};
 
     /// `FERROFLUX_SHARED`, else the `shared/` directory next to the workspace.
     fn shared_dir() -> PathBuf {
@@ -417,7 +418,7 @@ spec:
         assert_eq!(remediation.strategy, Some(RemediationStrategy::Uninstall));
         assert_eq!(
             spec.uninstall.as_ref().unwrap().deletion_propagation,
-            Some(crate::helm::v2beta2::DeletionPropagation::Background)
+            Some(DeletionPropagation::Background)
         );
         assert_eq!(
             spec.kube_config.as_ref().unwrap().secret_ref.key.as_deref(),
