@@ -3,9 +3,11 @@
 # kube-controller-manager, kube-scheduler and kwok (one fake Node, pods become Running/Ready),
 # all listening on 127.0.0.1 only, no containers, no network.
 #
-#   hack/cluster.sh up       start the instance (idempotent; reuses its state dir after a reboot)
+#   hack/cluster.sh up       start the instance, print the admin kubeconfig path (idempotent: when
+#                            it is up already, only prints; after a reboot or a crash it restarts
+#                            on the kept state dir: same data, certs and ports when still free)
 #   hack/cluster.sh down     stop exactly the processes it started and delete the state dir
-#   hack/cluster.sh status   is it up? kubeconfig path, ports, pids (exit 0 up, 1 not up)
+#   hack/cluster.sh status   up / degraded / down, kubeconfig path, ports, pids (exit 0 only if up)
 #   hack/cluster.sh env      prints `export KUBECONFIG=...` (eval "$(hack/cluster.sh env)")
 #
 # Environment:
@@ -50,7 +52,7 @@ SERVICE_API_IP="10.96.0.1"
 POD_CIDR="10.244.0.0/16"
 NODE_IP="10.240.0.10" # fake; nothing connects to it
 
-# Start order; `down` stops in reverse.
+# Start order.
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 # Port variables, their offset from CLUSTER_PORT_BASE and the default instance's standard port.
 PORT_VARS=(APISERVER_PORT ETCD_PORT ETCD_PEER_PORT CONTROLLER_MANAGER_PORT SCHEDULER_PORT KWOK_PORT)
@@ -133,31 +135,36 @@ start() {
   fail "$comp did not start" "$comp"
 }
 
-# stop_all: TERM every component of this instance (reverse order), wait up to 15s, then KILL.
+# stop_all: TERM the components of this instance and wait (up to 15s, then KILL): first all but
+# etcd, then etcd, since a kube-apiserver that loses etcd hangs in its graceful shutdown.
 stop_all() {
-  local i comp pid pids=()
-  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
-    comp=${COMPONENTS[$i]}
+  stop_pids kwok kube-scheduler kube-controller-manager kube-apiserver
+  stop_pids etcd
+  rm -f "$RUN"/*.pid 2>/dev/null || true
+}
+
+stop_pids() {
+  local comp pid pids=() left=()
+  for comp in "$@"; do
     pid="$(pid_of "$comp")"
     if owned "$pid"; then
       kill -TERM "$pid" 2>/dev/null || true
       pids+=("$pid")
     fi
   done
-  local deadline=$((SECONDS + 15)) left
+  local deadline=$((SECONDS + 15))
   while :; do
     left=()
-    for pid in "${pids[@]}"; do owned "$pid" && left+=("$pid"); done
-    [[ ${#left[@]} -eq 0 ]] && break
+    for pid in "${pids[@]}"; do if owned "$pid"; then left+=("$pid"); fi; done
+    [[ ${#left[@]} -eq 0 ]] && return 0
     if ((SECONDS >= deadline)); then
       log "killing ${left[*]} (did not stop within 15s of SIGTERM)"
       kill -KILL "${left[@]}" 2>/dev/null || true
       sleep 0.2
-      break
+      return 0
     fi
     sleep 0.1
   done
-  rm -f "$RUN"/*.pid 2>/dev/null || true
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ use kube::api::{Api, PostParams};
 use tokio::sync::watch;
 
 use crate::flags::{LeaderElectionConfig, RUNTIME_NAMESPACE_ENV};
-use crate::{Error, Result};
+use crate::Result;
 
 /// Namespace file of the in-cluster service account.
 const SERVICE_ACCOUNT_NAMESPACE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
@@ -124,6 +124,7 @@ pub enum HoldOutcome {
 /// One candidate for one lease.
 pub struct LeaderElector {
     api: Api<Lease>,
+    namespace: String,
     name: String,
     identity: String,
     config: LeaderElectionConfig,
@@ -147,6 +148,7 @@ impl LeaderElector {
     pub fn new(client: kube::Client, namespace: &str, name: &str, identity: &str, config: LeaderElectionConfig) -> Self {
         LeaderElector {
             api: Api::namespaced(client, namespace),
+            namespace: namespace.to_string(),
             name: name.to_string(),
             identity: identity.to_string(),
             config,
@@ -234,7 +236,7 @@ impl LeaderElector {
 
     /// Waits until this candidate leads (`Ok(true)`) or `shutdown` turns true (`Ok(false)`).
     pub async fn acquire(&mut self, shutdown: &mut watch::Receiver<bool>) -> Result<bool> {
-        tracing::info!(lease = %format!("{}/{}", self.api_namespace(), self.name), identity = %self.identity, "attempting to acquire leader lease");
+        tracing::info!(lease = %format!("{}/{}", self.namespace, self.name), identity = %self.identity, "attempting to acquire leader lease");
         loop {
             if *shutdown.borrow() {
                 return Ok(false);
@@ -309,18 +311,6 @@ impl LeaderElector {
         Ok(())
     }
 
-    fn api_namespace(&self) -> String {
-        self.api.resource_url().split('/').nth(5).unwrap_or_default().to_string()
-    }
-}
-
-impl From<HoldOutcome> for Result<()> {
-    fn from(o: HoldOutcome) -> Self {
-        match o {
-            HoldOutcome::Shutdown => Ok(()),
-            HoldOutcome::Lost => Err(Error::LeaderElectionLost),
-        }
-    }
 }
 
 #[cfg(test)]
