@@ -65,15 +65,11 @@ impl Cluster {
             .map_err(|e| anyhow::anyhow!(e))
     }
 
-    /// Starts the named instance if it is not running (idempotent, serialised across test
-    /// processes with a lock file) and installs our CRDs into it.
+    /// Starts the named instance if it is not running (idempotent; `hack/cluster.sh` serialises
+    /// concurrent callers itself) and installs our CRDs into it.
     pub fn up(name: &str) -> anyhow::Result<Cluster> {
         let root = repo_root();
-        let lock = root.join(format!(".cache/cluster-{name}.lock"));
-        std::fs::create_dir_all(root.join(".cache"))?;
-        let out = Command::new("flock")
-            .arg(&lock)
-            .arg(root.join("hack/cluster.sh"))
+        let out = Command::new(root.join("hack/cluster.sh"))
             .arg("up")
             .env("CLUSTER_NAME", name)
             .stdin(Stdio::null())
@@ -223,7 +219,11 @@ pub fn install_rustls() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
+fn block_on<F>(f: F) -> F::Output
+where
+    F: std::future::Future + Send,
+    F::Output: Send,
+{
     // Cluster set-up runs once per test process, outside any test's runtime.
     std::thread::scope(|s| {
         s.spawn(|| {

@@ -19,7 +19,7 @@ async fn install_and_check(chart: &str) {
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), &ns.name);
     let deploy = deployments.list(&selector).await.unwrap();
     assert_eq!(deploy.items.len(), 1, "{chart}: one Deployment");
-    let spec = deploy.items[0].spec.clone().unwrap().template.spec.unwrap();
+    let spec = deploy.items[0].spec.template.spec.clone().unwrap();
     let container = &spec.containers[0];
     let ports: Vec<(String, i32)> =
         container.ports.clone().unwrap_or_default().into_iter().map(|p| (p.name.unwrap_or_default(), p.container_port)).collect();

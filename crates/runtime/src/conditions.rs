@@ -58,7 +58,15 @@ pub fn set(
     message: &str,
     generation: Option<i64>,
 ) {
-    set_at(conditions, type_, status, reason, message, generation, now());
+    set_at(
+        conditions,
+        type_,
+        status,
+        reason,
+        message,
+        generation,
+        now(),
+    );
 }
 
 /// [`set`] with the transition time given (tests).
@@ -72,7 +80,11 @@ pub fn set_at(
     at: Time,
 ) {
     // The API server rejects an empty reason (`minLength: 1`).
-    let reason = if reason.is_empty() { reason::PROGRESSING } else { reason };
+    let reason = if reason.is_empty() {
+        reason::PROGRESSING
+    } else {
+        reason
+    };
     match conditions.iter_mut().find(|c| c.type_ == type_) {
         Some(c) => {
             if c.status != status || c.reason != reason || c.message != message {
@@ -109,28 +121,77 @@ pub fn sort(conditions: &mut [Condition]) {
 }
 
 /// Sets `type_` to `True`.
-pub fn mark_true(conditions: &mut Vec<Condition>, type_: &str, reason: &str, message: &str, generation: Option<i64>) {
-    set(conditions, type_, ConditionStatus::True, reason, message, generation);
+pub fn mark_true(
+    conditions: &mut Vec<Condition>,
+    type_: &str,
+    reason: &str,
+    message: &str,
+    generation: Option<i64>,
+) {
+    set(
+        conditions,
+        type_,
+        ConditionStatus::True,
+        reason,
+        message,
+        generation,
+    );
 }
 
 /// Sets `type_` to `False`.
-pub fn mark_false(conditions: &mut Vec<Condition>, type_: &str, reason: &str, message: &str, generation: Option<i64>) {
-    set(conditions, type_, ConditionStatus::False, reason, message, generation);
+pub fn mark_false(
+    conditions: &mut Vec<Condition>,
+    type_: &str,
+    reason: &str,
+    message: &str,
+    generation: Option<i64>,
+) {
+    set(
+        conditions,
+        type_,
+        ConditionStatus::False,
+        reason,
+        message,
+        generation,
+    );
 }
 
 /// Sets `type_` to `Unknown`.
-pub fn mark_unknown(conditions: &mut Vec<Condition>, type_: &str, reason: &str, message: &str, generation: Option<i64>) {
-    set(conditions, type_, ConditionStatus::Unknown, reason, message, generation);
+pub fn mark_unknown(
+    conditions: &mut Vec<Condition>,
+    type_: &str,
+    reason: &str,
+    message: &str,
+    generation: Option<i64>,
+) {
+    set(
+        conditions,
+        type_,
+        ConditionStatus::Unknown,
+        reason,
+        message,
+        generation,
+    );
 }
 
 /// `Reconciling=True` and no `Stalled`: work is in progress (kstatus InProgress).
-pub fn mark_reconciling(conditions: &mut Vec<Condition>, reason: &str, message: &str, generation: Option<i64>) {
+pub fn mark_reconciling(
+    conditions: &mut Vec<Condition>,
+    reason: &str,
+    message: &str,
+    generation: Option<i64>,
+) {
     remove(conditions, STALLED);
     mark_true(conditions, RECONCILING, reason, message, generation);
 }
 
 /// `Stalled=True` and no `Reconciling`: no progress until the object changes (kstatus Failed).
-pub fn mark_stalled(conditions: &mut Vec<Condition>, reason: &str, message: &str, generation: Option<i64>) {
+pub fn mark_stalled(
+    conditions: &mut Vec<Condition>,
+    reason: &str,
+    message: &str,
+    generation: Option<i64>,
+) {
     remove(conditions, RECONCILING);
     mark_true(conditions, STALLED, reason, message, generation);
 }
@@ -145,7 +206,12 @@ pub fn progressive_status(
     generation: Option<i64>,
 ) {
     if retrying {
-        mark_reconciling(conditions, reason::PROGRESSING_WITH_RETRY, message, generation);
+        mark_reconciling(
+            conditions,
+            reason::PROGRESSING_WITH_RETRY,
+            message,
+            generation,
+        );
         mark_false(conditions, READY, reason, message, generation);
     } else {
         mark_reconciling(conditions, reason, message, generation);
@@ -184,7 +250,12 @@ pub enum Verdict<'a> {
 /// 6. otherwise Ready=True with the success reason/message.
 ///
 /// Every condition gets `observedGeneration = generation`.
-pub fn summarize(conditions: &mut Vec<Condition>, polarity: &Polarity, verdict: Verdict<'_>, generation: Option<i64>) {
+pub fn summarize(
+    conditions: &mut Vec<Condition>,
+    polarity: &Polarity,
+    verdict: Verdict<'_>,
+    generation: Option<i64>,
+) {
     let abnormal = |cs: &[Condition]| -> Option<(String, String)> {
         let pick = |c: &Condition| Some((c.reason.clone(), c.message.clone()));
         if let Some(c) = get(cs, STALLED).filter(|c| c.status == ConditionStatus::True) {
@@ -204,14 +275,22 @@ pub fn summarize(conditions: &mut Vec<Condition>, polarity: &Polarity, verdict: 
     };
     let (status, reason, message) = match (abnormal(conditions), verdict) {
         (Some((r, m)), _) => (ConditionStatus::False, r, m),
-        (None, Verdict::Failure { reason, message }) => {
-            (ConditionStatus::False, reason.to_string(), message.to_string())
-        }
+        (None, Verdict::Failure { reason, message }) => (
+            ConditionStatus::False,
+            reason.to_string(),
+            message.to_string(),
+        ),
         (None, Verdict::Success { reason, message }) => match get(conditions, RECONCILING) {
-            Some(c) if c.status == ConditionStatus::True => {
-                (ConditionStatus::Unknown, c.reason.clone(), c.message.clone())
-            }
-            _ => (ConditionStatus::True, reason.to_string(), message.to_string()),
+            Some(c) if c.status == ConditionStatus::True => (
+                ConditionStatus::Unknown,
+                c.reason.clone(),
+                c.message.clone(),
+            ),
+            _ => (
+                ConditionStatus::True,
+                reason.to_string(),
+                message.to_string(),
+            ),
         },
     };
     set(conditions, READY, status, &reason, &message, generation);
@@ -223,7 +302,9 @@ pub fn summarize(conditions: &mut Vec<Condition>, polarity: &Polarity, verdict: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ferroflux_api::conditions::{ARTIFACT_IN_STORAGE, ARTIFACT_OUTDATED, FETCH_FAILED, SOURCE_VERIFIED};
+    use ferroflux_api::conditions::{
+        ARTIFACT_IN_STORAGE, ARTIFACT_OUTDATED, FETCH_FAILED, SOURCE_VERIFIED,
+    };
 
     fn t(secs: i64) -> Time {
         Time(jiff::Timestamp::from_second(secs).unwrap())
@@ -258,7 +339,10 @@ mod tests {
         assert_eq!(cs[0].last_transition_time, t(40));
         set_at(&mut cs, READY, False, "Failed", "boom", Some(2), t(50));
         assert_eq!(cs[0].last_transition_time, t(50));
-        assert_eq!((cs[0].reason.as_str(), cs[0].message.as_str()), ("Failed", "boom"));
+        assert_eq!(
+            (cs[0].reason.as_str(), cs[0].message.as_str()),
+            ("Failed", "boom")
+        );
         assert_eq!(cs.len(), 1);
     }
 
@@ -272,16 +356,36 @@ mod tests {
     #[test]
     fn conditions_sort_like_flux() {
         let mut cs = Vec::new();
-        for ty in ["Zeta", READY, "Alpha", RECONCILING, STALLED, ARTIFACT_IN_STORAGE] {
+        for ty in [
+            "Zeta",
+            READY,
+            "Alpha",
+            RECONCILING,
+            STALLED,
+            ARTIFACT_IN_STORAGE,
+        ] {
             mark_true(&mut cs, ty, "R", "m", Some(1));
         }
         let order: Vec<_> = cs.iter().map(|c| c.type_.as_str()).collect();
-        assert_eq!(order, [STALLED, RECONCILING, READY, "Alpha", ARTIFACT_IN_STORAGE, "Zeta"]);
+        assert_eq!(
+            order,
+            [
+                STALLED,
+                RECONCILING,
+                READY,
+                "Alpha",
+                ARTIFACT_IN_STORAGE,
+                "Zeta"
+            ]
+        );
     }
 
     #[test]
     fn get_is_true_remove() {
-        let mut cs = vec![cond(READY, True, "Succeeded", ""), cond(FETCH_FAILED, False, "x", "")];
+        let mut cs = vec![
+            cond(READY, True, "Succeeded", ""),
+            cond(FETCH_FAILED, False, "x", ""),
+        ];
         assert!(is_true(&cs, READY));
         assert!(is_ready(&cs));
         assert!(!is_true(&cs, FETCH_FAILED));
@@ -313,17 +417,29 @@ mod tests {
     #[test]
     fn progressive_status_like_flux() {
         let mut cs = vec![cond(STALLED, True, "Old", "old")];
-        progressive_status(&mut cs, false, reason::PROGRESSING, "processing object: new generation 1 -> 2", Some(2));
+        progressive_status(
+            &mut cs,
+            false,
+            reason::PROGRESSING,
+            "processing object: new generation 1 -> 2",
+            Some(2),
+        );
         assert!(get(&cs, STALLED).is_none());
         let r = get(&cs, RECONCILING).unwrap();
         assert_eq!((r.status, r.reason.as_str()), (True, reason::PROGRESSING));
         let ready = get(&cs, READY).unwrap();
-        assert_eq!((ready.status, ready.reason.as_str()), (Unknown, reason::PROGRESSING));
+        assert_eq!(
+            (ready.status, ready.reason.as_str()),
+            (Unknown, reason::PROGRESSING)
+        );
         progressive_status(&mut cs, true, "GitOperationFailed", "retrying", Some(2));
         let r = get(&cs, RECONCILING).unwrap();
         assert_eq!(r.reason, reason::PROGRESSING_WITH_RETRY);
         let ready = get(&cs, READY).unwrap();
-        assert_eq!((ready.status, ready.reason.as_str()), (False, "GitOperationFailed"));
+        assert_eq!(
+            (ready.status, ready.reason.as_str()),
+            (False, "GitOperationFailed")
+        );
     }
 
     const SOURCE: Polarity = Polarity {
@@ -333,8 +449,14 @@ mod tests {
 
     #[test]
     fn summary_table() {
-        let ok = Verdict::Success { reason: "Succeeded", message: "stored artifact" };
-        let fail = Verdict::Failure { reason: "GitOperationFailed", message: "clone failed" };
+        let ok = Verdict::Success {
+            reason: "Succeeded",
+            message: "stored artifact",
+        };
+        let fail = Verdict::Failure {
+            reason: "GitOperationFailed",
+            message: "clone failed",
+        };
         struct Case {
             name: &'static str,
             given: Vec<Condition>,
@@ -342,10 +464,18 @@ mod tests {
             want: (ConditionStatus, &'static str, &'static str),
         }
         let cases = vec![
-            Case { name: "nothing abnormal", given: vec![], verdict: ok, want: (True, "Succeeded", "stored artifact") },
+            Case {
+                name: "nothing abnormal",
+                given: vec![],
+                verdict: ok,
+                want: (True, "Succeeded", "stored artifact"),
+            },
             Case {
                 name: "positive true is normal",
-                given: vec![cond(ARTIFACT_IN_STORAGE, True, "Succeeded", "in storage"), cond(SOURCE_VERIFIED, True, "Succeeded", "verified")],
+                given: vec![
+                    cond(ARTIFACT_IN_STORAGE, True, "Succeeded", "in storage"),
+                    cond(SOURCE_VERIFIED, True, "Succeeded", "verified"),
+                ],
                 verdict: ok,
                 want: (True, "Succeeded", "stored artifact"),
             },
@@ -369,19 +499,28 @@ mod tests {
             },
             Case {
                 name: "first negative in priority order",
-                given: vec![cond(ARTIFACT_OUTDATED, True, "NewRevision", "new"), cond(FETCH_FAILED, True, "GitOperationFailed", "fetch")],
+                given: vec![
+                    cond(ARTIFACT_OUTDATED, True, "NewRevision", "new"),
+                    cond(FETCH_FAILED, True, "GitOperationFailed", "fetch"),
+                ],
                 verdict: fail,
                 want: (False, "GitOperationFailed", "fetch"),
             },
             Case {
                 name: "stalled beats negatives",
-                given: vec![cond(FETCH_FAILED, True, "GitOperationFailed", "fetch"), cond(STALLED, True, "InvalidURL", "bad url")],
+                given: vec![
+                    cond(FETCH_FAILED, True, "GitOperationFailed", "fetch"),
+                    cond(STALLED, True, "InvalidURL", "bad url"),
+                ],
                 verdict: fail,
                 want: (False, "InvalidURL", "bad url"),
             },
             Case {
                 name: "negative beats positive false",
-                given: vec![cond(SOURCE_VERIFIED, False, "VerificationError", "bad sig"), cond(FETCH_FAILED, True, "GitOperationFailed", "fetch")],
+                given: vec![
+                    cond(SOURCE_VERIFIED, False, "VerificationError", "bad sig"),
+                    cond(FETCH_FAILED, True, "GitOperationFailed", "fetch"),
+                ],
                 verdict: ok,
                 want: (False, "GitOperationFailed", "fetch"),
             },
@@ -393,7 +532,12 @@ mod tests {
             },
             Case {
                 name: "failure without owned condition",
-                given: vec![cond(RECONCILING, True, reason::PROGRESSING_WITH_RETRY, "working")],
+                given: vec![cond(
+                    RECONCILING,
+                    True,
+                    reason::PROGRESSING_WITH_RETRY,
+                    "working",
+                )],
                 verdict: fail,
                 want: (False, "GitOperationFailed", "clone failed"),
             },
@@ -405,7 +549,12 @@ mod tests {
             },
             Case {
                 name: "reconciling without failure is unknown",
-                given: vec![cond(RECONCILING, True, reason::PROGRESSING, "reconciliation in progress")],
+                given: vec![cond(
+                    RECONCILING,
+                    True,
+                    reason::PROGRESSING,
+                    "reconciliation in progress",
+                )],
                 verdict: ok,
                 want: (Unknown, reason::PROGRESSING, "reconciliation in progress"),
             },
@@ -432,16 +581,38 @@ mod tests {
                 "{}",
                 case.name
             );
-            assert!(cs.iter().all(|c| c.observed_generation == Some(7)), "{}: observedGeneration", case.name);
-            assert_eq!(cs.len(), case.given.iter().filter(|c| c.type_ != READY).count() + 1, "{}", case.name);
-            assert_eq!(cs[..].iter().position(|c| c.type_ == READY).map(|i| i <= 2), Some(true), "{}: sorted", case.name);
+            assert!(
+                cs.iter().all(|c| c.observed_generation == Some(7)),
+                "{}: observedGeneration",
+                case.name
+            );
+            assert_eq!(
+                cs.len(),
+                case.given.iter().filter(|c| c.type_ != READY).count() + 1,
+                "{}",
+                case.name
+            );
+            assert_eq!(
+                cs[..].iter().position(|c| c.type_ == READY).map(|i| i <= 2),
+                Some(true),
+                "{}: sorted",
+                case.name
+            );
         }
     }
 
     #[test]
     fn summary_keeps_ready_transition_time_when_unchanged() {
         let mut cs = vec![cond(READY, True, "Succeeded", "stored artifact")];
-        summarize(&mut cs, &SOURCE, Verdict::Success { reason: "Succeeded", message: "stored artifact" }, Some(2));
+        summarize(
+            &mut cs,
+            &SOURCE,
+            Verdict::Success {
+                reason: "Succeeded",
+                message: "stored artifact",
+            },
+            Some(2),
+        );
         assert_eq!(cs[0].last_transition_time, t(1));
         assert_eq!(cs[0].observed_generation, Some(2));
     }

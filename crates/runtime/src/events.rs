@@ -32,7 +32,11 @@ pub fn meta_key(group: &str, key: &str) -> String {
 }
 
 /// The revision (and digest) annotations Flux's controllers attach to their events.
-pub fn revision_annotations(group: &str, revision: &str, digest: Option<&str>) -> BTreeMap<String, String> {
+pub fn revision_annotations(
+    group: &str,
+    revision: &str,
+    digest: Option<&str>,
+) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
     m.insert(meta_key(group, META_REVISION_KEY), revision.to_string());
     if let Some(d) = digest {
@@ -145,7 +149,11 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { max_retries: 4, initial_wait: Duration::from_secs(1), timeout: Duration::from_secs(5) }
+        RetryPolicy {
+            max_retries: 4,
+            initial_wait: Duration::from_secs(1),
+            timeout: Duration::from_secs(5),
+        }
     }
 }
 
@@ -165,7 +173,6 @@ struct AggregationKey {
 #[derive(Clone, Debug)]
 struct Aggregated {
     name: String,
-    namespace: String,
     count: i32,
     first_seen: Instant,
 }
@@ -199,7 +206,12 @@ impl EventRecorder {
     }
 
     /// [`EventRecorder::new`] with a custom retry policy.
-    pub fn with_retry(client: Option<kube::Client>, controller: &str, webhook: Option<String>, retry: RetryPolicy) -> Self {
+    pub fn with_retry(
+        client: Option<kube::Client>,
+        controller: &str,
+        webhook: Option<String>,
+        retry: RetryPolicy,
+    ) -> Self {
         let http = reqwest::Client::builder()
             .timeout(retry.timeout)
             .build()
@@ -223,8 +235,14 @@ impl EventRecorder {
     /// Records an event about `obj`: a Kubernetes Event, and the forwarded Flux event unless
     /// `type_` is Trace. `annotations` become the Event's annotations and the forwarded
     /// metadata (use [`revision_annotations`]). Errors are logged, never returned.
-    pub async fn record<K>(&self, obj: &K, type_: EventType, reason: &str, message: &str, annotations: BTreeMap<String, String>)
-    where
+    pub async fn record<K>(
+        &self,
+        obj: &K,
+        type_: EventType,
+        reason: &str,
+        message: &str,
+        annotations: BTreeMap<String, String>,
+    ) where
         K: Resource<DynamicType = ()>,
     {
         let involved = InvolvedObject::of(obj);
@@ -234,10 +252,15 @@ impl EventRecorder {
                 metadata.insert(k.clone(), v.clone());
             }
         }
-        if let Err(e) = self.write_kube_event(&involved, type_, reason, message, &metadata).await {
+        if let Err(e) = self
+            .write_kube_event(&involved, type_, reason, message, &metadata)
+            .await
+        {
             tracing::error!(error = %e, reason, "unable to write event to the Kubernetes API");
         }
-        let Some(severity) = type_.severity() else { return };
+        let Some(severity) = type_.severity() else {
+            return;
+        };
         if self.webhook.is_none() {
             return;
         }
@@ -259,7 +282,9 @@ impl EventRecorder {
     /// POSTs `event` to the webhook with retries on connection errors and 5xx responses;
     /// a 429 means notification-controller already has it (duplicate) and is not retried.
     pub async fn forward(&self, event: &FluxEvent) -> crate::Result<()> {
-        let Some(url) = &self.webhook else { return Ok(()) };
+        let Some(url) = &self.webhook else {
+            return Ok(());
+        };
         if event.involved_object.namespace.is_empty() {
             return Err(crate::Error::Other("failed to get object namespace".into()));
         }
@@ -268,10 +293,15 @@ impl EventRecorder {
         loop {
             let outcome = self.http.post(url).json(event).send().await;
             let retry_reason = match outcome {
-                Ok(resp) if resp.status().is_success() || resp.status().as_u16() == 429 => return Ok(()),
+                Ok(resp) if resp.status().is_success() || resp.status().as_u16() == 429 => {
+                    return Ok(());
+                }
                 Ok(resp) if resp.status().is_server_error() => format!("HTTP {}", resp.status()),
                 Ok(resp) => {
-                    return Err(crate::Error::Other(format!("POST {url}: unexpected HTTP {}", resp.status())));
+                    return Err(crate::Error::Other(format!(
+                        "POST {url}: unexpected HTTP {}",
+                        resp.status()
+                    )));
                 }
                 Err(e) => format!("{e}"),
             };
@@ -296,8 +326,14 @@ impl EventRecorder {
         message: &str,
         annotations: &BTreeMap<String, String>,
     ) -> crate::Result<()> {
-        let Some(client) = &self.client else { return Ok(()) };
-        let namespace = if involved.namespace.is_empty() { "default".to_string() } else { involved.namespace.clone() };
+        let Some(client) = &self.client else {
+            return Ok(());
+        };
+        let namespace = if involved.namespace.is_empty() {
+            "default".to_string()
+        } else {
+            involved.namespace.clone()
+        };
         let api: Api<KubeEvent> = Api::namespaced(client.clone(), &namespace);
         let now = crate::conditions::now();
         let key = AggregationKey {
@@ -317,7 +353,10 @@ impl EventRecorder {
         };
         if let Some(prev) = previous {
             let patch = serde_json::json!({ "count": prev.count, "lastTimestamp": now });
-            match api.patch(&prev.name, &PatchParams::default(), &Patch::Merge(&patch)).await {
+            match api
+                .patch(&prev.name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+            {
                 Ok(_) => return Ok(()),
                 Err(kube::Error::Api(e)) if e.code == 404 => {}
                 Err(e) => return Err(e.into()),
@@ -340,7 +379,10 @@ impl EventRecorder {
             count: Some(1),
             first_timestamp: Some(now.clone()),
             last_timestamp: Some(now),
-            source: Some(EventSource { component: Some(self.controller.clone()), host: None }),
+            source: Some(EventSource {
+                component: Some(self.controller.clone()),
+                host: None,
+            }),
             reporting_component: Some(self.controller.clone()),
             reporting_instance: Some(self.instance.chars().take(128).collect()),
             ..KubeEvent::default()
@@ -350,7 +392,14 @@ impl EventRecorder {
         if seen.len() >= AGGREGATION_CACHE {
             seen.clear();
         }
-        seen.insert(key, Aggregated { name, namespace, count: 1, first_seen: Instant::now() });
+        seen.insert(
+            key,
+            Aggregated {
+                name,
+                count: 1,
+                first_seen: Instant::now(),
+            },
+        );
         Ok(())
     }
 }
@@ -374,13 +423,20 @@ mod tests {
     fn repo() -> GitRepository {
         let mut r = GitRepository::new(
             "podinfo",
-            GitRepositorySpec { url: "https://example.com/podinfo".into(), interval: "1m".into(), ..Default::default() },
+            GitRepositorySpec {
+                url: "https://example.com/podinfo".into(),
+                interval: "1m".into(),
+                ..Default::default()
+            },
         );
         r.metadata.namespace = Some("flux-system".into());
         r.metadata.uid = Some("8f3c0f7a-0000-4000-8000-000000000001".into());
         r.metadata.resource_version = Some("42".into());
         r.metadata.annotations = Some(BTreeMap::from([
-            ("event.toolkit.fluxcd.io/team".to_string(), "platform".to_string()),
+            (
+                "event.toolkit.fluxcd.io/team".to_string(),
+                "platform".to_string(),
+            ),
             ("unrelated.example.com/x".to_string(), "y".to_string()),
         ]));
         r
@@ -394,7 +450,11 @@ mod tests {
             timestamp: rfc3339_seconds(jiff::Timestamp::from_second(1_700_000_000).unwrap()),
             message: "stored artifact for commit 'Add x'".into(),
             reason: "NewArtifact".into(),
-            metadata: revision_annotations("source.toolkit.fluxcd.io", "main@sha1:abc", Some("sha256:def")),
+            metadata: revision_annotations(
+                "source.toolkit.fluxcd.io",
+                "main@sha1:abc",
+                Some("sha256:def"),
+            ),
             reporting_controller: "source-controller".into(),
             reporting_instance: "source-controller-abc".into(),
         };
@@ -411,7 +471,10 @@ mod tests {
             )
         );
         // Without metadata the key is omitted, like Go's omitempty.
-        let bare = FluxEvent { metadata: BTreeMap::new(), ..event };
+        let bare = FluxEvent {
+            metadata: BTreeMap::new(),
+            ..event
+        };
         let v: serde_json::Value = serde_json::to_value(&bare).unwrap();
         assert!(v.get("metadata").is_none());
     }
@@ -453,43 +516,100 @@ mod tests {
     }
 
     fn fast() -> RetryPolicy {
-        RetryPolicy { max_retries: 3, initial_wait: Duration::from_millis(10), timeout: Duration::from_secs(2) }
+        RetryPolicy {
+            max_retries: 3,
+            initial_wait: Duration::from_millis(10),
+            timeout: Duration::from_secs(2),
+        }
     }
 
     #[tokio::test]
     async fn forwards_events_to_a_real_http_server() {
-        let sink = Sink { status_after: 202, ..Sink::default() };
+        let sink = Sink {
+            status_after: 202,
+            ..Sink::default()
+        };
         let url = serve(sink.clone()).await;
         let rec = EventRecorder::with_retry(None, "source-controller", Some(url), fast());
         let obj = repo();
-        rec.record(&obj, EventType::Normal, "NewArtifact", "stored artifact", revision_annotations("source.toolkit.fluxcd.io", "main@sha1:abc", None)).await;
-        rec.record(&obj, EventType::Warning, "GitOperationFailed", "clone failed", BTreeMap::new()).await;
-        rec.record(&obj, EventType::Trace, "Progressing", "not forwarded", BTreeMap::new()).await;
+        rec.record(
+            &obj,
+            EventType::Normal,
+            "NewArtifact",
+            "stored artifact",
+            revision_annotations("source.toolkit.fluxcd.io", "main@sha1:abc", None),
+        )
+        .await;
+        rec.record(
+            &obj,
+            EventType::Warning,
+            "GitOperationFailed",
+            "clone failed",
+            BTreeMap::new(),
+        )
+        .await;
+        rec.record(
+            &obj,
+            EventType::Trace,
+            "Progressing",
+            "not forwarded",
+            BTreeMap::new(),
+        )
+        .await;
         let got = sink.bodies.lock().unwrap().clone();
         assert_eq!(got.len(), 2, "{got:?}");
         assert_eq!(got[0].severity, "info");
         assert_eq!(got[0].reason, "NewArtifact");
         assert_eq!(got[0].reporting_controller, "source-controller");
         assert_eq!(got[0].involved_object.kind, "GitRepository");
-        assert_eq!(got[0].metadata.get("source.toolkit.fluxcd.io/revision").map(String::as_str), Some("main@sha1:abc"));
+        assert_eq!(
+            got[0]
+                .metadata
+                .get("source.toolkit.fluxcd.io/revision")
+                .map(String::as_str),
+            Some("main@sha1:abc")
+        );
         // Object annotations with Flux's event prefix ride along; others do not.
-        assert_eq!(got[0].metadata.get("event.toolkit.fluxcd.io/team").map(String::as_str), Some("platform"));
+        assert_eq!(
+            got[0]
+                .metadata
+                .get("event.toolkit.fluxcd.io/team")
+                .map(String::as_str),
+            Some("platform")
+        );
         assert!(!got[0].metadata.contains_key("unrelated.example.com/x"));
         assert_eq!(got[1].severity, "error");
         let ts = &got[1].timestamp;
-        assert!(ts.parse::<jiff::Timestamp>().is_ok() && ts.ends_with('Z') && !ts.contains('.'), "{ts}");
+        assert!(
+            ts.parse::<jiff::Timestamp>().is_ok() && ts.ends_with('Z') && !ts.contains('.'),
+            "{ts}"
+        );
     }
 
     #[tokio::test]
     async fn retries_server_errors_and_not_duplicates() {
-        let sink = Sink { fail_first: 2, status_after: 200, ..Sink::default() };
+        let sink = Sink {
+            fail_first: 2,
+            status_after: 200,
+            ..Sink::default()
+        };
         let url = serve(sink.clone()).await;
         let rec = EventRecorder::with_retry(None, "kustomize-controller", Some(url), fast());
-        rec.record(&repo(), EventType::Normal, "ReconciliationSucceeded", "applied", BTreeMap::new()).await;
+        rec.record(
+            &repo(),
+            EventType::Normal,
+            "ReconciliationSucceeded",
+            "applied",
+            BTreeMap::new(),
+        )
+        .await;
         assert_eq!(sink.calls.load(Ordering::SeqCst), 3);
         assert_eq!(sink.bodies.lock().unwrap().len(), 1);
 
-        let dup = Sink { status_after: 429, ..Sink::default() };
+        let dup = Sink {
+            status_after: 429,
+            ..Sink::default()
+        };
         let url = serve(dup.clone()).await;
         let rec = EventRecorder::with_retry(None, "kustomize-controller", Some(url), fast());
         let event = FluxEvent {
@@ -508,7 +628,11 @@ mod tests {
 
     #[tokio::test]
     async fn forwarding_failures_are_errors_not_panics() {
-        let sink = Sink { fail_first: usize::MAX, status_after: 200, ..Sink::default() };
+        let sink = Sink {
+            fail_first: usize::MAX,
+            status_after: 200,
+            ..Sink::default()
+        };
         let url = serve(sink.clone()).await;
         let rec = EventRecorder::with_retry(None, "helm-controller", Some(url), fast());
         let event = FluxEvent {
@@ -529,11 +653,22 @@ mod tests {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap()
         };
-        let rec = EventRecorder::with_retry(None, "helm-controller", Some(format!("http://{closed}/")), fast());
+        let rec = EventRecorder::with_retry(
+            None,
+            "helm-controller",
+            Some(format!("http://{closed}/")),
+            fast(),
+        );
         assert!(rec.forward(&event).await.is_err());
         // No namespace: not forwarded (Flux refuses too).
         let mut no_ns = event.clone();
         no_ns.involved_object.namespace.clear();
-        assert!(rec.forward(&no_ns).await.unwrap_err().to_string().contains("namespace"));
+        assert!(
+            rec.forward(&no_ns)
+                .await
+                .unwrap_err()
+                .to_string()
+                .contains("namespace")
+        );
     }
 }

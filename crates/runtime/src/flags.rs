@@ -73,7 +73,8 @@ pub struct RuntimeArgs<const CONCURRENT: u32 = 4> {
     pub health_addr: String,
 
     /// The number of concurrent reconciles per kind.
-    #[arg(long = "concurrent", default_value_t = CONCURRENT)]
+    // Not `default_value_t`: clap keeps that string in a static shared by every CONCURRENT.
+    #[arg(long = "concurrent", default_value = number_str(CONCURRENT))]
     pub concurrent: u32,
 
     /// Watch for custom resources in all namespaces, if set to false it will only watch the
@@ -100,7 +101,11 @@ pub struct RuntimeArgs<const CONCURRENT: u32 = 4> {
 
     /// Percentage of jitter to apply to interval durations. A value of 10 will apply a jitter
     /// of +/-10% to the interval duration. It cannot be negative, and must be less than 100.
-    #[arg(long = "interval-jitter-percentage", default_value_t = 5, allow_negative_numbers = true)]
+    #[arg(
+        long = "interval-jitter-percentage",
+        default_value_t = 5,
+        allow_negative_numbers = true
+    )]
     pub interval_jitter_percentage: i64,
 
     /// The minimum amount of time for which an object being reconciled will have to wait
@@ -190,7 +195,11 @@ impl FeatureGates {
                 let known: Vec<&str> = known.iter().map(|(k, _)| *k).collect();
                 return Err(Error::UnknownFeatureGate {
                     gate: name.to_string(),
-                    known: if known.is_empty() { "none".to_string() } else { known.join(", ") },
+                    known: if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    },
                 });
             }
             let enabled = parse_go_bool(value).ok_or_else(|| Error::InvalidFlag {
@@ -236,6 +245,9 @@ pub struct RuntimeConfig {
     pub interval_jitter_percentage: u8,
     pub retry: RetryConfig,
     pub feature_gates: FeatureGates,
+    /// `RUNTIME_NAMESPACE`: the controller's own namespace (watch scope with
+    /// `--watch-all-namespaces=false`, and where the leader election lease lives).
+    pub runtime_namespace: Option<String>,
 }
 
 impl Default for RuntimeConfig {
@@ -251,18 +263,28 @@ impl Default for RuntimeConfig {
                 retry_period: Duration::from_secs(5),
                 release_on_cancel: true,
             },
-            log: LogConfig { level: LogLevel::Info, encoding: LogEncoding::Json },
+            log: LogConfig {
+                level: LogLevel::Info,
+                encoding: LogEncoding::Json,
+            },
             events_addr: None,
             metrics_addr: Some("0.0.0.0:8080".into()),
             health_addr: "0.0.0.0:9440".into(),
             concurrent: 4,
-            watch: WatchConfig { namespace: None, label_selector: None },
+            watch: WatchConfig {
+                namespace: None,
+                label_selector: None,
+            },
             requeue_dependency: Duration::from_secs(30),
             no_cross_namespace_refs: false,
             default_service_account: None,
             interval_jitter_percentage: 5,
-            retry: RetryConfig { min: Duration::from_millis(750), max: Duration::from_secs(900) },
+            retry: RetryConfig {
+                min: Duration::from_millis(750),
+                max: Duration::from_secs(900),
+            },
             feature_gates: FeatureGates::default(),
+            runtime_namespace: None,
         }
     }
 }
@@ -271,7 +293,9 @@ impl<const CONCURRENT: u32> RuntimeArgs<CONCURRENT> {
     /// Validates the flags, reading `RUNTIME_NAMESPACE` when `--watch-all-namespaces=false`.
     /// `known_gates` lists the controller's feature gates with their defaults.
     pub fn into_config(self, known_gates: &[(&str, bool)]) -> Result<RuntimeConfig> {
-        let ns = std::env::var(RUNTIME_NAMESPACE_ENV).ok().filter(|s| !s.is_empty());
+        let ns = std::env::var(RUNTIME_NAMESPACE_ENV)
+            .ok()
+            .filter(|s| !s.is_empty());
         self.into_config_with_namespace(known_gates, ns)
     }
 
@@ -298,15 +322,25 @@ impl<const CONCURRENT: u32> RuntimeArgs<CONCURRENT> {
             .ok()
             .filter(|b| *b > 0)
             .ok_or_else(|| {
-                invalid("kube-api-burst", &self.kube_api_burst.to_string(), "must be greater than 0".into())
+                invalid(
+                    "kube-api-burst",
+                    &self.kube_api_burst.to_string(),
+                    "must be greater than 0".into(),
+                )
             })?;
 
-        let lease_duration =
-            duration_flag("leader-election-lease-duration", &self.leader_election_lease_duration)?;
-        let renew_deadline =
-            duration_flag("leader-election-renew-deadline", &self.leader_election_renew_deadline)?;
-        let retry_period =
-            duration_flag("leader-election-retry-period", &self.leader_election_retry_period)?;
+        let lease_duration = duration_flag(
+            "leader-election-lease-duration",
+            &self.leader_election_lease_duration,
+        )?;
+        let renew_deadline = duration_flag(
+            "leader-election-renew-deadline",
+            &self.leader_election_renew_deadline,
+        )?;
+        let retry_period = duration_flag(
+            "leader-election-retry-period",
+            &self.leader_election_retry_period,
+        )?;
         // The same invariants client-go's NewLeaderElector enforces.
         if lease_duration <= renew_deadline {
             return Err(invalid(
@@ -353,7 +387,11 @@ impl<const CONCURRENT: u32> RuntimeArgs<CONCURRENT> {
             "json" => LogEncoding::Json,
             "console" => LogEncoding::Console,
             other => {
-                return Err(invalid("log-encoding", other, "must be one of json, console".into()));
+                return Err(invalid(
+                    "log-encoding",
+                    other,
+                    "must be one of json, console".into(),
+                ));
             }
         };
 
@@ -363,7 +401,11 @@ impl<const CONCURRENT: u32> RuntimeArgs<CONCURRENT> {
                 let url = reqwest::Url::parse(addr)
                     .map_err(|e| invalid("events-addr", addr, format!("not a URL: {e}")))?;
                 if !matches!(url.scheme(), "http" | "https") {
-                    return Err(invalid("events-addr", addr, "the scheme must be http or https".into()));
+                    return Err(invalid(
+                        "events-addr",
+                        addr,
+                        "the scheme must be http or https".into(),
+                    ));
                 }
                 Some(addr.to_string())
             }
@@ -379,13 +421,17 @@ impl<const CONCURRENT: u32> RuntimeArgs<CONCURRENT> {
             .ok()
             .filter(|c| *c > 0)
             .ok_or_else(|| {
-                invalid("concurrent", &self.concurrent.to_string(), "must be between 1 and 65535".into())
+                invalid(
+                    "concurrent",
+                    &self.concurrent.to_string(),
+                    "must be between 1 and 65535".into(),
+                )
             })?;
 
         let namespace = if self.watch_all_namespaces {
             None
         } else {
-            Some(runtime_namespace.ok_or_else(|| {
+            Some(runtime_namespace.clone().ok_or_else(|| {
                 invalid(
                     "watch-all-namespaces",
                     "false",
@@ -421,7 +467,10 @@ impl<const CONCURRENT: u32> RuntimeArgs<CONCURRENT> {
             return Err(invalid(
                 "min-retry-delay",
                 &self.min_retry_delay,
-                format!("must not be greater than --max-retry-delay ({})", self.max_retry_delay),
+                format!(
+                    "must not be greater than --max-retry-delay ({})",
+                    self.max_retry_delay
+                ),
             ));
         }
 
@@ -442,7 +491,10 @@ impl<const CONCURRENT: u32> RuntimeArgs<CONCURRENT> {
             metrics_addr,
             health_addr,
             concurrent,
-            watch: WatchConfig { namespace, label_selector },
+            watch: WatchConfig {
+                namespace,
+                label_selector,
+            },
             requeue_dependency,
             no_cross_namespace_refs: self.no_cross_namespace_refs,
             default_service_account: Some(self.default_service_account)
@@ -450,7 +502,20 @@ impl<const CONCURRENT: u32> RuntimeArgs<CONCURRENT> {
             interval_jitter_percentage,
             retry: RetryConfig { min, max },
             feature_gates,
+            runtime_namespace,
         })
+    }
+}
+
+/// `n` as a `&'static str` for clap's default (small values from a table; larger ones are
+/// leaked once, at flag parsing).
+fn number_str(n: u32) -> &'static str {
+    const SMALL: [&str; 17] = [
+        "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16",
+    ];
+    match usize::try_from(n).ok().and_then(|i| SMALL.get(i)) {
+        Some(s) => s,
+        None => Box::leak(n.to_string().into_boxed_str()),
     }
 }
 
@@ -480,8 +545,11 @@ fn listen_addr(flag: &'static str, addr: &str) -> Result<String> {
         value: addr.to_string(),
         reason: reason.to_string(),
     };
-    let (host, port) = addr.rsplit_once(':').ok_or_else(|| invalid("expected host:port or :port"))?;
-    port.parse::<u16>().map_err(|_| invalid("the port must be a number between 0 and 65535"))?;
+    let (host, port) = addr
+        .rsplit_once(':')
+        .ok_or_else(|| invalid("expected host:port or :port"))?;
+    port.parse::<u16>()
+        .map_err(|_| invalid("the port must be a number between 0 and 65535"))?;
     let host = if host.is_empty() { "0.0.0.0" } else { host };
     if host.contains(char::is_whitespace) {
         return Err(invalid("the host must not contain spaces"));
@@ -568,7 +636,8 @@ fn check_label_key(key: &str) -> std::result::Result<(), String> {
             && p.len() <= 253
             && p.split('.').all(|l| {
                 !l.is_empty()
-                    && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && l.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                     && !l.starts_with('-')
                     && !l.ends_with('-')
             });
@@ -621,7 +690,10 @@ mod tests {
     }
 
     fn config(args: &[&str]) -> Result<RuntimeConfig> {
-        parse(args).into_config_with_namespace(&[("GateA", false), ("GateB", true)], Some("flux-system".into()))
+        parse(args).into_config_with_namespace(
+            &[("GateA", false), ("GateB", true)],
+            Some("flux-system".into()),
+        )
     }
 
     #[test]
@@ -629,6 +701,7 @@ mod tests {
         let c = config(&[]).unwrap();
         let mut expected = RuntimeConfig {
             concurrent: 2,
+            runtime_namespace: Some("flux-system".into()),
             ..RuntimeConfig::default()
         };
         expected.feature_gates =
@@ -641,11 +714,23 @@ mod tests {
         assert_eq!(c.leader_election.renew_deadline, Duration::from_secs(30));
         assert_eq!(c.leader_election.retry_period, Duration::from_secs(5));
         assert!(c.leader_election.release_on_cancel);
-        assert_eq!(c.log, LogConfig { level: LogLevel::Info, encoding: LogEncoding::Json });
+        assert_eq!(
+            c.log,
+            LogConfig {
+                level: LogLevel::Info,
+                encoding: LogEncoding::Json
+            }
+        );
         assert_eq!(c.events_addr, None);
         assert_eq!(c.metrics_addr.as_deref(), Some("0.0.0.0:8080"));
         assert_eq!(c.health_addr, "0.0.0.0:9440");
-        assert_eq!(c.watch, WatchConfig { namespace: None, label_selector: None });
+        assert_eq!(
+            c.watch,
+            WatchConfig {
+                namespace: None,
+                label_selector: None
+            }
+        );
         assert_eq!(c.requeue_dependency, Duration::from_secs(30));
         assert!(!c.no_cross_namespace_refs);
         assert_eq!(c.default_service_account, None);
@@ -666,6 +751,13 @@ mod tests {
         let four = Four::try_parse_from(["c"]).unwrap().runtime;
         assert_eq!(four.concurrent, 4);
         assert_eq!(parse(&[]).concurrent, 2);
+        assert_eq!(Four::try_parse_from(["c"]).unwrap().runtime.concurrent, 4);
+        #[derive(Parser)]
+        struct Many {
+            #[command(flatten)]
+            runtime: RuntimeArgs<40>,
+        }
+        assert_eq!(Many::try_parse_from(["c"]).unwrap().runtime.concurrent, 40);
         assert_eq!(config(&["--concurrent=10"]).unwrap().concurrent, 10);
     }
 
@@ -681,7 +773,8 @@ mod tests {
             "--log-encoding=console",
             "--events-addr=http://notification-controller.flux-system.svc.cluster.local./",
             "--metrics-addr=127.0.0.1:18080",
-            "--health-addr", "localhost:19440",
+            "--health-addr",
+            "localhost:19440",
             "--watch-all-namespaces=false",
             "--watch-label-selector=!sharding.fluxcd.io/key",
             "--requeue-dependency=5s",
@@ -698,17 +791,32 @@ mod tests {
         assert!(c.leader_election.enabled);
         assert_eq!(c.leader_election.lease_duration, Duration::from_secs(8));
         assert!(!c.leader_election.release_on_cancel);
-        assert_eq!(c.log, LogConfig { level: LogLevel::Debug, encoding: LogEncoding::Console });
+        assert_eq!(
+            c.log,
+            LogConfig {
+                level: LogLevel::Debug,
+                encoding: LogEncoding::Console
+            }
+        );
         assert!(c.events_addr.is_some());
         assert_eq!(c.metrics_addr.as_deref(), Some("127.0.0.1:18080"));
         assert_eq!(c.health_addr, "localhost:19440");
         assert_eq!(c.watch.namespace.as_deref(), Some("flux-system"));
-        assert_eq!(c.watch.label_selector.as_deref(), Some("!sharding.fluxcd.io/key"));
+        assert_eq!(
+            c.watch.label_selector.as_deref(),
+            Some("!sharding.fluxcd.io/key")
+        );
         assert_eq!(c.requeue_dependency, Duration::from_secs(5));
         assert!(c.no_cross_namespace_refs);
         assert_eq!(c.default_service_account.as_deref(), Some("default"));
         assert_eq!(c.interval_jitter_percentage, 0);
-        assert_eq!(c.retry, RetryConfig { min: Duration::from_secs(1), max: Duration::from_secs(60) });
+        assert_eq!(
+            c.retry,
+            RetryConfig {
+                min: Duration::from_secs(1),
+                max: Duration::from_secs(60)
+            }
+        );
         assert!(c.feature_gates.enabled("GateA"));
         assert!(!c.feature_gates.enabled("GateB"));
         assert_eq!((c.kube_api_qps, c.kube_api_burst), (10.0, 20));
@@ -722,14 +830,25 @@ mod tests {
     #[test]
     fn bad_values_fail_with_the_flag_named() {
         let e = err(&["--log-encoding=xml"]);
-        assert!(e.contains("--log-encoding") && e.contains("xml") && e.contains("json, console"), "{e}");
+        assert!(
+            e.contains("--log-encoding") && e.contains("xml") && e.contains("json, console"),
+            "{e}"
+        );
         let e = err(&["--log-level=verbose"]);
         assert!(e.contains("--log-level"), "{e}");
         for p in ["100", "150", "-1"] {
             let e = err(&[&format!("--interval-jitter-percentage={p}")]);
-            assert!(e.contains("--interval-jitter-percentage") && e.contains("between 0 and 99"), "{e}");
+            assert!(
+                e.contains("--interval-jitter-percentage") && e.contains("between 0 and 99"),
+                "{e}"
+            );
         }
-        assert_eq!(config(&["--interval-jitter-percentage=99"]).unwrap().interval_jitter_percentage, 99);
+        assert_eq!(
+            config(&["--interval-jitter-percentage=99"])
+                .unwrap()
+                .interval_jitter_percentage,
+            99
+        );
         let e = err(&["--min-retry-delay=soon"]);
         assert!(e.contains("--min-retry-delay") && e.contains("soon"), "{e}");
         let e = err(&["--min-retry-delay=1h", "--max-retry-delay=1m"]);
@@ -737,7 +856,10 @@ mod tests {
         let e = err(&["--requeue-dependency=30"]);
         assert!(e.contains("--requeue-dependency"), "{e}");
         let e = err(&["--leader-election-lease-duration=10s"]);
-        assert!(e.contains("greater than --leader-election-renew-deadline"), "{e}");
+        assert!(
+            e.contains("greater than --leader-election-renew-deadline"),
+            "{e}"
+        );
         let e = err(&["--leader-election-retry-period=29s"]);
         assert!(e.contains("--leader-election-renew-deadline"), "{e}");
         let e = err(&["--metrics-addr=8080"]);
@@ -765,17 +887,31 @@ mod tests {
 
     #[test]
     fn feature_gates() {
-        let known = [("OOMWatch", false), ("DisableChartDigestTracking", false), ("CacheSecretsAndConfigMaps", true)];
-        let g = FeatureGates::parse("OOMWatch=true, CacheSecretsAndConfigMaps=False", &known).unwrap();
+        let known = [
+            ("OOMWatch", false),
+            ("DisableChartDigestTracking", false),
+            ("CacheSecretsAndConfigMaps", true),
+        ];
+        let g =
+            FeatureGates::parse("OOMWatch=true, CacheSecretsAndConfigMaps=False", &known).unwrap();
         assert!(g.enabled("OOMWatch"));
         assert!(!g.enabled("CacheSecretsAndConfigMaps"));
         assert!(!g.enabled("DisableChartDigestTracking"));
         assert_eq!(g.iter().count(), 3);
-        let e = FeatureGates::parse("NoSuchGate=true", &known).unwrap_err().to_string();
-        assert!(e.contains("NoSuchGate") && e.contains("OOMWatch, DisableChartDigestTracking"), "{e}");
-        let e = FeatureGates::parse("OOMWatch=yes", &known).unwrap_err().to_string();
+        let e = FeatureGates::parse("NoSuchGate=true", &known)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("NoSuchGate") && e.contains("OOMWatch, DisableChartDigestTracking"),
+            "{e}"
+        );
+        let e = FeatureGates::parse("OOMWatch=yes", &known)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("OOMWatch"), "{e}");
-        let e = FeatureGates::parse("OOMWatch", &known).unwrap_err().to_string();
+        let e = FeatureGates::parse("OOMWatch", &known)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("Name=true|false"), "{e}");
         let e = FeatureGates::parse("A=true", &[]).unwrap_err().to_string();
         assert!(e.contains("known feature gates: none"), "{e}");
@@ -792,9 +928,22 @@ mod tests {
             "app==web",
             "present",
         ] {
-            assert!(validate_label_selector(ok).is_ok(), "{ok}: {:?}", validate_label_selector(ok));
+            assert!(
+                validate_label_selector(ok).is_ok(),
+                "{ok}: {:?}",
+                validate_label_selector(ok)
+            );
         }
-        for bad in ["", "a=b,", "=x", "env in prod", "env in (a", "-a=b", "a=b c", "Bad_Prefix/x=y"] {
+        for bad in [
+            "",
+            "a=b,",
+            "=x",
+            "env in prod",
+            "env in (a",
+            "-a=b",
+            "a=b c",
+            "Bad_Prefix/x=y",
+        ] {
             assert!(validate_label_selector(bad).is_err(), "{bad} should fail");
         }
     }

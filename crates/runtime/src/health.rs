@@ -57,8 +57,14 @@ impl Health {
 
     /// Adds a controller's cache to the readiness check.
     pub fn register_cache(&self, name: &str) -> Arc<CacheState> {
-        let state = Arc::new(CacheState { name: name.to_string(), ..CacheState::default() });
-        self.caches.lock().unwrap_or_else(|p| p.into_inner()).push(state.clone());
+        let state = Arc::new(CacheState {
+            name: name.to_string(),
+            ..CacheState::default()
+        });
+        self.caches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(state.clone());
         state
     }
 
@@ -76,36 +82,51 @@ impl Health {
         if waiting.is_empty() {
             Ok(())
         } else {
-            Err(format!("informer caches not synced: {}", waiting.join(", ")))
+            Err(format!(
+                "informer caches not synced: {}",
+                waiting.join(", ")
+            ))
         }
     }
 
     /// `/healthz` and `/readyz`.
     pub fn router(&self) -> Router {
         let health = self.clone();
-        Router::new().route("/healthz", get(|| async { (StatusCode::OK, "ok") })).route(
-            "/readyz",
-            get(move || {
-                let health = health.clone();
-                async move {
-                    match health.readiness() {
-                        Ok(()) => (StatusCode::OK, "ok".to_string()),
-                        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why),
+        Router::new()
+            .route("/healthz", get(|| async { (StatusCode::OK, "ok") }))
+            .route(
+                "/readyz",
+                get(move || {
+                    let health = health.clone();
+                    async move {
+                        match health.readiness() {
+                            Ok(()) => (StatusCode::OK, "ok".to_string()),
+                            Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why),
+                        }
                     }
-                }
-            }),
-        )
+                }),
+            )
     }
 }
 
 /// Binds `addr` (failing clearly if it cannot) and serves `router` until `shutdown` is true.
-pub async fn serve(what: &'static str, addr: &str, router: Router, mut shutdown: watch::Receiver<bool>) -> Result<JoinHandle<()>> {
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| Error::Bind {
-        what,
-        addr: addr.to_string(),
-        reason: e.to_string(),
-    })?;
-    let local = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| addr.to_string());
+pub async fn serve(
+    what: &'static str,
+    addr: &str,
+    router: Router,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<JoinHandle<()>> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Error::Bind {
+            what,
+            addr: addr.to_string(),
+            reason: e.to_string(),
+        })?;
+    let local = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| addr.to_string());
     tracing::info!(addr = %local, "starting {what} server");
     Ok(tokio::spawn(async move {
         let stop = async move {
@@ -115,7 +136,10 @@ pub async fn serve(what: &'static str, addr: &str, router: Router, mut shutdown:
                 }
             }
         };
-        if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(stop).await {
+        if let Err(e) = axum::serve(listener, router)
+            .with_graceful_shutdown(stop)
+            .await
+        {
             tracing::error!(error = %e, "{what} server failed");
         }
     }))
@@ -132,7 +156,10 @@ mod tests {
         h.set_started();
         assert!(h.readiness().is_ok(), "no controllers: ready once started");
         let git = h.register_cache("gitrepository");
-        assert!(h.readiness().is_ok(), "a controller that does not run (standby) does not block");
+        assert!(
+            h.readiness().is_ok(),
+            "a controller that does not run (standby) does not block"
+        );
         git.set_running(true);
         let e = h.readiness().unwrap_err();
         assert!(e.contains("gitrepository"), "{e}");
@@ -158,9 +185,15 @@ mod tests {
         assert_eq!(get("/readyz").await, 200);
         // Binding a taken address is a clear error.
         let (_tx2, rx2) = watch::channel(false);
-        let e = serve("health", &addr, h.router(), rx2).await.unwrap_err().to_string();
+        let e = serve("health", &addr, h.router(), rx2)
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("health") && e.contains(&addr), "{e}");
         tx.send(true).unwrap();
-        tokio::time::timeout(std::time::Duration::from_secs(5), server).await.unwrap().unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(5), server)
+            .await
+            .unwrap()
+            .unwrap();
     }
 }

@@ -11,8 +11,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::{Api, PostParams};
 use tokio::sync::watch;
 
-use crate::flags::{LeaderElectionConfig, RUNTIME_NAMESPACE_ENV};
 use crate::Result;
+use crate::flags::LeaderElectionConfig;
 
 /// Namespace file of the in-cluster service account.
 const SERVICE_ACCOUNT_NAMESPACE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
@@ -39,14 +39,22 @@ pub fn random_uuid() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
-/// Where the lease lives: `RUNTIME_NAMESPACE`, else the service account's namespace, else
+/// Where the lease lives: the runtime namespace (`RUNTIME_NAMESPACE`, see
+/// [`crate::RuntimeConfig::runtime_namespace`]), else the service account's namespace, else
 /// `flux-system`.
-pub fn lease_namespace() -> String {
-    std::env::var(RUNTIME_NAMESPACE_ENV)
-        .ok()
+pub fn lease_namespace(runtime_namespace: Option<&str>) -> String {
+    runtime_namespace
+        .map(str::to_string)
         .filter(|s| !s.trim().is_empty())
         .or_else(|| std::fs::read_to_string(SERVICE_ACCOUNT_NAMESPACE).ok())
         .map(|s| s.trim().to_string())
@@ -78,19 +86,31 @@ pub fn decide(spec: &LeaseSpec, observed_at: Instant, now: Instant, me: &str) ->
     if holder == me {
         return Decision::Renew;
     }
-    let duration = Duration::from_secs(u64::try_from(spec.lease_duration_seconds.unwrap_or(0)).unwrap_or(0));
+    let duration =
+        Duration::from_secs(u64::try_from(spec.lease_duration_seconds.unwrap_or(0)).unwrap_or(0));
     if !holder.is_empty() && observed_at + duration > now {
-        return Decision::Wait { holder: holder.to_string() };
+        return Decision::Wait {
+            holder: holder.to_string(),
+        };
     }
-    Decision::Acquire { transitions: transitions.saturating_add(1) }
+    Decision::Acquire {
+        transitions: transitions.saturating_add(1),
+    }
 }
 
 /// The lease spec written by a holder.
-pub fn holder_spec(me: &str, lease_duration: Duration, acquire_time: Option<MicroTime>, transitions: i32) -> LeaseSpec {
+pub fn holder_spec(
+    me: &str,
+    lease_duration: Duration,
+    acquire_time: Option<MicroTime>,
+    transitions: i32,
+) -> LeaseSpec {
     let now = MicroTime(jiff::Timestamp::now());
     LeaseSpec {
         holder_identity: Some(me.to_string()),
-        lease_duration_seconds: Some(i32::try_from(lease_duration.as_secs().max(1)).unwrap_or(i32::MAX)),
+        lease_duration_seconds: Some(
+            i32::try_from(lease_duration.as_secs().max(1)).unwrap_or(i32::MAX),
+        ),
         acquire_time: Some(acquire_time.unwrap_or_else(|| now.clone())),
         renew_time: Some(now),
         lease_transitions: Some(transitions),
@@ -145,7 +165,13 @@ impl std::fmt::Debug for LeaderElector {
 
 impl LeaderElector {
     /// A candidate for lease `name` in `namespace` with holder identity `identity`.
-    pub fn new(client: kube::Client, namespace: &str, name: &str, identity: &str, config: LeaderElectionConfig) -> Self {
+    pub fn new(
+        client: kube::Client,
+        namespace: &str,
+        name: &str,
+        identity: &str,
+        config: LeaderElectionConfig,
+    ) -> Self {
         LeaderElector {
             api: Api::namespaced(client, namespace),
             namespace: namespace.to_string(),
@@ -173,8 +199,16 @@ impl LeaderElector {
         let current = match self.api.get_opt(&self.name).await? {
             None => {
                 let lease = Lease {
-                    metadata: ObjectMeta { name: Some(self.name.clone()), ..ObjectMeta::default() },
-                    spec: Some(holder_spec(&self.identity, self.config.lease_duration, None, 0)),
+                    metadata: ObjectMeta {
+                        name: Some(self.name.clone()),
+                        ..ObjectMeta::default()
+                    },
+                    spec: Some(holder_spec(
+                        &self.identity,
+                        self.config.lease_duration,
+                        None,
+                        0,
+                    )),
                 };
                 return match self.api.create(&PostParams::default(), &lease).await {
                     Ok(created) => {
@@ -212,14 +246,21 @@ impl LeaderElector {
                 spec.acquire_time.clone(),
                 spec.lease_transitions.unwrap_or(0),
             ),
-            Decision::Acquire { transitions } => {
-                holder_spec(&self.identity, self.config.lease_duration, None, transitions)
-            }
+            Decision::Acquire { transitions } => holder_spec(
+                &self.identity,
+                self.config.lease_duration,
+                None,
+                transitions,
+            ),
         };
         // Optimistic concurrency: `current` carries the resourceVersion we read.
         let mut update = current;
         update.spec = Some(new_spec);
-        match self.api.replace(&self.name, &PostParams::default(), &update).await {
+        match self
+            .api
+            .replace(&self.name, &PostParams::default(), &update)
+            .await
+        {
             Ok(written) => {
                 self.observed = Some((written, Instant::now()));
                 self.leading = true;
@@ -241,18 +282,24 @@ impl LeaderElector {
             if *shutdown.borrow() {
                 return Ok(false);
             }
-            let attempt = tokio::time::timeout(self.config.renew_deadline, self.try_acquire_or_renew()).await;
+            let attempt =
+                tokio::time::timeout(self.config.renew_deadline, self.try_acquire_or_renew()).await;
             match attempt {
                 Ok(Ok(true)) => {
                     tracing::info!(lease = %self.name, identity = %self.identity, "successfully acquired lease");
                     return Ok(true);
                 }
                 Ok(Ok(false)) => {}
-                Ok(Err(e)) => tracing::error!(lease = %self.name, error = %e, "error retrieving or updating the lease"),
+                Ok(Err(e)) => {
+                    tracing::error!(lease = %self.name, error = %e, "error retrieving or updating the lease")
+                }
                 Err(_) => tracing::error!(lease = %self.name, "timed out acquiring the lease"),
             }
             // client-go waits retryPeriod with a jitter factor of 1.2.
-            let jitter = self.config.retry_period.mul_f64(rand::random::<f64>() * 1.2);
+            let jitter = self
+                .config
+                .retry_period
+                .mul_f64(rand::random::<f64>() * 1.2);
             tokio::select! {
                 _ = tokio::time::sleep(self.config.retry_period + jitter) => {}
                 _ = shutdown.changed() => {}
@@ -272,7 +319,10 @@ impl LeaderElector {
             if *shutdown.borrow() {
                 return HoldOutcome::Shutdown;
             }
-            let remaining = self.config.renew_deadline.saturating_sub(last_renew.elapsed());
+            let remaining = self
+                .config
+                .renew_deadline
+                .saturating_sub(last_renew.elapsed());
             let renewed = match tokio::time::timeout(remaining, self.try_acquire_or_renew()).await {
                 Ok(Ok(true)) => true,
                 Ok(Ok(false)) => false,
@@ -297,7 +347,9 @@ impl LeaderElector {
         if !self.leading {
             return Ok(());
         }
-        let Some(current) = self.api.get_opt(&self.name).await? else { return Ok(()) };
+        let Some(current) = self.api.get_opt(&self.name).await? else {
+            return Ok(());
+        };
         let spec = current.spec.clone().unwrap_or_default();
         if spec.holder_identity.as_deref() != Some(self.identity.as_str()) {
             self.leading = false;
@@ -305,12 +357,13 @@ impl LeaderElector {
         }
         let mut update = current;
         update.spec = Some(released_spec(&spec));
-        self.api.replace(&self.name, &PostParams::default(), &update).await?;
+        self.api
+            .replace(&self.name, &PostParams::default(), &update)
+            .await?;
         self.leading = false;
         tracing::info!(lease = %self.name, "released the leader lease");
         Ok(())
     }
-
 }
 
 #[cfg(test)]
@@ -337,12 +390,19 @@ mod tests {
             want: Decision,
         }
         let cases = [
-            Case { name: "ours: renew", spec: spec(Some("me"), 15, 3), now: at(100), want: Decision::Renew },
+            Case {
+                name: "ours: renew",
+                spec: spec(Some("me"), 15, 3),
+                now: at(100),
+                want: Decision::Renew,
+            },
             Case {
                 name: "other, live",
                 spec: spec(Some("other"), 15, 3),
                 now: at(14),
-                want: Decision::Wait { holder: "other".into() },
+                want: Decision::Wait {
+                    holder: "other".into(),
+                },
             },
             Case {
                 name: "other, exactly expired",
@@ -350,9 +410,24 @@ mod tests {
                 now: at(15),
                 want: Decision::Acquire { transitions: 4 },
             },
-            Case { name: "other, expired", spec: spec(Some("other"), 15, 3), now: at(60), want: Decision::Acquire { transitions: 4 } },
-            Case { name: "released (empty holder)", spec: spec(Some(""), 1, 3), now: at(0), want: Decision::Acquire { transitions: 4 } },
-            Case { name: "no holder field", spec: LeaseSpec::default(), now: at(0), want: Decision::Acquire { transitions: 1 } },
+            Case {
+                name: "other, expired",
+                spec: spec(Some("other"), 15, 3),
+                now: at(60),
+                want: Decision::Acquire { transitions: 4 },
+            },
+            Case {
+                name: "released (empty holder)",
+                spec: spec(Some(""), 1, 3),
+                now: at(0),
+                want: Decision::Acquire { transitions: 4 },
+            },
+            Case {
+                name: "no holder field",
+                spec: LeaseSpec::default(),
+                now: at(0),
+                want: Decision::Acquire { transitions: 1 },
+            },
         ];
         for c in cases {
             assert_eq!(decide(&c.spec, t0, c.now, "me"), c.want, "{}", c.name);
@@ -366,7 +441,12 @@ mod tests {
         let mut s = spec(Some("other"), 10, 0);
         s.renew_time = Some(MicroTime(jiff::Timestamp::from_second(0).unwrap()));
         let observed = Instant::now();
-        assert_eq!(decide(&s, observed, observed + Duration::from_secs(5), "me"), Decision::Wait { holder: "other".into() });
+        assert_eq!(
+            decide(&s, observed, observed + Duration::from_secs(5), "me"),
+            Decision::Wait {
+                holder: "other".into()
+            }
+        );
     }
 
     #[test]
@@ -385,7 +465,10 @@ mod tests {
         assert_eq!(r.lease_transitions, Some(2));
         // A released lease is free for the next candidate at once.
         let now = Instant::now();
-        assert_eq!(decide(&r, now, now, "next"), Decision::Acquire { transitions: 3 });
+        assert_eq!(
+            decide(&r, now, now, "next"),
+            Decision::Acquire { transitions: 3 }
+        );
     }
 
     #[test]
@@ -397,6 +480,9 @@ mod tests {
         let uuid = random_uuid();
         assert_eq!(uuid.len(), 36);
         assert_eq!(uuid.as_bytes()[14], b'4');
-        assert_eq!(lease_name("source-controller"), "source-controller-leader-election");
+        assert_eq!(
+            lease_name("source-controller"),
+            "source-controller-leader-election"
+        );
     }
 }

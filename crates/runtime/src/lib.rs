@@ -56,10 +56,16 @@ pub use reconcile::{FluxObject, Outcome, ReconcileContext, ReconcileError, Recon
 pub enum Error {
     /// A command-line flag has a value Flux would reject too.
     #[error("invalid value {value:?} for flag --{flag}: {reason}")]
-    InvalidFlag { flag: &'static str, value: String, reason: String },
+    InvalidFlag {
+        flag: &'static str,
+        value: String,
+        reason: String,
+    },
 
     /// `--feature-gates` names a gate this controller does not have.
-    #[error("invalid value for flag --feature-gates: unknown feature gate {gate:?}; known feature gates: {known}")]
+    #[error(
+        "invalid value for flag --feature-gates: unknown feature gate {gate:?}; known feature gates: {known}"
+    )]
     UnknownFeatureGate { gate: String, known: String },
 
     /// Neither a kubeconfig nor the in-cluster service account could be loaded.
@@ -74,11 +80,19 @@ pub enum Error {
     #[error(
         "CustomResourceDefinition {crd} is not installed (needed for {kind} {api_version}): apply the CRDs first"
     )]
-    CrdMissing { crd: String, kind: String, api_version: String },
+    CrdMissing {
+        crd: String,
+        kind: String,
+        api_version: String,
+    },
 
     /// A listener could not be bound.
     #[error("unable to start the {what} server on {addr}: {reason}")]
-    Bind { what: &'static str, addr: String, reason: String },
+    Bind {
+        what: &'static str,
+        addr: String,
+        reason: String,
+    },
 
     /// The lease was not renewed in time: another replica may now be leading.
     #[error("leader election lost")]
@@ -114,8 +128,11 @@ pub fn exit_code(result: Result<()>) -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!(error = %e, "exiting");
-            eprintln!("error: {e}");
+            if logging::is_initialized() {
+                tracing::error!(error = %e, "exiting");
+            } else {
+                eprintln!("error: {e}");
+            }
             std::process::ExitCode::FAILURE
         }
     }

@@ -41,8 +41,12 @@ fn filter_with(level: LogLevel, rust_log: Option<&str>) -> EnvFilter {
         return f;
     }
     let directives = match level {
-        LogLevel::Trace => "trace,hyper=info,hyper_util=info,h2=info,tower=info,rustls=info,reqwest=info",
-        LogLevel::Debug => "debug,hyper=info,hyper_util=info,h2=info,tower=info,rustls=info,reqwest=info",
+        LogLevel::Trace => {
+            "trace,hyper=info,hyper_util=info,h2=info,tower=info,rustls=info,reqwest=info"
+        }
+        LogLevel::Debug => {
+            "debug,hyper=info,hyper_util=info,h2=info,tower=info,rustls=info,reqwest=info"
+        }
         LogLevel::Info => "info",
         LogLevel::Error => "error",
     };
@@ -88,7 +92,9 @@ impl JsonLayer<fn() -> Box<dyn std::io::Write>> {
         fn stderr() -> Box<dyn std::io::Write> {
             Box::new(std::io::stderr())
         }
-        JsonLayer { make_writer: stderr }
+        JsonLayer {
+            make_writer: stderr,
+        }
     }
 }
 
@@ -247,7 +253,9 @@ mod tests {
         let buf = Buf::default();
         let w = buf.clone();
         let layer = JsonLayer::with_writer(move || Box::new(w.clone()) as Box<dyn std::io::Write>);
-        let subscriber = tracing_subscriber::registry().with(EnvFilter::new("debug")).with(layer);
+        let subscriber = tracing_subscriber::registry()
+            .with(EnvFilter::new("debug"))
+            .with(layer);
         tracing::subscriber::with_default(subscriber, || {
             let span = tracing::info_span!(
                 "reconcile",
@@ -259,11 +267,17 @@ mod tests {
             let _g = span.enter();
             tracing::info!(revision = "main@sha1:abc", "stored artifact");
             let err = std::io::Error::other("boom");
-            tracing::error!(error = &err as &dyn std::error::Error, "reconciliation failed");
+            tracing::error!(
+                error = &err as &dyn std::error::Error,
+                "reconciliation failed"
+            );
             tracing::trace!("filtered out");
         });
         let out = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-        let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let lines: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(lines.len(), 2, "{out}");
         let first = &lines[0];
         assert_eq!(first["level"], "info");
@@ -275,7 +289,10 @@ mod tests {
         assert_eq!(first["revision"], "main@sha1:abc");
         assert!(first["logger"].as_str().unwrap().contains("logging"));
         let ts = first["ts"].as_str().unwrap();
-        assert!(ts.ends_with('Z') && ts.len() == "2024-01-02T03:04:05.678Z".len(), "{ts}");
+        assert!(
+            ts.ends_with('Z') && ts.len() == "2024-01-02T03:04:05.678Z".len(),
+            "{ts}"
+        );
         assert_eq!(lines[1]["level"], "error");
         assert_eq!(lines[1]["error"], "boom");
         // Key order starts like zap's.
@@ -292,7 +309,8 @@ mod tests {
         ] {
             let buf = Buf::default();
             let w = buf.clone();
-            let layer = JsonLayer::with_writer(move || Box::new(w.clone()) as Box<dyn std::io::Write>);
+            let layer =
+                JsonLayer::with_writer(move || Box::new(w.clone()) as Box<dyn std::io::Write>);
             // RUST_LOG in the environment must not change the test.
             let f = filter_with(level, None);
             let subscriber = tracing_subscriber::registry().with(f).with(layer);

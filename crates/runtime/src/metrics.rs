@@ -46,7 +46,9 @@ impl Metrics {
     pub fn new() -> Result<Self> {
         let registry = Registry::new();
         #[cfg(target_os = "linux")]
-        registry.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))?;
+        registry.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))?;
 
         let reconcile_duration = HistogramVec::new(
             HistogramOpts::new(
@@ -58,19 +60,31 @@ impl Metrics {
             &["kind", "name", "namespace"],
         )?;
         let reconcile_total = IntCounterVec::new(
-            Opts::new("controller_runtime_reconcile_total", "Total number of reconciliations per controller"),
+            Opts::new(
+                "controller_runtime_reconcile_total",
+                "Total number of reconciliations per controller",
+            ),
             &["controller", "result"],
         )?;
         let reconcile_errors = IntCounterVec::new(
-            Opts::new("controller_runtime_reconcile_errors_total", "Total number of reconciliation errors per controller"),
+            Opts::new(
+                "controller_runtime_reconcile_errors_total",
+                "Total number of reconciliation errors per controller",
+            ),
             &["controller"],
         )?;
         let active_workers = IntGaugeVec::new(
-            Opts::new("controller_runtime_active_workers", "Number of currently used workers per controller"),
+            Opts::new(
+                "controller_runtime_active_workers",
+                "Number of currently used workers per controller",
+            ),
             &["controller"],
         )?;
         let max_concurrent = IntGaugeVec::new(
-            Opts::new("controller_runtime_max_concurrent_reconciles", "Maximum number of concurrent reconciles per controller"),
+            Opts::new(
+                "controller_runtime_max_concurrent_reconciles",
+                "Maximum number of concurrent reconciles per controller",
+            ),
             &["controller"],
         )?;
         let workqueue_depth = IntGaugeVec::new(
@@ -102,17 +116,30 @@ impl Metrics {
     /// Exports the per-controller series at zero so a scrape finds them before any reconcile.
     pub fn register_controller(&self, controller: &str, concurrency: u16) {
         for result in RESULTS {
-            self.reconcile_total.with_label_values(&[controller, result]);
+            self.reconcile_total
+                .with_label_values(&[controller, result]);
         }
         self.reconcile_errors.with_label_values(&[controller]);
         self.active_workers.with_label_values(&[controller]).set(0);
-        self.max_concurrent.with_label_values(&[controller]).set(i64::from(concurrency));
+        self.max_concurrent
+            .with_label_values(&[controller])
+            .set(i64::from(concurrency));
         self.workqueue_depth.with_label_values(&[controller]).set(0);
     }
 
     /// Records one reconcile: its result (one of [`RESULTS`]) and its duration.
-    pub fn record_reconcile(&self, controller: &str, kind: &str, namespace: &str, name: &str, result: &str, took: Duration) {
-        self.reconcile_total.with_label_values(&[controller, result]).inc();
+    pub fn record_reconcile(
+        &self,
+        controller: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        result: &str,
+        took: Duration,
+    ) {
+        self.reconcile_total
+            .with_label_values(&[controller, result])
+            .inc();
         if result == "error" {
             self.reconcile_errors.with_label_values(&[controller]).inc();
         }
@@ -123,12 +150,16 @@ impl Metrics {
 
     /// Forgets a deleted object's duration series, as Flux does once the finalizer is removed.
     pub fn forget_object(&self, kind: &str, namespace: &str, name: &str) {
-        let _ = self.reconcile_duration.remove_label_values(&[kind, name, namespace]);
+        let _ = self
+            .reconcile_duration
+            .remove_label_values(&[kind, name, namespace]);
     }
 
     /// Adds `delta` to the controller's busy workers.
     pub fn add_active_workers(&self, controller: &str, delta: i64) {
-        self.active_workers.with_label_values(&[controller]).add(delta);
+        self.active_workers
+            .with_label_values(&[controller])
+            .add(delta);
     }
 
     /// Sets the controller's queue depth.
@@ -142,7 +173,8 @@ impl Metrics {
     pub fn render(&self) -> Result<String> {
         let mut buf = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut buf)?;
-        String::from_utf8(buf).map_err(|e| crate::Error::Other(format!("metrics are not UTF-8: {e}")))
+        String::from_utf8(buf)
+            .map_err(|e| crate::Error::Other(format!("metrics are not UTF-8: {e}")))
     }
 
     /// The `/metrics` router.
@@ -156,11 +188,16 @@ impl Metrics {
                     match metrics.render() {
                         Ok(body) => (
                             StatusCode::OK,
-                            [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+                            [(
+                                header::CONTENT_TYPE,
+                                "text/plain; version=0.0.4; charset=utf-8",
+                            )],
                             body,
                         )
                             .into_response(),
-                        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+                        Err(e) => {
+                            (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()
+                        }
                     }
                 }
             }),
@@ -178,14 +215,26 @@ mod tests {
         m.register_controller("gitrepository", 2);
         let text = m.render().unwrap();
         for result in RESULTS {
-            let line = format!("controller_runtime_reconcile_total{{controller=\"gitrepository\",result=\"{result}\"}} 0");
+            let line = format!(
+                "controller_runtime_reconcile_total{{controller=\"gitrepository\",result=\"{result}\"}} 0"
+            );
             assert!(text.contains(&line), "missing {line}:\n{text}");
         }
-        assert!(text.contains("controller_runtime_reconcile_errors_total{controller=\"gitrepository\"} 0"));
+        assert!(
+            text.contains(
+                "controller_runtime_reconcile_errors_total{controller=\"gitrepository\"} 0"
+            )
+        );
         assert!(text.contains("workqueue_depth{name=\"gitrepository\"} 0"));
-        assert!(text.contains("controller_runtime_max_concurrent_reconciles{controller=\"gitrepository\"} 2"));
+        assert!(text.contains(
+            "controller_runtime_max_concurrent_reconciles{controller=\"gitrepository\"} 2"
+        ));
         #[cfg(target_os = "linux")]
-        for p in ["process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds"] {
+        for p in [
+            "process_resident_memory_bytes",
+            "process_cpu_seconds_total",
+            "process_open_fds",
+        ] {
             assert!(text.contains(p), "missing {p}");
         }
         // A histogram vector exports nothing until observed.
@@ -196,12 +245,32 @@ mod tests {
     fn reconcile_is_recorded_with_fluxs_buckets() {
         let m = Metrics::new().unwrap();
         m.register_controller("gitrepository", 2);
-        m.record_reconcile("gitrepository", "GitRepository", "flux-system", "podinfo", "error", Duration::from_millis(30));
-        m.record_reconcile("gitrepository", "GitRepository", "flux-system", "podinfo", "requeue_after", Duration::from_millis(5));
+        m.record_reconcile(
+            "gitrepository",
+            "GitRepository",
+            "flux-system",
+            "podinfo",
+            "error",
+            Duration::from_millis(30),
+        );
+        m.record_reconcile(
+            "gitrepository",
+            "GitRepository",
+            "flux-system",
+            "podinfo",
+            "requeue_after",
+            Duration::from_millis(5),
+        );
         let text = m.render().unwrap();
-        assert!(text.contains("controller_runtime_reconcile_total{controller=\"gitrepository\",result=\"error\"} 1"));
+        assert!(text.contains(
+            "controller_runtime_reconcile_total{controller=\"gitrepository\",result=\"error\"} 1"
+        ));
         assert!(text.contains("controller_runtime_reconcile_total{controller=\"gitrepository\",result=\"requeue_after\"} 1"));
-        assert!(text.contains("controller_runtime_reconcile_errors_total{controller=\"gitrepository\"} 1"));
+        assert!(
+            text.contains(
+                "controller_runtime_reconcile_errors_total{controller=\"gitrepository\"} 1"
+            )
+        );
         // 10ms, 20ms, ... 5.12s.
         assert!(text.contains(
             "gotk_reconcile_duration_seconds_bucket{kind=\"GitRepository\",name=\"podinfo\",namespace=\"flux-system\",le=\"0.01\"} 1"
@@ -209,6 +278,10 @@ mod tests {
         assert!(text.contains("le=\"5.12\"} 2"), "{text}");
         assert!(text.contains("gotk_reconcile_duration_seconds_count{kind=\"GitRepository\",name=\"podinfo\",namespace=\"flux-system\"} 2"));
         m.forget_object("GitRepository", "flux-system", "podinfo");
-        assert!(!m.render().unwrap().contains("gotk_reconcile_duration_seconds_count"));
+        assert!(
+            !m.render()
+                .unwrap()
+                .contains("gotk_reconcile_duration_seconds_count")
+        );
     }
 }

@@ -59,8 +59,8 @@ pub struct GitRepositorySpec {
     #[serde(default = "default_timeout", skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m))+$"))]
     pub timeout: Option<String>,
-    /// Repository URL: http, https or ssh.
-    #[schemars(regex(pattern = r"^(http|https|ssh)://.*$"))]
+    /// Repository URL: http, https, ssh, or git (beyond Flux; see the CRD allow-list).
+    #[schemars(regex(pattern = r"^(http|https|ssh|git)://.*$"))]
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify: Option<GitRepositoryVerification>,
