@@ -27,7 +27,9 @@ pub fn repo_root() -> PathBuf {
 
 /// `../shared` beside the checkout (read-only test corpus, reference CRDs, examples).
 pub fn shared_dir() -> PathBuf {
-    std::env::var_os("FERROFLUX_SHARED").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared"))
+    std::env::var_os("FERROFLUX_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared"))
 }
 
 /// The directory holding the controller binaries (`make e2e` builds them first).
@@ -58,7 +60,8 @@ impl Cluster {
     pub fn shared() -> anyhow::Result<Cluster> {
         DEFAULT
             .get_or_init(|| {
-                let name = std::env::var("FERROFLUX_E2E_CLUSTER").unwrap_or_else(|_| "default".into());
+                let name =
+                    std::env::var("FERROFLUX_E2E_CLUSTER").unwrap_or_else(|_| "default".into());
                 Cluster::up(&name).map_err(|e| format!("{e:#}"))
             })
             .clone()
@@ -93,7 +96,8 @@ impl Cluster {
     /// A fresh client for the calling test's runtime.
     pub async fn client(&self) -> anyhow::Result<Client> {
         let kubeconfig = Kubeconfig::read_from(&self.kubeconfig)?;
-        let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await?;
+        let config =
+            Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await?;
         Ok(Client::try_from(config)?)
     }
 
@@ -106,13 +110,19 @@ impl Cluster {
         let crds = ferroflux_api::crd::all();
         for (_, crd) in &crds {
             let name = crd.metadata.name.clone().unwrap_or_default();
-            api.patch(&name, &pp, &Patch::Apply(crd)).await.with_context(|| format!("applying CRD {name}"))?;
+            api.patch(&name, &pp, &Patch::Apply(crd))
+                .await
+                .with_context(|| format!("applying CRD {name}"))?;
         }
         for (_, crd) in &crds {
             let name = crd.metadata.name.clone().unwrap_or_default();
             wait_for(Duration::from_secs(30), || async {
                 let c = api.get(&name).await.ok()?;
-                let established = c.status?.conditions?.iter().any(|c| c.type_ == "Established" && c.status == "True");
+                let established = c
+                    .status?
+                    .conditions?
+                    .iter()
+                    .any(|c| c.type_ == "Established" && c.status == "True");
                 established.then_some(())
             })
             .await
@@ -140,7 +150,12 @@ fn run_tool(bin: &Path, args: &[&str], kubeconfig: &Path) -> anyhow::Result<Stri
         .output()
         .with_context(|| format!("running {}", bin.display()))?;
     if !out.status.success() {
-        bail!("{} {} failed: {}", bin.display(), args.join(" "), String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "{} {} failed: {}",
+            bin.display(),
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -160,8 +175,13 @@ impl TestNamespace {
         let ns: Namespace = serde_json::from_value(serde_json::json!({
             "metadata": {"name": name, "labels": {"ferroflux.dev/e2e": "true"}}
         }))?;
-        api.create(&PostParams::default(), &ns).await.with_context(|| format!("creating namespace {name}"))?;
-        Ok(Self { name, kubeconfig: cluster.kubeconfig.clone() })
+        api.create(&PostParams::default(), &ns)
+            .await
+            .with_context(|| format!("creating namespace {name}"))?;
+        Ok(Self {
+            name,
+            kubeconfig: cluster.kubeconfig.clone(),
+        })
     }
 }
 
@@ -169,7 +189,13 @@ impl Drop for TestNamespace {
     fn drop(&mut self) {
         // Drop cannot be async; kubectl deletes without waiting so teardown stays quick.
         let _ = Command::new(tool("kubectl"))
-            .args(["delete", "namespace", &self.name, "--wait=false", "--ignore-not-found"])
+            .args([
+                "delete",
+                "namespace",
+                &self.name,
+                "--wait=false",
+                "--ignore-not-found",
+            ])
             .env("KUBECONFIG", &self.kubeconfig)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -210,7 +236,12 @@ where
 fn rand_u32() -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
     h.finish() as u32
 }
 

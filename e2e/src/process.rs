@@ -28,7 +28,12 @@ pub struct ControllerProcess {
 impl ControllerProcess {
     /// Starts `<bin_dir>/<name>` against `kubeconfig` on free metrics/health ports, with
     /// `RUNTIME_NAMESPACE` set to `namespace` and extra flags appended.
-    pub fn start(name: &str, kubeconfig: &Path, namespace: &str, extra: &[String]) -> anyhow::Result<Self> {
+    pub fn start(
+        name: &str,
+        kubeconfig: &Path,
+        namespace: &str,
+        extra: &[String],
+    ) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let log = dir.path().join(format!("{name}.log"));
         let (metrics_port, health_port) = (free_port()?, free_port()?);
@@ -51,7 +56,14 @@ impl ControllerProcess {
             .stderr(file)
             .spawn()
             .with_context(|| format!("starting {} (run `make build` first)", bin.display()))?;
-        Ok(Self { name: name.to_string(), metrics_port, health_port, child: Some(child), log, _dir: dir })
+        Ok(Self {
+            name: name.to_string(),
+            metrics_port,
+            health_port,
+            child: Some(child),
+            log,
+            _dir: dir,
+        })
     }
 
     /// The process's output so far.
@@ -61,20 +73,45 @@ impl ControllerProcess {
 
     /// `Some(exit status)` once the process has ended.
     pub fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
-        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten())
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    /// Waits up to `timeout` for the process to end on its own.
+    pub async fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.try_wait() {
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        None
     }
 
     /// Sends a signal (`TERM`, `KILL`) to the process.
     pub fn signal(&self, sig: &str) {
         if let Some(c) = &self.child {
-            let _ = Command::new("kill").arg(format!("-{sig}")).arg(c.id().to_string()).status();
+            let _ = Command::new("kill")
+                .arg(format!("-{sig}"))
+                .arg(c.id().to_string())
+                .stderr(Stdio::null())
+                .status();
         }
     }
 
     /// Stops the process: SIGTERM, then SIGKILL after `grace`. Returns its exit status.
     pub fn stop(&mut self, grace: Duration) -> Option<std::process::ExitStatus> {
         let mut child = self.child.take()?;
-        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .stderr(Stdio::null())
+            .status();
         let deadline = std::time::Instant::now() + grace;
         while std::time::Instant::now() < deadline {
             if let Ok(Some(status)) = child.try_wait() {
@@ -101,7 +138,12 @@ impl Drop for ControllerProcess {
     fn drop(&mut self) {
         self.stop(Duration::from_secs(5));
         if std::thread::panicking() {
-            eprintln!("----- {} log -----\n{}\n----- end of {} log -----", self.name, self.logs(), self.name);
+            eprintln!(
+                "----- {} log -----\n{}\n----- end of {} log -----",
+                self.name,
+                self.logs(),
+                self.name
+            );
         }
     }
 }

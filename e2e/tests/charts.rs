@@ -9,11 +9,21 @@ use kube::api::{Api, ListParams};
 async fn install_and_check(chart: &str) {
     let cluster = Cluster::shared().unwrap();
     let client = cluster.client().await.unwrap();
-    let ns = TestNamespace::create(&client, &cluster, "chart").await.unwrap();
+    let ns = TestNamespace::create(&client, &cluster, "chart")
+        .await
+        .unwrap();
     let path = repo_root().join("charts").join(chart);
     let release = chart.to_string();
     cluster
-        .helm(&["install", &release, path.to_str().unwrap(), "-n", &ns.name, "--wait=false", "--skip-crds"])
+        .helm(&[
+            "install",
+            &release,
+            path.to_str().unwrap(),
+            "-n",
+            &ns.name,
+            "--wait=false",
+            "--skip-crds",
+        ])
         .unwrap();
     let selector = ListParams::default().labels(&format!("app.kubernetes.io/instance={release}"));
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), &ns.name);
@@ -21,28 +31,80 @@ async fn install_and_check(chart: &str) {
     assert_eq!(deploy.items.len(), 1, "{chart}: one Deployment");
     let spec = deploy.items[0].spec.template.spec.clone().unwrap();
     let container = &spec.containers[0];
-    let ports: Vec<(String, i32)> =
-        container.ports.clone().unwrap_or_default().into_iter().map(|p| (p.name.unwrap_or_default(), p.container_port)).collect();
-    assert!(ports.contains(&("http-prom".into(), 8080)), "{chart} ports {ports:?}");
-    assert!(ports.contains(&("healthz".into(), 9440)), "{chart} ports {ports:?}");
+    let ports: Vec<(String, i32)> = container
+        .ports
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| (p.name.unwrap_or_default(), p.container_port))
+        .collect();
+    assert!(
+        ports.contains(&("http-prom".into(), 8080)),
+        "{chart} ports {ports:?}"
+    );
+    assert!(
+        ports.contains(&("healthz".into(), 9440)),
+        "{chart} ports {ports:?}"
+    );
     if chart == "source-controller" {
-        assert!(ports.contains(&("http".into(), 9090)), "{chart} ports {ports:?}");
+        assert!(
+            ports.contains(&("http".into(), 9090)),
+            "{chart} ports {ports:?}"
+        );
     }
     let sc = container.security_context.clone().unwrap();
     assert_eq!(sc.read_only_root_filesystem, Some(true));
     assert_eq!(sc.allow_privilege_escalation, Some(false));
     let args = container.args.clone().unwrap_or_default();
-    assert!(args.iter().any(|a| a.starts_with("--metrics-addr")), "{chart} args {args:?}");
-    assert!(!Api::<ServiceAccount>::namespaced(client.clone(), &ns.name).list(&selector).await.unwrap().items.is_empty());
-    assert!(!Api::<Service>::namespaced(client.clone(), &ns.name).list(&selector).await.unwrap().items.is_empty());
-    assert!(!Api::<ClusterRoleBinding>::all(client.clone()).list(&selector).await.unwrap().items.is_empty());
+    assert!(
+        args.iter().any(|a| a.starts_with("--metrics-addr")),
+        "{chart} args {args:?}"
+    );
+    assert!(
+        !Api::<ServiceAccount>::namespaced(client.clone(), &ns.name)
+            .list(&selector)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        !Api::<Service>::namespaced(client.clone(), &ns.name)
+            .list(&selector)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        !Api::<ClusterRoleBinding>::all(client.clone())
+            .list(&selector)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
     if chart == "source-controller" {
-        let roles = Api::<ClusterRole>::all(client.clone()).list(&selector).await.unwrap();
-        assert!(!roles.items.is_empty(), "source-controller has its own least-privilege ClusterRole");
+        let roles = Api::<ClusterRole>::all(client.clone())
+            .list(&selector)
+            .await
+            .unwrap();
+        assert!(
+            !roles.items.is_empty(),
+            "source-controller has its own least-privilege ClusterRole"
+        );
     }
-    cluster.helm(&["uninstall", &release, "-n", &ns.name, "--wait"]).unwrap();
-    let left = Api::<ClusterRoleBinding>::all(client.clone()).list(&selector).await.unwrap();
-    assert!(left.items.is_empty(), "uninstall removes cluster-scoped objects");
+    cluster
+        .helm(&["uninstall", &release, "-n", &ns.name, "--wait"])
+        .unwrap();
+    let left = Api::<ClusterRoleBinding>::all(client.clone())
+        .list(&selector)
+        .await
+        .unwrap();
+    assert!(
+        left.items.is_empty(),
+        "uninstall removes cluster-scoped objects"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -22,7 +22,9 @@ use ferroflux_runtime::health::Health;
 use ferroflux_runtime::kube_client::{self, CrdRef};
 use ferroflux_runtime::leader::{HoldOutcome, LeaderElector};
 use ferroflux_runtime::metrics::Metrics;
-use ferroflux_runtime::reconcile::{self, Outcome, ReconcileContext, ReconcileError, Reconciler, SharedContext};
+use ferroflux_runtime::reconcile::{
+    self, Outcome, ReconcileContext, ReconcileError, Reconciler, SharedContext,
+};
 use ferroflux_runtime::{FluxObject, Manager};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Event;
@@ -37,21 +39,46 @@ struct TestReconciler {
 }
 
 impl Reconciler<GitRepository> for TestReconciler {
-    const POLARITY: Polarity = Polarity { negative: &[FETCH_FAILED], positive: &[] };
+    const POLARITY: Polarity = Polarity {
+        negative: &[FETCH_FAILED],
+        positive: &[],
+    };
 
-    async fn reconcile(&self, obj: &mut GitRepository, ctx: &ReconcileContext) -> Result<Outcome, ReconcileError> {
+    async fn reconcile(
+        &self,
+        obj: &mut GitRepository,
+        ctx: &ReconcileContext,
+    ) -> Result<Outcome, ReconcileError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         let generation = obj.metadata.generation;
         let url = obj.spec.url.clone();
         if url.contains("stall") {
-            return Err(ReconcileError::stalling("URLInvalid", format!("invalid URL {url}")));
+            return Err(ReconcileError::stalling(
+                "URLInvalid",
+                format!("invalid URL {url}"),
+            ));
         }
         if url.contains("fail") {
-            conditions::mark_true(obj.conditions_mut(), FETCH_FAILED, "GitOperationFailed", "failed to checkout", generation);
-            return Err(ReconcileError::generic("GitOperationFailed", "failed to checkout and determine revision"));
+            conditions::mark_true(
+                obj.conditions_mut(),
+                FETCH_FAILED,
+                "GitOperationFailed",
+                "failed to checkout",
+                generation,
+            );
+            return Err(ReconcileError::generic(
+                "GitOperationFailed",
+                "failed to checkout and determine revision",
+            ));
         }
         conditions::remove(obj.conditions_mut(), FETCH_FAILED);
-        conditions::mark_true(obj.conditions_mut(), ARTIFACT_IN_STORAGE, "Succeeded", "stored artifact", generation);
+        conditions::mark_true(
+            obj.conditions_mut(),
+            ARTIFACT_IN_STORAGE,
+            "Succeeded",
+            "stored artifact",
+            generation,
+        );
         ctx.event(
             obj,
             EventType::Normal,
@@ -59,10 +86,17 @@ impl Reconciler<GitRepository> for TestReconciler {
             "stored artifact for commit 'init'",
             revision_annotations(GROUP, "main@sha1:abc", Some("sha256:def")),
         );
-        Ok(Outcome::ready("Succeeded", "stored artifact for revision 'main@sha1:abc'"))
+        Ok(Outcome::ready(
+            "Succeeded",
+            "stored artifact for revision 'main@sha1:abc'",
+        ))
     }
 
-    async fn finalize(&self, _obj: &GitRepository, _ctx: &ReconcileContext) -> Result<(), ReconcileError> {
+    async fn finalize(
+        &self,
+        _obj: &GitRepository,
+        _ctx: &ReconcileContext,
+    ) -> Result<(), ReconcileError> {
         self.finalized.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
@@ -71,7 +105,10 @@ impl Reconciler<GitRepository> for TestReconciler {
 #[derive(Clone, Default)]
 struct Sink(Arc<Mutex<Vec<FluxEvent>>>);
 
-async fn receive(State(sink): State<Sink>, axum::Json(e): axum::Json<FluxEvent>) -> axum::http::StatusCode {
+async fn receive(
+    State(sink): State<Sink>,
+    axum::Json(e): axum::Json<FluxEvent>,
+) -> axum::http::StatusCode {
     sink.0.lock().unwrap().push(e);
     axum::http::StatusCode::ACCEPTED
 }
@@ -80,21 +117,33 @@ async fn event_sink() -> (Sink, String) {
     let sink = Sink::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/", listener.local_addr().unwrap());
-    let app = Router::new().route("/", post(receive)).with_state(sink.clone());
+    let app = Router::new()
+        .route("/", post(receive))
+        .with_state(sink.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
     (sink, url)
 }
 
 fn ready(repo: &GitRepository) -> Option<(ConditionStatus, String, String)> {
-    conditions::get(repo.conditions(), READY).map(|c| (c.status, c.reason.clone(), c.message.clone()))
+    conditions::get(repo.conditions(), READY)
+        .map(|c| (c.status, c.reason.clone(), c.message.clone()))
 }
 
 fn repo(name: &str, url: &str) -> GitRepository {
-    GitRepository::new(name, GitRepositorySpec { url: url.into(), interval: "1m".into(), ..Default::default() })
+    GitRepository::new(
+        name,
+        GitRepositorySpec {
+            url: url.into(),
+            interval: "1m".into(),
+            ..Default::default()
+        },
+    )
 }
 
 async fn patch_spec(api: &Api<GitRepository>, name: &str, patch: serde_json::Value) {
-    api.patch(name, &PatchParams::default(), &Patch::Merge(&patch)).await.unwrap();
+    api.patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -102,12 +151,20 @@ async fn reconcile_wrapper_drives_a_git_repository() {
     ferroflux_e2e::install_rustls();
     let cluster = Cluster::shared().unwrap();
     let client = cluster.client().await.unwrap();
-    let ns = TestNamespace::create(&client, &cluster, "rt-reconcile").await.unwrap();
+    let ns = TestNamespace::create(&client, &cluster, "rt-reconcile")
+        .await
+        .unwrap();
     let (sink, webhook) = event_sink().await;
     let config = RuntimeConfig {
-        watch: WatchConfig { namespace: Some(ns.name.clone()), label_selector: None },
+        watch: WatchConfig {
+            namespace: Some(ns.name.clone()),
+            label_selector: None,
+        },
         interval_jitter_percentage: 0,
-        retry: RetryConfig { min: Duration::from_millis(200), max: Duration::from_secs(1) },
+        retry: RetryConfig {
+            min: Duration::from_millis(200),
+            max: Duration::from_secs(1),
+        },
         events_addr: Some(webhook.clone()),
         ..RuntimeConfig::default()
     };
@@ -125,12 +182,22 @@ async fn reconcile_wrapper_drives_a_git_repository() {
     health.set_started();
     let rec = TestReconciler::default();
     let (stop_tx, stop_rx) = futures::channel::oneshot::channel::<()>();
-    let controller = tokio::spawn(reconcile::run::<GitRepository, _>(shared, rec.clone(), cache, async move {
-        let _ = stop_rx.await;
-    }));
+    let controller = tokio::spawn(reconcile::run::<GitRepository, _>(
+        shared,
+        rec.clone(),
+        cache,
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
 
     let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
-    api.create(&PostParams::default(), &repo("podinfo", "https://example.com/ok")).await.unwrap();
+    api.create(
+        &PostParams::default(),
+        &repo("podinfo", "https://example.com/ok"),
+    )
+    .await
+    .unwrap();
 
     // Success: finalizer, Ready=True with the reconciler's message, observedGeneration.
     let got = wait_for(Duration::from_secs(30), || async {
@@ -140,23 +207,46 @@ async fn reconcile_wrapper_drives_a_git_repository() {
     .await
     .expect("Ready=True");
     assert!(health.readiness().is_ok(), "cache synced");
-    assert_eq!(got.metadata.finalizers.clone().unwrap_or_default(), vec!["finalizers.fluxcd.io".to_string()]);
+    assert_eq!(
+        got.metadata.finalizers.clone().unwrap_or_default(),
+        vec!["finalizers.fluxcd.io".to_string()]
+    );
     assert_eq!(
         ready(&got).unwrap(),
-        (ConditionStatus::True, "Succeeded".into(), "stored artifact for revision 'main@sha1:abc'".into())
+        (
+            ConditionStatus::True,
+            "Succeeded".into(),
+            "stored artifact for revision 'main@sha1:abc'".into()
+        )
     );
     assert_eq!(got.observed_generation(), got.metadata.generation);
-    assert!(got.conditions().iter().all(|c| c.observed_generation == got.metadata.generation));
-    assert!(conditions::get(got.conditions(), RECONCILING).is_none(), "Reconciling removed on success");
+    assert!(
+        got.conditions()
+            .iter()
+            .all(|c| c.observed_generation == got.metadata.generation)
+    );
+    assert!(
+        conditions::get(got.conditions(), RECONCILING).is_none(),
+        "Reconciling removed on success"
+    );
     assert!(conditions::is_true(got.conditions(), ARTIFACT_IN_STORAGE));
     let status = got.status.clone().unwrap();
-    assert_eq!(status.conditions.first().map(|c| c.type_.as_str()), Some(READY), "Ready sorts first");
+    assert_eq!(
+        status.conditions.first().map(|c| c.type_.as_str()),
+        Some(READY),
+        "Ready sorts first"
+    );
 
     // The reconciler's event reached the API and notification-controller's endpoint.
     let events: Api<Event> = Api::namespaced(client.clone(), &ns.name);
     let ev = wait_for(Duration::from_secs(10), || async {
-        let list = events.list(&ListParams::default().fields("involvedObject.name=podinfo")).await.ok()?;
-        list.items.into_iter().find(|e| e.reason.as_deref() == Some("NewArtifact"))
+        let list = events
+            .list(&ListParams::default().fields("involvedObject.name=podinfo"))
+            .await
+            .ok()?;
+        list.items
+            .into_iter()
+            .find(|e| e.reason.as_deref() == Some("NewArtifact"))
     })
     .await
     .expect("NewArtifact Event");
@@ -164,53 +254,113 @@ async fn reconcile_wrapper_drives_a_git_repository() {
     assert_eq!(ev.reporting_component.as_deref(), Some("source-controller"));
     assert_eq!(ev.involved_object.kind.as_deref(), Some("GitRepository"));
     assert_eq!(
-        ev.metadata.annotations.as_ref().and_then(|a| a.get("source.toolkit.fluxcd.io/revision")).map(String::as_str),
+        ev.metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("source.toolkit.fluxcd.io/revision"))
+            .map(String::as_str),
         Some("main@sha1:abc")
     );
     let forwarded = wait_for(Duration::from_secs(10), || async {
-        sink.0.lock().unwrap().iter().find(|e| e.reason == "NewArtifact").cloned()
+        sink.0
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|e| e.reason == "NewArtifact")
+            .cloned()
     })
     .await
     .expect("forwarded NewArtifact");
     assert_eq!(forwarded.severity, "info");
     assert_eq!(forwarded.involved_object.namespace, ns.name);
-    assert_eq!(forwarded.metadata.get("source.toolkit.fluxcd.io/revision").map(String::as_str), Some("main@sha1:abc"));
+    assert_eq!(
+        forwarded
+            .metadata
+            .get("source.toolkit.fluxcd.io/revision")
+            .map(String::as_str),
+        Some("main@sha1:abc")
+    );
 
     // Our own status patches do not trigger reconciles: the count stays put until the interval.
     let calls = rec.calls.load(Ordering::SeqCst);
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(rec.calls.load(Ordering::SeqCst), calls, "no reconcile loop on status updates");
+    assert_eq!(
+        rec.calls.load(Ordering::SeqCst),
+        calls,
+        "no reconcile loop on status updates"
+    );
 
     // Failure: Ready=False from the owned negative condition, retried with backoff.
-    patch_spec(&api, "podinfo", serde_json::json!({"spec": {"url": "https://example.com/fail"}})).await;
+    patch_spec(
+        &api,
+        "podinfo",
+        serde_json::json!({"spec": {"url": "https://example.com/fail"}}),
+    )
+    .await;
     let failed = wait_for(Duration::from_secs(30), || async {
         let r = api.get("podinfo").await.ok()?;
         (ready(&r)?.1 == "GitOperationFailed").then_some(r)
     })
     .await
     .expect("Ready=False GitOperationFailed");
-    assert_eq!(ready(&failed).unwrap(), (ConditionStatus::False, "GitOperationFailed".into(), "failed to checkout".into()));
-    let reconciling = conditions::get(failed.conditions(), RECONCILING).expect("Reconciling on a new generation");
+    assert_eq!(
+        ready(&failed).unwrap(),
+        (
+            ConditionStatus::False,
+            "GitOperationFailed".into(),
+            "failed to checkout".into()
+        )
+    );
+    let reconciling =
+        conditions::get(failed.conditions(), RECONCILING).expect("Reconciling on a new generation");
     assert_eq!(reconciling.reason, "ProgressingWithRetry");
-    assert_ne!(failed.observed_generation(), failed.metadata.generation, "failed generation not observed");
+    assert_ne!(
+        failed.observed_generation(),
+        failed.metadata.generation,
+        "failed generation not observed"
+    );
     let before = rec.calls.load(Ordering::SeqCst);
     tokio::time::sleep(Duration::from_secs(3)).await;
     let retries = rec.calls.load(Ordering::SeqCst) - before;
-    assert!((2..=12).contains(&retries), "backoff retries in 3s: {retries}");
+    assert!(
+        (2..=12).contains(&retries),
+        "backoff retries in 3s: {retries}"
+    );
     let warning = wait_for(Duration::from_secs(10), || async {
-        let list = events.list(&ListParams::default().fields("involvedObject.name=podinfo")).await.ok()?;
-        list.items.into_iter().find(|e| e.reason.as_deref() == Some("GitOperationFailed"))
+        let list = events
+            .list(&ListParams::default().fields("involvedObject.name=podinfo"))
+            .await
+            .ok()?;
+        list.items
+            .into_iter()
+            .find(|e| e.reason.as_deref() == Some("GitOperationFailed"))
     })
     .await
     .expect("Warning event");
     assert_eq!(warning.type_.as_deref(), Some("Warning"));
     let text = metrics.render().unwrap();
-    assert!(text.contains("controller_runtime_reconcile_errors_total{controller=\"gitrepository\"}"), "{text}");
-    assert!(!text.contains("controller_runtime_reconcile_errors_total{controller=\"gitrepository\"} 0"), "{text}");
-    assert!(text.contains("gotk_reconcile_duration_seconds_count{kind=\"GitRepository\",name=\"podinfo\""), "{text}");
+    assert!(
+        text.contains("controller_runtime_reconcile_errors_total{controller=\"gitrepository\"}"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("controller_runtime_reconcile_errors_total{controller=\"gitrepository\"} 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "gotk_reconcile_duration_seconds_count{kind=\"GitRepository\",name=\"podinfo\""
+        ),
+        "{text}"
+    );
 
     // Stalling: Stalled=True, generation observed, no more retries.
-    patch_spec(&api, "podinfo", serde_json::json!({"spec": {"url": "https://example.com/stall"}})).await;
+    patch_spec(
+        &api,
+        "podinfo",
+        serde_json::json!({"spec": {"url": "https://example.com/stall"}}),
+    )
+    .await;
     let stalled = wait_for(Duration::from_secs(30), || async {
         let r = api.get("podinfo").await.ok()?;
         conditions::is_true(r.conditions(), STALLED).then_some(r)
@@ -222,7 +372,11 @@ async fn reconcile_wrapper_drives_a_git_repository() {
     assert_eq!(stalled.observed_generation(), stalled.metadata.generation);
     let before = rec.calls.load(Ordering::SeqCst);
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(rec.calls.load(Ordering::SeqCst), before, "a stalled object is not retried");
+    assert_eq!(
+        rec.calls.load(Ordering::SeqCst),
+        before,
+        "a stalled object is not retried"
+    );
 
     // Suspended: no reconcile, but the request is recorded.
     patch_spec(
@@ -237,7 +391,11 @@ async fn reconcile_wrapper_drives_a_git_repository() {
     })
     .await
     .expect("lastHandledReconcileAt=t1 while suspended");
-    assert_eq!(rec.calls.load(Ordering::SeqCst), before, "suspended objects are not reconciled");
+    assert_eq!(
+        rec.calls.load(Ordering::SeqCst),
+        before,
+        "suspended objects are not reconciled"
+    );
 
     // Resumed with `flux reconcile`: reconciled, Ready again, request recorded.
     patch_spec(
@@ -248,7 +406,8 @@ async fn reconcile_wrapper_drives_a_git_repository() {
     .await;
     let resumed = wait_for(Duration::from_secs(30), || async {
         let r = api.get("podinfo").await.ok()?;
-        (r.last_handled_reconcile_at() == Some("t2") && ready(&r)?.0 == ConditionStatus::True).then_some(r)
+        (r.last_handled_reconcile_at() == Some("t2") && ready(&r)?.0 == ConditionStatus::True)
+            .then_some(r)
     })
     .await
     .expect("Ready again after resume");
@@ -257,7 +416,12 @@ async fn reconcile_wrapper_drives_a_git_repository() {
 
     // A bare `flux reconcile` (annotation only, same generation) triggers a reconcile.
     let before = rec.calls.load(Ordering::SeqCst);
-    patch_spec(&api, "podinfo", serde_json::json!({"metadata": {"annotations": {RECONCILE_REQUEST_ANNOTATION: "t3"}}})).await;
+    patch_spec(
+        &api,
+        "podinfo",
+        serde_json::json!({"metadata": {"annotations": {RECONCILE_REQUEST_ANNOTATION: "t3"}}}),
+    )
+    .await;
     wait_for(Duration::from_secs(30), || async {
         let r = api.get("podinfo").await.ok()?;
         (r.last_handled_reconcile_at() == Some("t3")).then_some(())
@@ -267,18 +431,32 @@ async fn reconcile_wrapper_drives_a_git_repository() {
     assert!(rec.calls.load(Ordering::SeqCst) > before);
 
     // Deletion: finalize runs, the finalizer goes, the object is gone.
-    api.delete("podinfo", &DeleteParams::default()).await.unwrap();
-    wait_for(Duration::from_secs(30), || async { api.get_opt("podinfo").await.ok().and_then(|o| o.is_none().then_some(())) })
+    api.delete("podinfo", &DeleteParams::default())
         .await
-        .expect("object deleted");
+        .unwrap();
+    wait_for(Duration::from_secs(30), || async {
+        api.get_opt("podinfo")
+            .await
+            .ok()
+            .and_then(|o| o.is_none().then_some(()))
+    })
+    .await
+    .expect("object deleted");
     assert_eq!(rec.finalized.load(Ordering::SeqCst), 1);
 
     // Graceful shutdown ends the controller.
     let _ = stop_tx.send(());
-    tokio::time::timeout(Duration::from_secs(30), controller).await.expect("controller stops").unwrap();
+    tokio::time::timeout(Duration::from_secs(30), controller)
+        .await
+        .expect("controller stops")
+        .unwrap();
 }
 
-fn lease_config(lease: u64, renew: u64, retry_ms: u64) -> ferroflux_runtime::flags::LeaderElectionConfig {
+fn lease_config(
+    lease: u64,
+    renew: u64,
+    retry_ms: u64,
+) -> ferroflux_runtime::flags::LeaderElectionConfig {
     ferroflux_runtime::flags::LeaderElectionConfig {
         enabled: true,
         lease_duration: Duration::from_secs(lease),
@@ -289,7 +467,10 @@ fn lease_config(lease: u64, renew: u64, retry_ms: u64) -> ferroflux_runtime::fla
 }
 
 fn holder(l: &Lease) -> String {
-    l.spec.as_ref().and_then(|s| s.holder_identity.clone()).unwrap_or_default()
+    l.spec
+        .as_ref()
+        .and_then(|s| s.holder_identity.clone())
+        .unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -297,7 +478,9 @@ async fn lease_acquire_renew_takeover_release_and_loss() {
     ferroflux_e2e::install_rustls();
     let cluster = Cluster::shared().unwrap();
     let client = cluster.client().await.unwrap();
-    let ns = TestNamespace::create(&client, &cluster, "rt-lease").await.unwrap();
+    let ns = TestNamespace::create(&client, &cluster, "rt-lease")
+        .await
+        .unwrap();
     let leases: Api<Lease> = Api::namespaced(client.clone(), &ns.name);
     let name = "test-controller-leader-election";
     let cfg = lease_config(3, 2, 300);
@@ -324,7 +507,10 @@ async fn lease_acquire_renew_takeover_release_and_loss() {
     let start = Instant::now();
     assert!(b.acquire(&mut rx).await.unwrap());
     let took = start.elapsed();
-    assert!(took >= Duration::from_secs(2) && took < Duration::from_secs(8), "takeover after {took:?}");
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(8),
+        "takeover after {took:?}"
+    );
     let taken = leases.get(name).await.unwrap();
     assert_eq!(holder(&taken), "b_1");
     assert_eq!(taken.spec.unwrap().lease_transitions, Some(1));
@@ -335,7 +521,16 @@ async fn lease_acquire_renew_takeover_release_and_loss() {
     b.release().await.unwrap();
     assert_eq!(holder(&leases.get(name).await.unwrap()), "");
     assert!(a.try_acquire_or_renew().await.unwrap());
-    assert_eq!(leases.get(name).await.unwrap().spec.unwrap().lease_transitions, Some(2));
+    assert_eq!(
+        leases
+            .get(name)
+            .await
+            .unwrap()
+            .spec
+            .unwrap()
+            .lease_transitions,
+        Some(2)
+    );
 
     // A holds; someone overwrites the lease: A loses it within the renew deadline.
     let hold = tokio::spawn(async move {
@@ -348,11 +543,21 @@ async fn lease_acquire_renew_takeover_release_and_loss() {
     let spec = stolen.spec.as_mut().unwrap();
     spec.holder_identity = Some("intruder".into());
     spec.lease_duration_seconds = Some(3600);
-    leases.replace(name, &PostParams::default(), &stolen).await.unwrap();
+    leases
+        .replace(name, &PostParams::default(), &stolen)
+        .await
+        .unwrap();
     let stolen_at = Instant::now();
-    let (outcome, at) = tokio::time::timeout(Duration::from_secs(10), hold).await.unwrap().unwrap();
+    let (outcome, at) = tokio::time::timeout(Duration::from_secs(10), hold)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(outcome, HoldOutcome::Lost);
-    assert!(at.duration_since(stolen_at) <= Duration::from_secs(4), "lost after {:?}", at.duration_since(stolen_at));
+    assert!(
+        at.duration_since(stolen_at) <= Duration::from_secs(4),
+        "lost after {:?}",
+        at.duration_since(stolen_at)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -360,7 +565,9 @@ async fn manager_without_controllers_serves_leads_and_releases_on_shutdown() {
     ferroflux_e2e::install_rustls();
     let cluster = Cluster::shared().unwrap();
     let client = cluster.client().await.unwrap();
-    let ns = TestNamespace::create(&client, &cluster, "rt-manager").await.unwrap();
+    let ns = TestNamespace::create(&client, &cluster, "rt-manager")
+        .await
+        .unwrap();
     let (metrics_port, health_port) = (free_port().unwrap(), free_port().unwrap());
     let config = RuntimeConfig {
         leader_election: lease_config(8, 6, 500),
@@ -369,7 +576,8 @@ async fn manager_without_controllers_serves_leads_and_releases_on_shutdown() {
         runtime_namespace: Some(ns.name.clone()),
         ..RuntimeConfig::default()
     };
-    let manager = Manager::with_client("test-controller", config, client.clone(), "test".into()).unwrap();
+    let manager =
+        Manager::with_client("test-controller", config, client.clone(), "test".into()).unwrap();
     let shutdown = manager.shutdown_signal();
     let stopper = manager.shutdown_handle();
     let run = tokio::spawn(manager.run());
@@ -383,17 +591,34 @@ async fn manager_without_controllers_serves_leads_and_releases_on_shutdown() {
     .expect("ready");
     let leases: Api<Lease> = Api::namespaced(client.clone(), &ns.name);
     let lease = wait_for(Duration::from_secs(20), || async {
-        leases.get("test-controller-leader-election").await.ok().filter(|l| !holder(l).is_empty())
+        leases
+            .get("test-controller-leader-election")
+            .await
+            .ok()
+            .filter(|l| !holder(l).is_empty())
     })
     .await
     .expect("lease taken");
-    assert!(holder(&lease).contains('_'), "hostname_uuid identity: {}", holder(&lease));
-    let body = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics")).await.unwrap().text().await.unwrap();
+    assert!(
+        holder(&lease).contains('_'),
+        "hostname_uuid identity: {}",
+        holder(&lease)
+    );
+    let body = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(body.contains("process_resident_memory_bytes"), "{body}");
 
     assert!(!*shutdown.borrow());
     stopper.trigger();
-    tokio::time::timeout(Duration::from_secs(20), run).await.expect("run returns").unwrap().expect("Ok on shutdown");
+    tokio::time::timeout(Duration::from_secs(20), run)
+        .await
+        .expect("run returns")
+        .unwrap()
+        .expect("Ok on shutdown");
     let released = leases.get("test-controller-leader-election").await.unwrap();
     assert_eq!(holder(&released), "", "released on shutdown");
     assert!(reqwest::get(&readyz).await.is_err(), "servers stopped");
@@ -404,17 +629,46 @@ async fn events_aggregate_repeats() {
     ferroflux_e2e::install_rustls();
     let cluster = Cluster::shared().unwrap();
     let client = cluster.client().await.unwrap();
-    let ns = TestNamespace::create(&client, &cluster, "rt-events").await.unwrap();
+    let ns = TestNamespace::create(&client, &cluster, "rt-events")
+        .await
+        .unwrap();
     let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
-    let obj = api.create(&PostParams::default(), &repo("agg", "https://example.com/ok")).await.unwrap();
+    let obj = api
+        .create(
+            &PostParams::default(),
+            &repo("agg", "https://example.com/ok"),
+        )
+        .await
+        .unwrap();
     let rec = EventRecorder::new(Some(client.clone()), "source-controller", None);
     for _ in 0..3 {
-        rec.record(&obj, EventType::Warning, "GitOperationFailed", "same failure", BTreeMap::new()).await;
+        rec.record(
+            &obj,
+            EventType::Warning,
+            "GitOperationFailed",
+            "same failure",
+            BTreeMap::new(),
+        )
+        .await;
     }
-    rec.record(&obj, EventType::Normal, "NewArtifact", "other", BTreeMap::new()).await;
+    rec.record(
+        &obj,
+        EventType::Normal,
+        "NewArtifact",
+        "other",
+        BTreeMap::new(),
+    )
+    .await;
     let events: Api<Event> = Api::namespaced(client.clone(), &ns.name);
-    let list = events.list(&ListParams::default().fields("involvedObject.name=agg")).await.unwrap();
-    let failures: Vec<&Event> = list.items.iter().filter(|e| e.reason.as_deref() == Some("GitOperationFailed")).collect();
+    let list = events
+        .list(&ListParams::default().fields("involvedObject.name=agg"))
+        .await
+        .unwrap();
+    let failures: Vec<&Event> = list
+        .items
+        .iter()
+        .filter(|e| e.reason.as_deref() == Some("GitOperationFailed"))
+        .collect();
     assert_eq!(failures.len(), 1, "{list:?}");
     assert_eq!(failures[0].count, Some(3));
     assert_eq!(failures[0].type_.as_deref(), Some("Warning"));
@@ -427,12 +681,34 @@ async fn startup_checks_name_what_is_missing() {
     ferroflux_e2e::install_rustls();
     let cluster = Cluster::shared().unwrap();
     let client = cluster.client().await.unwrap();
-    kube_client::check_crd(&client, &CrdRef::of::<GitRepository>()).await.expect("GitRepository CRD installed");
-    let missing = CrdRef { group: "nothing.example.com".into(), version: "v1".into(), plural: "widgets".into(), kind: "Widget".into() };
-    let e = kube_client::check_crd(&client, &missing).await.unwrap_err().to_string();
-    assert!(e.contains("widgets.nothing.example.com") && e.contains("Widget"), "{e}");
-    let wrong_plural = CrdRef { plural: "gitrepos".into(), ..CrdRef::of::<GitRepository>() };
-    assert!(kube_client::check_crd(&client, &wrong_plural).await.is_err());
-    let version = kube_client::check_reachable(&client, "cluster").await.unwrap();
+    kube_client::check_crd(&client, &CrdRef::of::<GitRepository>())
+        .await
+        .expect("GitRepository CRD installed");
+    let missing = CrdRef {
+        group: "nothing.example.com".into(),
+        version: "v1".into(),
+        plural: "widgets".into(),
+        kind: "Widget".into(),
+    };
+    let e = kube_client::check_crd(&client, &missing)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("widgets.nothing.example.com") && e.contains("Widget"),
+        "{e}"
+    );
+    let wrong_plural = CrdRef {
+        plural: "gitrepos".into(),
+        ..CrdRef::of::<GitRepository>()
+    };
+    assert!(
+        kube_client::check_crd(&client, &wrong_plural)
+            .await
+            .is_err()
+    );
+    let version = kube_client::check_reachable(&client, "cluster")
+        .await
+        .unwrap();
     assert!(version.starts_with('v'), "{version}");
 }

@@ -1,1 +1,8 @@
-fn main() {}
+//! Entry point; everything lives in the library.
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = kustomize_controller::Cli::parse();
+    ferroflux_runtime::exit_code(kustomize_controller::run(cli).await)
+}

@@ -438,14 +438,25 @@ mod tests {
         // A client that is never used: nothing here talks to an API server.
         let config = kube::Config::new("http://127.0.0.1:1".parse().unwrap());
         let client = kube::Client::try_from(config).unwrap();
-        let mut m = Manager::with_client("source-controller", RuntimeConfig::default(), client, "test".into()).unwrap();
+        let mut m = Manager::with_client(
+            "source-controller",
+            RuntimeConfig::default(),
+            client,
+            "test".into(),
+        )
+        .unwrap();
         m.add_controller(Noop);
         let text = m.metrics().render().unwrap();
-        assert!(text.contains("controller_runtime_reconcile_total{controller=\"gitrepository\",result=\"success\"} 0"));
+        assert!(text.contains(
+            "controller_runtime_reconcile_total{controller=\"gitrepository\",result=\"success\"} 0"
+        ));
         assert!(text.contains("workqueue_depth{name=\"gitrepository\"} 0"));
         assert_eq!(format!("{m:?}").contains("gitrepository"), true);
         m.health().set_started();
-        assert!(m.health().readiness().is_ok(), "not running yet: does not block readiness");
+        assert!(
+            m.health().readiness().is_ok(),
+            "not running yet: does not block readiness"
+        );
         let handle = m.shutdown_handle();
         let rx = m.shutdown_signal();
         handle.trigger();
