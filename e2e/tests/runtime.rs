@@ -3,6 +3,8 @@
 //! stalling, suspend, requestedAt, events, deletion), Lease leader election with two
 //! candidates, the manager's lifecycle, Event aggregation and the start-up checks.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test file: failing loudly is the point
+
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -31,6 +33,10 @@ use k8s_openapi::api::core::v1::Event;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 
 const GROUP: &str = "source.toolkit.fluxcd.io";
+
+fn cluster() -> Cluster {
+    Cluster::shared().unwrap()
+}
 
 #[derive(Clone, Default)]
 struct TestReconciler {
@@ -149,7 +155,7 @@ async fn patch_spec(api: &Api<GitRepository>, name: &str, patch: serde_json::Val
 #[tokio::test(flavor = "multi_thread")]
 async fn reconcile_wrapper_drives_a_git_repository() {
     ferroflux_e2e::install_rustls();
-    let cluster = Cluster::shared().unwrap();
+    let cluster = cluster();
     let client = cluster.client().await.unwrap();
     let ns = TestNamespace::create(&client, &cluster, "rt-reconcile")
         .await
@@ -206,7 +212,9 @@ async fn reconcile_wrapper_drives_a_git_repository() {
     })
     .await
     .expect("Ready=True");
-    assert!(health.readiness().is_ok(), "cache synced");
+    wait_for(Duration::from_secs(5), || async { health.readiness().ok() })
+        .await
+        .expect("cache synced");
     assert_eq!(
         got.metadata.finalizers.clone().unwrap_or_default(),
         vec!["finalizers.fluxcd.io".to_string()]
@@ -476,7 +484,7 @@ fn holder(l: &Lease) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn lease_acquire_renew_takeover_release_and_loss() {
     ferroflux_e2e::install_rustls();
-    let cluster = Cluster::shared().unwrap();
+    let cluster = cluster();
     let client = cluster.client().await.unwrap();
     let ns = TestNamespace::create(&client, &cluster, "rt-lease")
         .await
@@ -563,7 +571,7 @@ async fn lease_acquire_renew_takeover_release_and_loss() {
 #[tokio::test(flavor = "multi_thread")]
 async fn manager_without_controllers_serves_leads_and_releases_on_shutdown() {
     ferroflux_e2e::install_rustls();
-    let cluster = Cluster::shared().unwrap();
+    let cluster = cluster();
     let client = cluster.client().await.unwrap();
     let ns = TestNamespace::create(&client, &cluster, "rt-manager")
         .await
@@ -627,7 +635,7 @@ async fn manager_without_controllers_serves_leads_and_releases_on_shutdown() {
 #[tokio::test(flavor = "multi_thread")]
 async fn events_aggregate_repeats() {
     ferroflux_e2e::install_rustls();
-    let cluster = Cluster::shared().unwrap();
+    let cluster = cluster();
     let client = cluster.client().await.unwrap();
     let ns = TestNamespace::create(&client, &cluster, "rt-events")
         .await
@@ -679,7 +687,7 @@ async fn events_aggregate_repeats() {
 #[tokio::test(flavor = "multi_thread")]
 async fn startup_checks_name_what_is_missing() {
     ferroflux_e2e::install_rustls();
-    let cluster = Cluster::shared().unwrap();
+    let cluster = cluster();
     let client = cluster.client().await.unwrap();
     kube_client::check_crd(&client, &CrdRef::of::<GitRepository>())
         .await

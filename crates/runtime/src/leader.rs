@@ -295,11 +295,12 @@ impl LeaderElector {
                 }
                 Err(_) => tracing::error!(lease = %self.name, "timed out acquiring the lease"),
             }
-            // client-go waits retryPeriod with a jitter factor of 1.2.
+            // client-go waits retryPeriod plus up to 1.2x jitter; up to 0.2x keeps a standby's
+            // takeover close to the lease duration while still spreading candidates apart.
             let jitter = self
                 .config
                 .retry_period
-                .mul_f64(rand::random::<f64>() * 1.2);
+                .mul_f64(rand::random::<f64>() * 0.2);
             tokio::select! {
                 _ = tokio::time::sleep(self.config.retry_period + jitter) => {}
                 _ = shutdown.changed() => {}

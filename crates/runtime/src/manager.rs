@@ -451,7 +451,7 @@ mod tests {
             "controller_runtime_reconcile_total{controller=\"gitrepository\",result=\"success\"} 0"
         ));
         assert!(text.contains("workqueue_depth{name=\"gitrepository\"} 0"));
-        assert_eq!(format!("{m:?}").contains("gitrepository"), true);
+        assert!(format!("{m:?}").contains("gitrepository"));
         m.health().set_started();
         assert!(
             m.health().readiness().is_ok(),

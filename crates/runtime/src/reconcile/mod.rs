@@ -432,9 +432,20 @@ pub async fn run<K, R>(
         let cache = cache.clone();
         let label = label.clone();
         tokio::spawn(async move {
-            if store.wait_until_ready().await.is_ok() {
-                tracing::info!(controller = %label, "informer cache synced");
-                cache.set_synced(true);
+            // Re-poll: the store's readiness is a oneshot that wakes only its latest poller
+            // (the controller's runner also waits on it), so a lone await could sleep forever.
+            loop {
+                match tokio::time::timeout(Duration::from_millis(100), store.wait_until_ready())
+                    .await
+                {
+                    Ok(Ok(())) => {
+                        tracing::info!(controller = %label, "informer cache synced");
+                        cache.set_synced(true);
+                        break;
+                    }
+                    Ok(Err(_)) => break,
+                    Err(_) => {}
+                }
             }
         })
     };
