@@ -8,6 +8,9 @@ declare -A NEED=(
   [prometheus]=/usr/bin/prometheus
   [openssl]=/usr/bin/openssl
   [git]=/usr/bin/git
+  [openssh-client]=/usr/bin/ssh-keygen
+  [openssh-server]=/usr/sbin/sshd
+  [gnupg]=/usr/bin/gpg-agent
   [curl]=/usr/bin/curl
   [python3-yaml]=/usr/lib/python3/dist-packages/yaml/__init__.py
 )

@@ -66,6 +66,15 @@ pub struct Manager {
     shutdown_tx: watch::Sender<bool>,
     shutdown_rx: watch::Receiver<bool>,
     controllers: Vec<Registration>,
+    leader_servers: Vec<LeaderServer>,
+}
+
+/// An HTTP server that runs only while this replica leads (source-controller's artifact
+/// server: only the leader has the artifacts, so only it serves them, as in Flux).
+struct LeaderServer {
+    what: &'static str,
+    addr: String,
+    router: axum::Router,
 }
 
 impl std::fmt::Debug for Manager {
@@ -119,7 +128,24 @@ impl Manager {
             shutdown_tx,
             shutdown_rx,
             controllers: Vec::new(),
+            leader_servers: Vec::new(),
         })
+    }
+
+    /// Serves `router` on `addr` once this replica leads (immediately without leader
+    /// election), until shutdown. A bind failure stops the manager with a clear error.
+    pub fn add_leader_server(
+        &mut self,
+        what: &'static str,
+        addr: &str,
+        router: axum::Router,
+    ) -> &mut Self {
+        self.leader_servers.push(LeaderServer {
+            what,
+            addr: addr.to_string(),
+            router,
+        });
+        self
     }
 
     /// The binary's name.
@@ -210,6 +236,7 @@ impl Manager {
             shutdown_tx,
             shutdown_rx,
             controllers,
+            leader_servers,
             ..
         } = self;
         let signals = tokio::spawn(watch_signals(shutdown_tx.clone()));
@@ -222,6 +249,7 @@ impl Manager {
             shutdown_tx,
             shutdown_rx,
             controllers,
+            leader_servers,
         )
         .await;
         signals.abort();
@@ -239,6 +267,7 @@ async fn run_inner(
     shutdown_tx: watch::Sender<bool>,
     shutdown_rx: watch::Receiver<bool>,
     controllers: Vec<Registration>,
+    leader_servers: Vec<LeaderServer>,
 ) -> Result<()> {
     for c in &controllers {
         kube_client::check_crd(&client, &c.crd).await?;
@@ -284,6 +313,21 @@ async fn run_inner(
             return Ok(());
         }
         elector = Some(el);
+    }
+
+    for ls in leader_servers {
+        match crate::health::serve(ls.what, &ls.addr, ls.router, shutdown_rx.clone()).await {
+            Ok(handle) => servers.push(handle),
+            Err(e) => {
+                if let Some(mut el) = elector.take()
+                    && let Err(re) = el.release().await
+                {
+                    tracing::error!(error = %re, "failed to release the lease");
+                }
+                stop_servers(&shutdown_tx, servers).await;
+                return Err(e);
+            }
+        }
     }
 
     let mut running = Vec::new();
