@@ -232,7 +232,7 @@ pub fn extract_safe(
                 )));
             }
         }
-        let parts = safe_components(&raw_name).map_err(|r| unsafe_entry(r))?;
+        let parts = safe_components(&raw_name).map_err(&unsafe_entry)?;
         if parts.is_empty() {
             // "./" or "": the archive root itself.
             continue;

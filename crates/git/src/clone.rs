@@ -35,7 +35,8 @@ where
             let _ = tx.send(f(flag));
         })?;
     let outcome = if timeout.is_zero() {
-        rx.recv().map_err(|_| std::sync::mpsc::RecvTimeoutError::Disconnected)
+        rx.recv()
+            .map_err(|_| std::sync::mpsc::RecvTimeoutError::Disconnected)
     } else {
         rx.recv_timeout(timeout)
     };
@@ -45,13 +46,15 @@ where
             interrupt.store(true, Ordering::SeqCst);
             Err(Error::Timeout(timeout))
         }
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(Error::Git("git worker thread panicked".into())),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            Err(Error::Git("git worker thread panicked".into()))
+        }
     }
 }
 
 /// Map a gix error onto ours, separating credential problems from everything else.
 fn git_err(e: gix::Error) -> Error {
-    let msg = format!("{e:#}");
+    let msg = error_chain(&e);
     let lower = msg.to_ascii_lowercase();
     let auth = e.classify().is_unauthenticated()
         || e.classify().is_permission_denied()
@@ -62,7 +65,28 @@ fn git_err(e: gix::Error) -> Error {
         || lower.contains("host key verification failed")
         || lower.contains("no matching host key")
         || lower.contains("unauthorized");
-    if auth { Error::Auth(msg) } else { Error::Git(msg) }
+    if auth {
+        Error::Auth(msg)
+    } else {
+        Error::Git(msg)
+    }
+}
+
+/// One line with every cause, outermost first (gix errors nest several levels deep and the
+/// useful part, e.g. "authentication required", is usually at the bottom).
+fn error_chain(e: &gix::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for err in e.iter_errors() {
+        let s = err.to_string();
+        if !s.is_empty() && !parts.iter().any(|p| p == &s) {
+            parts.push(s);
+        }
+    }
+    if parts.is_empty() {
+        e.to_string()
+    } else {
+        parts.join(": ")
+    }
 }
 
 /// Anything displayable that gix's sub-crates return.
@@ -77,7 +101,12 @@ struct Workspace {
 }
 
 /// Create a repository in `dir` configured for `opts` (ssh command, no user/system config).
-fn init_repo(dir: &Path, opts: &CloneOptions, scheme: Scheme, kind: gix::create::Kind) -> Result<Workspace> {
+fn init_repo(
+    dir: &Path,
+    opts: &CloneOptions,
+    scheme: Scheme,
+    kind: gix::create::Kind,
+) -> Result<Workspace> {
     let (overrides, ssh) = if scheme == Scheme::Ssh {
         transport::ssh_overrides(opts)?
     } else {
@@ -85,10 +114,15 @@ fn init_repo(dir: &Path, opts: &CloneOptions, scheme: Scheme, kind: gix::create:
     };
     // `isolated()`: the host's ~/.gitconfig, credential helpers and `url.insteadOf` must not
     // leak into what a controller fetches.
+    // Reflogs need a committer identity; there is no user here, so name the controller.
+    let mut overrides = overrides;
+    overrides.push("user.name=ferroflux".into());
+    overrides.push("user.email=ferroflux@localhost".into());
     let open = gix::open::Options::isolated().config_overrides(overrides);
-    let repo = gix::ThreadSafeRepository::init_opts(dir, kind, gix::create::Options::default(), open)
-        .map_err(git_err)?
-        .to_thread_local();
+    let repo =
+        gix::ThreadSafeRepository::init_opts(dir, kind, gix::create::Options::default(), open)
+            .map_err(git_err)?
+            .to_thread_local();
     Ok(Workspace { repo, _ssh: ssh })
 }
 
@@ -105,20 +139,32 @@ fn connect_and<T>(
     scheme: Scheme,
     refspecs: &[String],
     f: impl FnOnce(
-        gix::remote::Connection<'_, '_, '_, Box<dyn gix::protocol::transport::client::blocking_io::Transport + Send>>,
+        gix::remote::Connection<
+            '_,
+            '_,
+            '_,
+            Box<dyn gix::protocol::transport::client::blocking_io::Transport + Send>,
+        >,
     ) -> Result<T>,
 ) -> Result<T> {
     let remote = repo
         .remote_at(opts.url.as_str())
-        .map_err(|e| Error::Url(format!("{e:#}")))?
+        .map_err(|e| Error::Url(error_chain(&e)))?
         .with_fetch_tags(gix::remote::fetch::Tags::None)
-        .with_refspecs(refspecs.iter().map(String::as_str), gix::remote::Direction::Fetch)
+        .with_refspecs(
+            refspecs.iter().map(String::as_str),
+            gix::remote::Direction::Fetch,
+        )
         .map_err(git_err)?;
-    let mut conn = remote.connect(gix::remote::Direction::Fetch).map_err(git_err)?;
+    let mut conn = remote
+        .connect(gix::remote::Direction::Fetch)
+        .map_err(git_err)?;
     // Never prompt or consult helpers: credentials come only from the secret.
     conn.set_credentials(|_action| Ok(None));
     if scheme == Scheme::Http
-        && let Some(mut options) = repo.transport_options(opts.url.as_str(), None).map_err(git_err)?
+        && let Some(mut options) = repo
+            .transport_options(opts.url.as_str(), None)
+            .map_err(git_err)?
     {
         if let Some(http_options) = options.downcast_mut::<http::Options>() {
             transport::configure_http(http_options, opts)?;
@@ -164,7 +210,9 @@ fn fetch(
         } else {
             prepare
         };
-        prepare.receive(gix::progress::Discard, interrupt).map_err(git_err)?;
+        prepare
+            .receive(gix::progress::Discard, interrupt)
+            .map_err(git_err)?;
         Ok(())
     })
 }
@@ -173,7 +221,8 @@ fn fetch(
 fn remote_tip(refs: &[gix::protocol::handshake::Ref], full_name: &str) -> Option<String> {
     refs.iter().find_map(|r| {
         let (name, target, peeled) = r.unpack();
-        (name == full_name.as_bytes()).then(|| peeled.or(target).map(|id| id.to_hex().to_string()))?
+        (name == full_name.as_bytes())
+            .then(|| peeled.or(target).map(|id| id.to_hex().to_string()))?
     })
 }
 
@@ -211,7 +260,10 @@ fn select_remote_tag(
 }
 
 /// See [`crate::remote_revision`].
-pub(crate) fn remote_revision(opts: &CloneOptions, _interrupt: Arc<AtomicBool>) -> Result<Option<String>> {
+pub(crate) fn remote_revision(
+    opts: &CloneOptions,
+    _interrupt: Arc<AtomicBool>,
+) -> Result<Option<String>> {
     let (_, scheme) = transport::parse_url(&opts.url)?;
     let full_name = match &opts.reference {
         Reference::Branch(b) => format!("refs/heads/{b}"),
@@ -219,19 +271,29 @@ pub(crate) fn remote_revision(opts: &CloneOptions, _interrupt: Arc<AtomicBool>) 
         Reference::Name(n) => n.clone(),
         Reference::Semver(_) | Reference::Commit { .. } => return Ok(None),
     };
-    let tmp = tempfile::Builder::new().prefix("ferroflux-ls-remote").tempdir()?;
+    let tmp = tempfile::Builder::new()
+        .prefix("ferroflux-ls-remote")
+        .tempdir()?;
     let ws = init_repo(tmp.path(), opts, scheme, gix::create::Kind::Bare)?;
     let refspec = format!("+{full_name}:{full_name}");
     let refs = list_remote(&ws.repo, opts, scheme, &[refspec])?;
-    let hash = remote_tip(&refs, &full_name).ok_or_else(|| Error::NotFound(opts.reference.to_string()))?;
+    let hash =
+        remote_tip(&refs, &full_name).ok_or_else(|| Error::NotFound(opts.reference.to_string()))?;
     Ok(Some(crate::revision(&opts.reference, &full_name, &hash)))
 }
 
 /// See [`crate::checkout`].
-pub(crate) fn checkout(opts: &CloneOptions, dir: &Path, interrupt: Arc<AtomicBool>) -> Result<Checkout> {
+pub(crate) fn checkout(
+    opts: &CloneOptions,
+    dir: &Path,
+    interrupt: Arc<AtomicBool>,
+) -> Result<Checkout> {
     let (_, scheme) = transport::parse_url(&opts.url)?;
     if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
-        return Err(Error::Git(format!("destination '{}' is not empty", dir.display())));
+        return Err(Error::Git(format!(
+            "destination '{}' is not empty",
+            dir.display()
+        )));
     }
     std::fs::create_dir_all(dir)?;
     let ws = init_repo(dir, opts, scheme, gix::create::Kind::WithWorktree)?;
@@ -269,7 +331,9 @@ pub(crate) fn checkout(opts: &CloneOptions, dir: &Path, interrupt: Arc<AtomicBoo
         }
         Reference::Name(n) => {
             if !n.starts_with("refs/") {
-                return Err(Error::NotFound(format!("{what}: reference names must start with 'refs/'")));
+                return Err(Error::NotFound(format!(
+                    "{what}: reference names must start with 'refs/'"
+                )));
             }
             (
                 FetchSpec {
@@ -312,10 +376,15 @@ pub(crate) fn checkout(opts: &CloneOptions, dir: &Path, interrupt: Arc<AtomicBoo
     // Resolve to a commit, remembering an annotated tag on the way.
     let (commit_id, tag) = match &local {
         Target::Ref(name) => {
-            let mut r = repo
+            let r = repo
                 .find_reference(name.as_str())
                 .map_err(|_| Error::NotFound(what.clone()))?;
-            let direct = r.peel_to_id().map_err(git_err)?.detach();
+            // The direct target, not peeled: an annotated tag's object is what Tag verification needs.
+            let direct = r
+                .target()
+                .try_id()
+                .map(ToOwned::to_owned)
+                .ok_or_else(|| Error::NotFound(format!("{what}: symbolic reference")))?;
             let object = repo.find_object(direct).map_err(git_err)?;
             let tag = if object.kind == gix::object::Kind::Tag {
                 Some(tag_info(name, direct, &object.data))
@@ -324,7 +393,7 @@ pub(crate) fn checkout(opts: &CloneOptions, dir: &Path, interrupt: Arc<AtomicBoo
             };
             let commit = object
                 .peel_to_commit()
-                .map_err(|e| Error::NotFound(format!("{what}: {e:#}")))?;
+                .map_err(|e| Error::NotFound(format!("{what}: {}", error_chain(&e))))?;
             (commit.id, tag)
         }
         Target::Commit(id) => {
@@ -342,15 +411,20 @@ pub(crate) fn checkout(opts: &CloneOptions, dir: &Path, interrupt: Arc<AtomicBoo
     let commit_obj = repo.find_commit(commit_id).map_err(git_err)?;
     let commit = commit_info(&commit_obj, &reference_name)?;
     let tree = commit_obj.tree_id().map_err(git_err)?.detach();
-    materialise(repo, tree, opts, &interrupt)?;
-    set_head(repo, commit_id, &opts.reference)?;
-
+    // gix cannot clone submodules; refuse before writing files rather than hand back a worktree
+    // with empty submodule directories.
     if opts.recurse_submodules && has_gitlinks(repo, tree)? {
         return Err(Error::Unsupported("submodules"));
     }
+    materialise(repo, tree, opts, &interrupt)?;
+    set_head(repo, commit_id, &opts.reference)?;
 
     let revision = crate::revision(&opts.reference, &reference_name, &commit.hash);
-    Ok(Checkout { commit, revision, tag })
+    Ok(Checkout {
+        commit,
+        revision,
+        tag,
+    })
 }
 
 /// Where the checked-out commit comes from after the fetch.
@@ -405,7 +479,10 @@ pub(crate) fn split_signature(data: &[u8], is_tag: bool) -> (Vec<u8>, Option<Str
         encoded.extend_from_slice(line);
     }
     encoded.extend_from_slice(body);
-    (encoded, signature.map(|s| s.trim_end_matches('\n').to_owned() + "\n"))
+    (
+        encoded,
+        signature.map(|s| s.trim_end_matches('\n').to_owned() + "\n"),
+    )
 }
 
 /// Raw object bytes as git hashes them, i.e. without the `<kind> <size>\0` prefix.
@@ -431,7 +508,10 @@ fn tag_info(full_name: &str, id: gix::ObjectId, data: &[u8]) -> Tag {
         .unwrap_or_default();
     Tag {
         hash: id.to_hex().to_string(),
-        name: full_name.strip_prefix("refs/tags/").unwrap_or(full_name).to_owned(),
+        name: full_name
+            .strip_prefix("refs/tags/")
+            .unwrap_or(full_name)
+            .to_owned(),
         message,
         signature,
         encoded,
@@ -442,12 +522,19 @@ fn tag_info(full_name: &str, id: gix::ObjectId, data: &[u8]) -> Tag {
 fn in_sparse_set(path: &[u8], dirs: &[String]) -> bool {
     dirs.iter().any(|d| {
         let d = d.trim().trim_start_matches("./").trim_matches('/');
-        d.is_empty() || path == d.as_bytes() || (path.starts_with(d.as_bytes()) && path.get(d.len()) == Some(&b'/'))
+        d.is_empty()
+            || path == d.as_bytes()
+            || (path.starts_with(d.as_bytes()) && path.get(d.len()) == Some(&b'/'))
     })
 }
 
 /// Write the worktree for `tree`, restricted to the sparse directories if any.
-fn materialise(repo: &gix::Repository, tree: gix::ObjectId, opts: &CloneOptions, interrupt: &AtomicBool) -> Result<()> {
+fn materialise(
+    repo: &gix::Repository,
+    tree: gix::ObjectId,
+    opts: &CloneOptions,
+    interrupt: &AtomicBool,
+) -> Result<()> {
     let workdir = repo
         .workdir()
         .ok_or_else(|| Error::Git("repository has no worktree".into()))?
@@ -472,7 +559,10 @@ fn materialise(repo: &gix::Repository, tree: gix::ObjectId, opts: &CloneOptions,
     )
     .map_err(git_err)?;
     if let Some(e) = outcome.errors.first() {
-        return Err(Error::Git(format!("checkout of '{}' failed: {}", e.path, e.error)));
+        return Err(Error::Git(format!(
+            "checkout of '{}' failed: {}",
+            e.path, e.error
+        )));
     }
     index.write(Default::default()).map_err(git_err)?;
     Ok(())
@@ -514,7 +604,10 @@ fn set_head(repo: &gix::Repository, id: gix::ObjectId, reference: &Reference) ->
 /// Whether the tree contains submodule entries (gitlinks) anywhere.
 fn has_gitlinks(repo: &gix::Repository, tree: gix::ObjectId) -> Result<bool> {
     let index = repo.index_from_tree(&tree).map_err(git_err)?;
-    Ok(index.entries().iter().any(|e| e.mode == gix::index::entry::Mode::COMMIT))
+    Ok(index
+        .entries()
+        .iter()
+        .any(|e| e.mode == gix::index::entry::Mode::COMMIT))
 }
 
 #[cfg(test)]

@@ -96,7 +96,9 @@ impl Pattern {
     }
 
     fn simple_name_match(&self, path: &[&str], is_dir: bool) -> bool {
-        let Some(pattern) = self.parts.first() else { return false };
+        let Some(pattern) = self.parts.first() else {
+            return false;
+        };
         for (i, name) in path.iter().enumerate() {
             match fnmatch(pattern, name) {
                 None => return false,
@@ -315,7 +317,11 @@ impl Filter {
 
     /// Rules from `spec.ignore` alone, without reading any directory.
     pub fn from_spec(spec_ignore: Option<&str>) -> Filter {
-        Filter::from_user_patterns(spec_ignore.map(|s| read_patterns(s, &[])).unwrap_or_default())
+        Filter::from_user_patterns(
+            spec_ignore
+                .map(|s| read_patterns(s, &[]))
+                .unwrap_or_default(),
+        )
     }
 
     fn from_user_patterns(user: Vec<Pattern>) -> Filter {
@@ -409,7 +415,12 @@ mod tests {
         ] {
             assert!(ig(&f, p), "{p} should be ignored by default");
         }
-        for p in ["deploy.yaml", "apps/kustomization.yaml", "README.md", "charts/x/values.yaml"] {
+        for p in [
+            "deploy.yaml",
+            "apps/kustomization.yaml",
+            "README.md",
+            "charts/x/values.yaml",
+        ] {
             assert!(!ig(&f, p), "{p} should be kept by default");
         }
         assert!(ig_dir(&f, ".git"));
@@ -422,7 +433,10 @@ mod tests {
         assert!(ig(&f, "notes.txt"));
         assert!(ig(&f, "a/b/notes.txt"));
         assert!(!ig(&f, "logo.png"), "defaults are replaced");
-        assert!(!ig(&f, ".github/workflows/ci.yaml"), "defaults are replaced");
+        assert!(
+            !ig(&f, ".github/workflows/ci.yaml"),
+            "defaults are replaced"
+        );
         assert!(ig(&f, ".git/HEAD"), "VCS stays excluded");
         assert!(ig(&f, ".gitignore"), "VCS stays excluded");
     }
@@ -480,16 +494,23 @@ mod tests {
         std::fs::create_dir_all(root.join("infra")).expect("mkdir");
         std::fs::create_dir_all(root.join(".git")).expect("mkdir");
         std::fs::write(root.join(".sourceignore"), "*.md\n").expect("write");
-        std::fs::write(root.join("apps/.sourceignore"), "/local.yaml\n!README.md\n").expect("write");
+        std::fs::write(root.join("apps/.sourceignore"), "/local.yaml\n!README.md\n")
+            .expect("write");
         std::fs::write(root.join("apps/dev/.sourceignore"), "*.txt\n").expect("write");
         // Must not be read: .git is skipped by the walk.
         std::fs::write(root.join(".git/.sourceignore"), "*.yaml\n").expect("write");
         let f = Filter::new(root, None).expect("filter");
         assert!(ig(&f, "README.md"));
         assert!(ig(&f, "infra/README.md"));
-        assert!(!ig(&f, "apps/README.md"), "nested negation wins for its subtree");
+        assert!(
+            !ig(&f, "apps/README.md"),
+            "nested negation wins for its subtree"
+        );
         assert!(ig(&f, "apps/local.yaml"));
-        assert!(!ig(&f, "local.yaml"), "apps/.sourceignore is scoped to apps/");
+        assert!(
+            !ig(&f, "local.yaml"),
+            "apps/.sourceignore is scoped to apps/"
+        );
         assert!(!ig(&f, "apps/dev/local.yaml"), "anchored to apps/");
         assert!(ig(&f, "apps/dev/notes.txt"));
         assert!(!ig(&f, "apps/notes.txt"));

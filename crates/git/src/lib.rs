@@ -59,7 +59,11 @@ impl Reference {
         name: Option<&str>,
         commit: Option<&str>,
     ) -> Reference {
-        let set = |v: Option<&str>| v.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        let set = |v: Option<&str>| {
+            v.map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
         if let Some(commit) = set(commit) {
             return Reference::Commit {
                 commit,
@@ -86,7 +90,10 @@ impl std::fmt::Display for Reference {
             Reference::Tag(t) => write!(f, "tag '{t}'"),
             Reference::Semver(s) => write!(f, "semver '{s}'"),
             Reference::Name(n) => write!(f, "reference '{n}'"),
-            Reference::Commit { commit, branch: None } => write!(f, "commit '{commit}'"),
+            Reference::Commit {
+                commit,
+                branch: None,
+            } => write!(f, "commit '{commit}'"),
             Reference::Commit {
                 commit,
                 branch: Some(b),
@@ -126,12 +133,19 @@ impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Auth::None => f.write_str("None"),
-            Auth::Basic { username, .. } => write!(f, "Basic {{ username: {username:?}, password: <redacted> }}"),
+            Auth::Basic { username, .. } => write!(
+                f,
+                "Basic {{ username: {username:?}, password: <redacted> }}"
+            ),
             Auth::Bearer(_) => f.write_str("Bearer(<redacted>)"),
             Auth::Ssh { passphrase, .. } => write!(
                 f,
                 "Ssh {{ identity: <redacted>, known_hosts: .., passphrase: {} }}",
-                if passphrase.is_some() { "<redacted>" } else { "None" }
+                if passphrase.is_some() {
+                    "<redacted>"
+                } else {
+                    "None"
+                }
             ),
         }
     }
@@ -288,14 +302,18 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub fn checkout(opts: &CloneOptions, dir: &Path) -> Result<Checkout> {
     let opts2 = opts.clone();
     let dir = dir.to_path_buf();
-    clone::with_timeout(opts.timeout, move |interrupt| clone::checkout(&opts2, &dir, interrupt))
+    clone::with_timeout(opts.timeout, move |interrupt| {
+        clone::checkout(&opts2, &dir, interrupt)
+    })
 }
 
 /// The revision `opts.reference` currently resolves to on the remote (an ls-remote), for the
 /// controller's no-op fast path. `None` when only a clone can tell (semver, commit).
 pub fn remote_revision(opts: &CloneOptions) -> Result<Option<String>> {
     let opts2 = opts.clone();
-    clone::with_timeout(opts.timeout, move |interrupt| clone::remote_revision(&opts2, interrupt))
+    clone::with_timeout(opts.timeout, move |interrupt| {
+        clone::remote_revision(&opts2, interrupt)
+    })
 }
 
 /// Flux's revision string for a checkout of `reference` that resolved to the reference
@@ -314,7 +332,8 @@ pub fn revision(reference: &Reference, resolved_name: &str, hash: &str) -> Strin
     match reference {
         Reference::Commit { branch: None, .. } => format!("sha1:{hash}"),
         Reference::Commit {
-            branch: Some(branch), ..
+            branch: Some(branch),
+            ..
         } => format!("{}@sha1:{hash}", short(branch)),
         Reference::Name(_) => {
             if resolved_name.is_empty() {
@@ -352,11 +371,23 @@ mod tests {
             Reference::Semver(">=1".into())
         );
         assert_eq!(
-            Reference::from_flux(Some("main"), Some("v1"), Some(">=1"), Some("refs/pull/1/head"), None),
+            Reference::from_flux(
+                Some("main"),
+                Some("v1"),
+                Some(">=1"),
+                Some("refs/pull/1/head"),
+                None
+            ),
             Reference::Name("refs/pull/1/head".into())
         );
         assert_eq!(
-            Reference::from_flux(Some("main"), Some("v1"), Some(">=1"), Some("refs/x"), Some("abc")),
+            Reference::from_flux(
+                Some("main"),
+                Some("v1"),
+                Some(">=1"),
+                Some("refs/x"),
+                Some("abc")
+            ),
             Reference::Commit {
                 commit: "abc".into(),
                 branch: Some("main".into())
@@ -378,19 +409,43 @@ mod tests {
             revision(&Reference::Branch("main".into()), "refs/heads/main", h),
             format!("main@sha1:{h}")
         );
-        assert_eq!(revision(&Reference::Branch("main".into()), "main", h), format!("main@sha1:{h}"));
         assert_eq!(
-            revision(&Reference::Branch("feature/x".into()), "refs/heads/feature/x", h),
+            revision(&Reference::Branch("main".into()), "main", h),
+            format!("main@sha1:{h}")
+        );
+        assert_eq!(
+            revision(
+                &Reference::Branch("feature/x".into()),
+                "refs/heads/feature/x",
+                h
+            ),
             format!("feature/x@sha1:{h}")
         );
-        assert_eq!(revision(&Reference::Tag("v1.2.3".into()), "refs/tags/v1.2.3", h), format!("v1.2.3@sha1:{h}"));
-        assert_eq!(revision(&Reference::Semver(">=1".into()), "v1.2.3", h), format!("v1.2.3@sha1:{h}"));
         assert_eq!(
-            revision(&Reference::Name("refs/heads/main".into()), "refs/heads/main", h),
+            revision(&Reference::Tag("v1.2.3".into()), "refs/tags/v1.2.3", h),
+            format!("v1.2.3@sha1:{h}")
+        );
+        assert_eq!(
+            revision(&Reference::Semver(">=1".into()), "v1.2.3", h),
+            format!("v1.2.3@sha1:{h}")
+        );
+        assert_eq!(
+            revision(
+                &Reference::Name("refs/heads/main".into()),
+                "refs/heads/main",
+                h
+            ),
             format!("refs/heads/main@sha1:{h}")
         );
         assert_eq!(
-            revision(&Reference::Commit { commit: h.into(), branch: None }, "", h),
+            revision(
+                &Reference::Commit {
+                    commit: h.into(),
+                    branch: None
+                },
+                "",
+                h
+            ),
             format!("sha1:{h}")
         );
         assert_eq!(
@@ -411,8 +466,14 @@ mod tests {
         assert_eq!(Error::Url("x".into()).reason(), "URLInvalid");
         assert_eq!(Error::Auth("x".into()).reason(), "AuthenticationFailed");
         assert_eq!(Error::NotFound("x".into()).reason(), "GitOperationFailed");
-        assert_eq!(Error::Timeout(Duration::from_secs(1)).reason(), "GitOperationFailed");
-        assert_eq!(Error::Verification("x".into()).reason(), "VerificationError");
+        assert_eq!(
+            Error::Timeout(Duration::from_secs(1)).reason(),
+            "GitOperationFailed"
+        );
+        assert_eq!(
+            Error::Verification("x".into()).reason(),
+            "VerificationError"
+        );
     }
 
     #[test]

@@ -15,11 +15,16 @@ use crate::{Error, Result};
 /// Tags may carry a leading `v` and may be partial (`v1.2`), as Masterminds' `NewVersion`
 /// accepts; tags that are not versions are skipped. Pre-release tags only match comparators
 /// that themselves carry a pre-release, as in Flux.
-pub fn select_tag<'a>(constraint: &str, tags: impl IntoIterator<Item = &'a str>) -> Result<Option<&'a str>> {
+pub fn select_tag<'a>(
+    constraint: &str,
+    tags: impl IntoIterator<Item = &'a str>,
+) -> Result<Option<&'a str>> {
     let constraints = Constraints::parse(constraint)?;
     let mut best: Option<(Version, &'a str)> = None;
     for tag in tags {
-        let Some(v) = parse_version(tag) else { continue };
+        let Some(v) = parse_version(tag) else {
+            continue;
+        };
         if !constraints.check(&v) {
             continue;
         }
@@ -37,7 +42,10 @@ pub fn select_tag<'a>(constraint: &str, tags: impl IntoIterator<Item = &'a str>)
 /// Lenient version parsing like Masterminds' `NewVersion`: optional `v`, 1–3 numeric parts.
 pub fn parse_version(s: &str) -> Option<Version> {
     let s = s.trim();
-    let s = s.strip_prefix('v').or_else(|| s.strip_prefix('V')).unwrap_or(s);
+    let s = s
+        .strip_prefix('v')
+        .or_else(|| s.strip_prefix('V'))
+        .unwrap_or(s);
     let (s, build) = match s.split_once('+') {
         Some((a, b)) => (a, Some(b)),
         None => (s, None),
@@ -97,9 +105,16 @@ impl Comparator {
     fn parse(op: Op, ver: &str) -> Result<Comparator> {
         let bad = || Error::Semver(format!("improper constraint: {ver}"));
         let ver = ver.trim();
-        let ver = ver.strip_prefix('v').or_else(|| ver.strip_prefix('V')).unwrap_or(ver);
-        let (ver, _build) = ver.split_once('+').map_or((ver, None), |(a, b)| (a, Some(b)));
-        let (core, pre) = ver.split_once('-').map_or((ver, None), |(a, b)| (a, Some(b)));
+        let ver = ver
+            .strip_prefix('v')
+            .or_else(|| ver.strip_prefix('V'))
+            .unwrap_or(ver);
+        let (ver, _build) = ver
+            .split_once('+')
+            .map_or((ver, None), |(a, b)| (a, Some(b)));
+        let (core, pre) = ver
+            .split_once('-')
+            .map_or((ver, None), |(a, b)| (a, Some(b)));
         let parts: Vec<&str> = core.split('.').collect();
         if parts.len() > 3 || parts.iter().any(|p| p.is_empty()) {
             return Err(bad());
@@ -285,12 +300,18 @@ impl Constraints {
             return Err(Error::Semver("improper constraint: empty".into()));
         }
         for group in input.split("||") {
-            let tokens: Vec<&str> = group.split([' ', ',', '\t']).filter(|t| !t.is_empty()).collect();
+            let tokens: Vec<&str> = group
+                .split([' ', ',', '\t'])
+                .filter(|t| !t.is_empty())
+                .collect();
             // Glue bare operators to their version ("> = 1", ">= 1.2").
             let mut glued: Vec<String> = Vec::new();
             let mut pending = String::new();
             for t in tokens {
-                if t != "-" && t.chars().all(|c| matches!(c, '<' | '>' | '=' | '!' | '~' | '^')) {
+                if t != "-"
+                    && t.chars()
+                        .all(|c| matches!(c, '<' | '>' | '=' | '!' | '~' | '^'))
+                {
                     pending.push_str(t);
                 } else {
                     glued.push(format!("{pending}{t}"));
@@ -413,14 +434,20 @@ mod tests {
         let tags = ["v1.0.0", "v1.1.0", "v2.0.0-rc.1"];
         assert_eq!(select_tag(">=1.0.0", tags).ok().flatten(), Some("v1.1.0"));
         assert_eq!(select_tag("*", tags).ok().flatten(), Some("v1.1.0"));
-        assert_eq!(select_tag(">=2.0.0-rc.0", tags).ok().flatten(), Some("v2.0.0-rc.1"));
+        assert_eq!(
+            select_tag(">=2.0.0-rc.0", tags).ok().flatten(),
+            Some("v2.0.0-rc.1")
+        );
         assert_eq!(select_tag("<2.0.0", tags).ok().flatten(), Some("v1.1.0"));
     }
 
     #[test]
     fn invalid_constraints_are_errors() {
         for c in ["", "   ", ">=", "foo", ">=1.2.3.4", "1.0 -", "~a.b"] {
-            assert!(matches!(select_tag(c, ["v1.0.0"]), Err(Error::Semver(_))), "{c:?}");
+            assert!(
+                matches!(select_tag(c, ["v1.0.0"]), Err(Error::Semver(_))),
+                "{c:?}"
+            );
         }
     }
 
@@ -437,6 +464,9 @@ mod tests {
     fn highest_wins_regardless_of_order_and_v_prefix() {
         let tags = ["1.0.0", "v1.5.0", "v1.10.0", "1.9.0"];
         assert_eq!(select_tag("^1", tags).ok().flatten(), Some("v1.10.0"));
-        assert_eq!(select_tag("^1", tags.into_iter().rev()).ok().flatten(), Some("v1.10.0"));
+        assert_eq!(
+            select_tag("^1", tags.into_iter().rev()).ok().flatten(),
+            Some("v1.10.0")
+        );
     }
 }

@@ -55,7 +55,10 @@ impl Fixture {
         format!("file://{}", self.bare().display())
     }
     pub(crate) fn commit(&self, label: &str) -> String {
-        self.commits.get(label).cloned().expect("known commit label")
+        self.commits
+            .get(label)
+            .cloned()
+            .expect("known commit label")
     }
 
     /// master: c1 ← c2 (tag v1.0.0 annotated at c1, lightweight v1.1.0 at c2)
@@ -95,8 +98,22 @@ impl Fixture {
         git(&work, &["commit", "-q", "-m", "c4"]);
         commits.insert("c4", git(&work, &["rev-parse", "HEAD"]));
         git(&work, &["remote", "add", "origin", "../repo.git"]);
-        git(&work, &["push", "-q", "origin", "master", "main", "feature/x", "--tags"]);
-        git(&work, &["push", "-q", "origin", "feature/x:refs/pull/1/head"]);
+        git(
+            &work,
+            &[
+                "push",
+                "-q",
+                "origin",
+                "master",
+                "main",
+                "feature/x",
+                "--tags",
+            ],
+        );
+        git(
+            &work,
+            &["push", "-q", "origin", "feature/x:refs/pull/1/head"],
+        );
         // Force-push main to a rewritten commit.
         git(&work, &["checkout", "-q", "main"]);
         git(&work, &["commit", "-q", "--amend", "-m", "c3 rewritten"]);

@@ -34,7 +34,8 @@ pub(crate) fn parse_url(url: &str) -> Result<(gix::url::Url, Scheme)> {
     if url.trim().is_empty() {
         return Err(Error::Url("empty URL".into()));
     }
-    let parsed = gix::url::parse(url.as_bytes().into()).map_err(|e| Error::Url(format!("'{url}': {e}")))?;
+    let parsed = gix::url::parse(gix::bstr::BStr::new(url.as_bytes()))
+        .map_err(|e| Error::Url(format!("'{url}': {e}")))?;
     let scheme = match parsed.scheme {
         gix::url::Scheme::Http | gix::url::Scheme::Https => Scheme::Http,
         gix::url::Scheme::Ssh => Scheme::Ssh,
@@ -47,7 +48,9 @@ pub(crate) fn parse_url(url: &str) -> Result<(gix::url::Url, Scheme)> {
     }
     // gix treats a bare path as `file://`; Flux requires an explicit scheme for local paths.
     if scheme == Scheme::File && !url.starts_with("file://") {
-        return Err(Error::Url(format!("'{url}': not a URL (expected a scheme such as https://)")));
+        return Err(Error::Url(format!(
+            "'{url}': not a URL (expected a scheme such as https://)"
+        )));
     }
     Ok((parsed, scheme))
 }
@@ -67,7 +70,10 @@ pub(crate) fn ssh_overrides(opts: &CloneOptions) -> Result<(Vec<String>, Option<
         "-o".into(),
         "StrictHostKeyChecking=yes".into(),
         "-o".into(),
-        format!("UserKnownHostsFile={}", shell_quote(&known_hosts.to_string_lossy())),
+        format!(
+            "UserKnownHostsFile={}",
+            shell_quote(&known_hosts.to_string_lossy())
+        ),
         "-o".into(),
         "GlobalKnownHostsFile=/dev/null".into(),
         "-o".into(),
@@ -86,7 +92,9 @@ pub(crate) fn ssh_overrides(opts: &CloneOptions) -> Result<(Vec<String>, Option<
             passphrase,
         } => {
             if hosts.iter().all(u8::is_ascii_whitespace) {
-                return Err(Error::Auth("ssh: 'known_hosts' is required (host keys are always verified)".into()));
+                return Err(Error::Auth(
+                    "ssh: 'known_hosts' is required (host keys are always verified)".into(),
+                ));
             }
             write_private(&known_hosts, hosts)?;
             let key = decrypt_identity(identity, passphrase.as_deref())?;
@@ -100,7 +108,10 @@ pub(crate) fn ssh_overrides(opts: &CloneOptions) -> Result<(Vec<String>, Option<
             write_private(&known_hosts, b"")?;
         }
     }
-    let overrides = vec![format!("core.sshCommand={}", args.join(" ")), "ssh.variant=ssh".to_owned()];
+    let overrides = vec![
+        format!("core.sshCommand={}", args.join(" ")),
+        "ssh.variant=ssh".to_owned(),
+    ];
     Ok((overrides, Some(SshFiles { _dir: dir })))
 }
 
@@ -132,7 +143,8 @@ fn decrypt_identity(identity: &[u8], passphrase: Option<&str>) -> Result<Vec<u8>
     let Some(pass) = passphrase.filter(|p| !p.is_empty()) else {
         return Ok(identity.to_vec());
     };
-    let text = std::str::from_utf8(identity).map_err(|_| Error::Auth("ssh identity is not text".into()))?;
+    let text = std::str::from_utf8(identity)
+        .map_err(|_| Error::Auth("ssh identity is not text".into()))?;
     let key = match ssh_key::PrivateKey::from_openssh(text) {
         Ok(k) => k,
         Err(e) => {
@@ -158,31 +170,40 @@ pub(crate) fn configure_http(options: &mut http::Options, opts: &CloneOptions) -
     match &opts.auth {
         Auth::Basic { username, password } => {
             use base64_lite::encode;
-            options
-                .extra_headers
-                .push(format!("Authorization: Basic {}", encode(format!("{username}:{password}").as_bytes())));
+            options.extra_headers.push(format!(
+                "Authorization: Basic {}",
+                encode(format!("{username}:{password}").as_bytes())
+            ));
         }
-        Auth::Bearer(token) => options.extra_headers.push(format!("Authorization: Bearer {token}")),
+        Auth::Bearer(token) => options
+            .extra_headers
+            .push(format!("Authorization: Bearer {token}")),
         Auth::None | Auth::Ssh { .. } => {}
     }
     let tls = Arc::new(client_tls_config(opts.tls.ca_pem.as_deref())?);
     let proxy = match opts.proxy.as_deref().filter(|p| !p.is_empty()) {
-        Some(p) => Some(reqwest::Proxy::all(p).map_err(|e| Error::Url(format!("invalid proxy '{p}': {e}")))?),
+        Some(p) => Some(
+            reqwest::Proxy::all(p).map_err(|e| Error::Url(format!("invalid proxy '{p}': {e}")))?,
+        ),
         None => None,
     };
     let timeout = opts.timeout;
     let backend = http::reqwest::Options {
-        configure_client: Some(Box::new(move |builder: reqwest::blocking::ClientBuilder| {
-            let mut builder = builder.tls_backend_preconfigured((*tls).clone());
-            builder = match &proxy {
-                Some(p) => builder.proxy(p.clone()),
-                None => builder.no_proxy(),
-            };
-            if !timeout.is_zero() {
-                builder = builder.timeout(timeout).connect_timeout(timeout.min(Duration::from_secs(30)));
-            }
-            Ok(builder)
-        })),
+        configure_client: Some(Box::new(
+            move |builder: reqwest::blocking::ClientBuilder| {
+                let mut builder = builder.tls_backend_preconfigured((*tls).clone());
+                builder = match &proxy {
+                    Some(p) => builder.proxy(p.clone()),
+                    None => builder.no_proxy(),
+                };
+                if !timeout.is_zero() {
+                    builder = builder
+                        .timeout(timeout)
+                        .connect_timeout(timeout.min(Duration::from_secs(30)));
+                }
+                Ok(builder)
+            },
+        )),
         configure_request: None,
     };
     options.backend = Some(Arc::new(Mutex::new(backend)));
@@ -222,7 +243,11 @@ mod base64_lite {
     pub(super) fn encode(input: &[u8]) -> String {
         let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
         for chunk in input.chunks(3) {
-            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
             let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
             for i in 0..4 {
                 if i <= chunk.len() {
@@ -263,16 +288,34 @@ mod tests {
         assert!(matches!(parse_url("not a url"), Err(Error::Url(_))));
         assert!(matches!(parse_url("/tmp/repo"), Err(Error::Url(_))));
         assert!(matches!(parse_url("https://"), Err(Error::Url(_))));
-        assert_eq!(parse_url("https://example.com/a/b").map(|x| x.1).ok(), Some(Scheme::Http));
-        assert_eq!(parse_url("git@github.com:org/repo.git").map(|x| x.1).ok(), Some(Scheme::Ssh));
-        assert_eq!(parse_url("ssh://git@host:2222/repo").map(|x| x.1).ok(), Some(Scheme::Ssh));
-        assert_eq!(parse_url("git://127.0.0.1:9418/repo").map(|x| x.1).ok(), Some(Scheme::Git));
-        assert_eq!(parse_url("file:///tmp/repo").map(|x| x.1).ok(), Some(Scheme::File));
+        assert_eq!(
+            parse_url("https://example.com/a/b").map(|x| x.1).ok(),
+            Some(Scheme::Http)
+        );
+        assert_eq!(
+            parse_url("git@github.com:org/repo.git").map(|x| x.1).ok(),
+            Some(Scheme::Ssh)
+        );
+        assert_eq!(
+            parse_url("ssh://git@host:2222/repo").map(|x| x.1).ok(),
+            Some(Scheme::Ssh)
+        );
+        assert_eq!(
+            parse_url("git://127.0.0.1:9418/repo").map(|x| x.1).ok(),
+            Some(Scheme::Git)
+        );
+        assert_eq!(
+            parse_url("file:///tmp/repo").map(|x| x.1).ok(),
+            Some(Scheme::File)
+        );
     }
 
     #[test]
     fn ssh_requires_known_hosts() {
-        let mut o = CloneOptions::new("ssh://git@host/repo", crate::Reference::Branch("main".into()));
+        let mut o = CloneOptions::new(
+            "ssh://git@host/repo",
+            crate::Reference::Branch("main".into()),
+        );
         o.auth = Auth::Ssh {
             identity: b"key".to_vec(),
             known_hosts: Vec::new(),
@@ -283,7 +326,10 @@ mod tests {
 
     #[test]
     fn ssh_command_checks_host_keys_and_uses_only_the_given_key() {
-        let mut o = CloneOptions::new("ssh://git@host/repo", crate::Reference::Branch("main".into()));
+        let mut o = CloneOptions::new(
+            "ssh://git@host/repo",
+            crate::Reference::Branch("main".into()),
+        );
         o.auth = Auth::Ssh {
             identity: b"-----BEGIN OPENSSH PRIVATE KEY-----\n".to_vec(),
             known_hosts: b"host ssh-ed25519 AAAA".to_vec(),
@@ -301,11 +347,18 @@ mod tests {
         ] {
             assert!(cmd.contains(needle), "{cmd} lacks {needle}");
         }
-        let key = cmd.split(" -i '").nth(1).and_then(|s| s.split('\'').next()).expect("key path");
+        let key = cmd
+            .split(" -i '")
+            .nth(1)
+            .and_then(|s| s.split('\'').next())
+            .expect("key path");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(key).expect("key file").permissions().mode();
+            let mode = std::fs::metadata(key)
+                .expect("key file")
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }
@@ -313,6 +366,9 @@ mod tests {
     #[test]
     fn custom_ca_must_contain_a_certificate() {
         assert!(client_tls_config(None).is_ok());
-        assert!(matches!(client_tls_config(Some(b"garbage")), Err(Error::Auth(_))));
+        assert!(matches!(
+            client_tls_config(Some(b"garbage")),
+            Err(Error::Auth(_))
+        ));
     }
 }

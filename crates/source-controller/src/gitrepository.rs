@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ferroflux_api::conditions::{
-    ARTIFACT_IN_STORAGE, ARTIFACT_OUTDATED, FETCH_FAILED, INCLUDE_UNAVAILABLE,
-    SOURCE_VERIFIED, STORAGE_OPERATION_FAILED, reason,
+    ARTIFACT_IN_STORAGE, ARTIFACT_OUTDATED, FETCH_FAILED, INCLUDE_UNAVAILABLE, SOURCE_VERIFIED,
+    STORAGE_OPERATION_FAILED, reason,
 };
 use ferroflux_api::meta::Artifact;
 use ferroflux_api::source::v1::{
@@ -143,7 +143,11 @@ impl Reconciler<GitRepository> for GitRepositoryReconciler {
                 .map(|r| ObjectRef::from_obj(&*r))
                 .collect::<Vec<_>>()
         });
-        controller.watches(ctx.api::<GitRepository>(), watcher::Config::default(), mapper)
+        controller.watches(
+            ctx.api::<GitRepository>(),
+            watcher::Config::default(),
+            mapper,
+        )
     }
 }
 
@@ -207,12 +211,24 @@ impl GitRepositoryReconciler {
                 "provider '{}' is not supported yet: only 'generic' authentication is implemented",
                 provider_name(provider)
             );
-            conditions::mark_true(conds(obj), FETCH_FAILED, reason::UNSUPPORTED, &msg, generation);
+            conditions::mark_true(
+                conds(obj),
+                FETCH_FAILED,
+                reason::UNSUPPORTED,
+                &msg,
+                generation,
+            );
             return Err(ReconcileError::stalling(reason::UNSUPPORTED, msg));
         }
         if obj.spec.verify.is_some() {
             let msg = "commit signature verification (spec.verify) is not supported yet";
-            conditions::mark_false(conds(obj), SOURCE_VERIFIED, reason::UNSUPPORTED, msg, generation);
+            conditions::mark_false(
+                conds(obj),
+                SOURCE_VERIFIED,
+                reason::UNSUPPORTED,
+                msg,
+                generation,
+            );
             return Err(ReconcileError::stalling(reason::UNSUPPORTED, msg));
         }
         conditions::remove(conds(obj), SOURCE_VERIFIED);
@@ -234,9 +250,12 @@ impl GitRepositoryReconciler {
                 .and_then(|s| s.artifact.as_ref())
                 .map(|a| a.revision.clone());
             let probe = opts.clone();
-            let remote = tokio::task::spawn_blocking(move || ferroflux_git::remote_revision(&probe))
-                .await
-                .map_err(|e| ReconcileError::generic(reason::GIT_OPERATION_FAILED, e.to_string()))?;
+            let remote =
+                tokio::task::spawn_blocking(move || ferroflux_git::remote_revision(&probe))
+                    .await
+                    .map_err(|e| {
+                        ReconcileError::generic(reason::GIT_OPERATION_FAILED, e.to_string())
+                    })?;
             if let Ok(Some(rev)) = &remote
                 && Some(rev) == current.as_ref()
             {
@@ -302,7 +321,13 @@ impl GitRepositoryReconciler {
                 Ok(Some(r)) => r,
                 Ok(None) => {
                     let msg = format!("could not get resource for include '{name}': not found");
-                    conditions::mark_true(conds(obj), INCLUDE_UNAVAILABLE, "NotFound", &msg, generation);
+                    conditions::mark_true(
+                        conds(obj),
+                        INCLUDE_UNAVAILABLE,
+                        "NotFound",
+                        &msg,
+                        generation,
+                    );
                     return Err(ReconcileError::waiting(
                         "NotFound",
                         msg,
@@ -311,13 +336,25 @@ impl GitRepositoryReconciler {
                 }
                 Err(e) => {
                     let msg = format!("could not get resource for include '{name}': {e}");
-                    conditions::mark_true(conds(obj), INCLUDE_UNAVAILABLE, "NotFound", &msg, generation);
+                    conditions::mark_true(
+                        conds(obj),
+                        INCLUDE_UNAVAILABLE,
+                        "NotFound",
+                        &msg,
+                        generation,
+                    );
                     return Err(ReconcileError::generic("NotFound", msg));
                 }
             };
             let Some(artifact) = repo.status.and_then(|s| s.artifact) else {
                 let msg = format!("no artifact available for include '{name}'");
-                conditions::mark_true(conds(obj), INCLUDE_UNAVAILABLE, "NoArtifact", &msg, generation);
+                conditions::mark_true(
+                    conds(obj),
+                    INCLUDE_UNAVAILABLE,
+                    "NoArtifact",
+                    &msg,
+                    generation,
+                );
                 return Err(ReconcileError::waiting(
                     "NoArtifact",
                     msg,
@@ -349,12 +386,24 @@ impl GitRepositoryReconciler {
         if up_to_date {
             let msg = format!("stored artifact for revision '{revision}'");
             conditions::remove(conds(obj), ARTIFACT_OUTDATED);
-            conditions::mark_true(conds(obj), ARTIFACT_IN_STORAGE, reason::SUCCEEDED, &msg, generation);
+            conditions::mark_true(
+                conds(obj),
+                ARTIFACT_IN_STORAGE,
+                reason::SUCCEEDED,
+                &msg,
+                generation,
+            );
             return Ok(());
         }
         if current.as_ref().is_some_and(|a| a.revision != revision) {
             let msg = format!("new upstream revision '{revision}'");
-            conditions::mark_true(conds(obj), ARTIFACT_OUTDATED, "NewRevision", &msg, generation);
+            conditions::mark_true(
+                conds(obj),
+                ARTIFACT_OUTDATED,
+                "NewRevision",
+                &msg,
+                generation,
+            );
         }
         // The fast path skips the clone only when the artifact is up to date, so a tree is
         // always there when we get here.
@@ -371,7 +420,13 @@ impl GitRepositoryReconciler {
                     "failed to copy artifact from include '{}': {e}",
                     inc.repository.name
                 );
-                conditions::mark_true(conds(obj), INCLUDE_UNAVAILABLE, "CopyFailure", &msg, generation);
+                conditions::mark_true(
+                    conds(obj),
+                    INCLUDE_UNAVAILABLE,
+                    "CopyFailure",
+                    &msg,
+                    generation,
+                );
                 return Err(ReconcileError::generic("CopyFailure", msg));
             }
         }
@@ -390,9 +445,9 @@ impl GitRepositoryReconciler {
         let filter = Arc::new(filter);
         let hash = revision.rsplit(':').next().unwrap_or(&revision).to_string();
         let ns = obj.namespace().unwrap_or_default();
-        let loc = self
-            .storage
-            .artifact_path(KIND_DIR, &ns, &obj.name_any(), &format!("{hash}.tar.gz"));
+        let loc =
+            self.storage
+                .artifact_path(KIND_DIR, &ns, &obj.name_any(), &format!("{hash}.tar.gz"));
         let stored = match self
             .storage
             .archive_dir(&loc, &root, move |rel: &Path, is_dir: bool| {
@@ -422,23 +477,29 @@ impl GitRepositoryReconciler {
             size: Some(stored.size),
             url: stored.url,
         };
-        let st = status(obj);
-        st.artifact = Some(artifact);
-        st.included_artifacts = (!included.is_empty()).then_some(included);
-        st.observed_ignore = obj.spec.ignore.clone();
-        let (include, submodules, sparse) = (
+        let (ignore, include, submodules, sparse) = (
+            obj.spec.ignore.clone(),
             obj.spec.include.clone(),
             obj.spec.recurse_submodules,
             obj.spec.sparse_checkout.clone(),
         );
         let st = status(obj);
+        st.artifact = Some(artifact);
+        st.included_artifacts = (!included.is_empty()).then_some(included);
+        st.observed_ignore = ignore;
         st.observed_include = include;
         st.observed_recurse_submodules = submodules;
         st.observed_sparse_checkout = sparse;
         let msg = format!("stored artifact for revision '{revision}'");
         conditions::remove(conds(obj), ARTIFACT_OUTDATED);
         conditions::remove(conds(obj), STORAGE_OPERATION_FAILED);
-        conditions::mark_true(conds(obj), ARTIFACT_IN_STORAGE, reason::SUCCEEDED, &msg, generation);
+        conditions::mark_true(
+            conds(obj),
+            ARTIFACT_IN_STORAGE,
+            reason::SUCCEEDED,
+            &msg,
+            generation,
+        );
         let annotations = revision_annotations(GROUP, &revision, Some(&stored.digest));
         ctx.event(
             obj,
@@ -455,7 +516,9 @@ impl GitRepositoryReconciler {
         let Some(st) = obj.status.as_ref() else {
             return false;
         };
-        st.artifact.as_ref().is_some_and(|a| self.storage.exists(&a.path))
+        st.artifact
+            .as_ref()
+            .is_some_and(|a| self.storage.exists(&a.path))
             && st.observed_ignore == obj.spec.ignore
             && st.observed_include == obj.spec.include
             && st.observed_recurse_submodules == obj.spec.recurse_submodules
@@ -469,8 +532,14 @@ impl GitRepositoryReconciler {
         artifact: &Artifact,
         root: &Path,
     ) -> Result<(), String> {
-        let src = self.storage.local_path(&artifact.path).map_err(|e| e.to_string())?;
-        let to = inc.to_path.clone().unwrap_or_else(|| inc.repository.name.clone());
+        let src = self
+            .storage
+            .local_path(&artifact.path)
+            .map_err(|e| e.to_string())?;
+        let to = inc
+            .to_path
+            .clone()
+            .unwrap_or_else(|| inc.repository.name.clone());
         let from = inc.from_path.clone().unwrap_or_default();
         let dest = safe_join(root, &to)?;
         tokio::task::spawn_blocking(move || -> Result<(), String> {
@@ -552,7 +621,10 @@ impl GitRepositoryReconciler {
                 .ok_or_else(|| {
                     ReconcileError::stalling(
                         reason::AUTHENTICATION_FAILED,
-                        format!("invalid proxy secret '{}': key 'address' is missing", proxy_ref.name),
+                        format!(
+                            "invalid proxy secret '{}': key 'address' is missing",
+                            proxy_ref.name
+                        ),
                     )
                 })?;
             opts.proxy = Some(address);
@@ -608,7 +680,10 @@ fn includes_unchanged(obj: &GitRepository, work: &Work) -> bool {
         .map(|v| v.iter().collect())
         .unwrap_or_default();
     included.len() == observed.len()
-        && included.iter().zip(&observed).all(|(a, b)| a.digest == b.digest && a.revision == b.revision)
+        && included
+            .iter()
+            .zip(&observed)
+            .all(|(a, b)| a.digest == b.digest && a.revision == b.revision)
 }
 
 /// `root/rel` where `rel` must stay inside `root` (no absolute paths, no `..`).
@@ -618,7 +693,11 @@ fn safe_join(root: &Path, rel: &str) -> Result<PathBuf, String> {
         match c {
             std::path::Component::Normal(p) => out.push(p),
             std::path::Component::CurDir => {}
-            _ => return Err(format!("path '{rel}' must be relative and stay inside the tree")),
+            _ => {
+                return Err(format!(
+                    "path '{rel}' must be relative and stay inside the tree"
+                ));
+            }
         }
     }
     Ok(out)
@@ -661,7 +740,10 @@ mod tests {
         std::os::unix::fs::symlink("/etc/passwd", src.path().join("link")).unwrap();
         let dst = tempfile::tempdir().unwrap();
         copy_tree(src.path(), &dst.path().join("out")).unwrap();
-        assert_eq!(std::fs::read_to_string(dst.path().join("out/d/f.yaml")).unwrap(), "x");
+        assert_eq!(
+            std::fs::read_to_string(dst.path().join("out/d/f.yaml")).unwrap(),
+            "x"
+        );
         assert!(!dst.path().join("out/link").exists());
     }
 }

@@ -60,7 +60,11 @@ impl StorageArgs {
             }
         };
         let ttl = ferroflux_api::duration::parse(&self.artifact_retention_ttl).map_err(|e| {
-            invalid("artifact-retention-ttl", &self.artifact_retention_ttl, e.to_string())
+            invalid(
+                "artifact-retention-ttl",
+                &self.artifact_retention_ttl,
+                e.to_string(),
+            )
         })?;
         if self.artifact_retention_records == 0 {
             return Err(invalid(
@@ -130,7 +134,8 @@ pub async fn run(cli: Cli) -> ferroflux_runtime::Result<()> {
         &bind,
         ferroflux_artifact::server_router_with_metrics(storage.clone(), Some(server_metrics)),
     );
-    manager.add_controller::<GitRepository, _>(gitrepository::GitRepositoryReconciler::new(storage));
+    manager
+        .add_controller::<GitRepository, _>(gitrepository::GitRepositoryReconciler::new(storage));
     manager.run().await
 }
 
@@ -141,7 +146,10 @@ mod tests {
     #[test]
     fn flags_default_like_flux() {
         let cli = Cli::try_parse_from([NAME]).unwrap();
-        let config = cli.runtime.into_config_with_namespace(FEATURE_GATES, None).unwrap();
+        let config = cli
+            .runtime
+            .into_config_with_namespace(FEATURE_GATES, None)
+            .unwrap();
         assert_eq!(config.concurrent, 2);
         assert_eq!(config.health_addr, "0.0.0.0:9440");
         assert_eq!(config.metrics_addr.as_deref(), Some("0.0.0.0:8080"));
@@ -167,7 +175,10 @@ mod tests {
     #[test]
     fn unknown_feature_gate_is_rejected() {
         let cli = Cli::try_parse_from([NAME, "--feature-gates=NoSuchGate=true"]).unwrap();
-        let err = cli.runtime.into_config_with_namespace(FEATURE_GATES, None).unwrap_err();
+        let err = cli
+            .runtime
+            .into_config_with_namespace(FEATURE_GATES, None)
+            .unwrap_err();
         assert!(err.to_string().contains("NoSuchGate"), "{err}");
     }
 }

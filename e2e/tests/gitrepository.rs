@@ -1,0 +1,572 @@
+//! GitRepository end to end: real git servers (git daemon, smart HTTP with auth, sshd), the
+//! source-controller binary against the local control plane, and its artifact server.
+
+use std::io::Read;
+use std::time::Duration;
+
+use ferroflux_api::source::v1::GitRepository;
+use ferroflux_e2e::gitserver::{GitDaemon, GitHttp, GitSsh, HttpAuth, SshKeyPair, TestRepo};
+use ferroflux_e2e::{Cluster, ControllerProcess, TestNamespace, free_port, wait_for};
+use kube::Client;
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+use sha2::Digest;
+
+/// A source-controller watching only the test's namespace, with its own storage.
+struct SourceController {
+    proc: ControllerProcess,
+    storage: tempfile::TempDir,
+    storage_port: u16,
+}
+
+impl SourceController {
+    fn start(cluster: &Cluster, ns: &str) -> Self {
+        let storage = tempfile::tempdir().unwrap();
+        let storage_port = free_port().unwrap();
+        let proc = ControllerProcess::start(
+            "source-controller",
+            &cluster.kubeconfig,
+            ns,
+            &[
+                "--watch-all-namespaces=false".into(),
+                format!("--storage-path={}", storage.path().display()),
+                format!("--storage-addr=127.0.0.1:{storage_port}"),
+                format!("--storage-adv-addr=127.0.0.1:{storage_port}"),
+            ],
+        )
+        .unwrap();
+        SourceController {
+            proc,
+            storage,
+            storage_port,
+        }
+    }
+}
+
+async fn setup(prefix: &str) -> (Cluster, Client, TestNamespace) {
+    let cluster = Cluster::shared().unwrap();
+    let client = cluster.client().await.unwrap();
+    let ns = TestNamespace::create(&client, &cluster, prefix)
+        .await
+        .unwrap();
+    (cluster, client, ns)
+}
+
+fn ready(repo: &GitRepository) -> Option<(String, String, String)> {
+    let c = repo
+        .status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Ready")?;
+    Some((
+        c.status.as_str().to_string(),
+        c.reason.clone(),
+        c.message.clone(),
+    ))
+}
+
+/// Waits until Ready has `status` (and, if given, `reason`) for the current generation.
+async fn wait_ready(
+    api: &Api<GitRepository>,
+    name: &str,
+    status: &str,
+    reason: Option<&str>,
+    sc: &SourceController,
+) -> GitRepository {
+    let got = wait_for(Duration::from_secs(90), || async {
+        let repo = api.get(name).await.ok()?;
+        let (s, r, _) = ready(&repo)?;
+        let observed = repo.status.as_ref()?.observed_generation == repo.metadata.generation;
+        (s == status && reason.is_none_or(|want| want == r) && (observed || status != "True"))
+            .then_some(repo)
+    })
+    .await;
+    match got {
+        Ok(repo) => repo,
+        Err(_) => {
+            let repo = api.get(name).await.unwrap();
+            panic!(
+                "{name} never reached Ready={status} {reason:?}; status: {}\n{}",
+                serde_json::to_string_pretty(&repo.status).unwrap(),
+                sc.proc.logs()
+            )
+        }
+    }
+}
+
+async fn create(api: &Api<GitRepository>, ns: &str, name: &str, spec: Value) {
+    let obj: GitRepository = serde_json::from_value(json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "GitRepository",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": spec,
+    }))
+    .unwrap();
+    api.create(&PostParams::default(), &obj).await.unwrap();
+}
+
+async fn request_reconcile(api: &Api<GitRepository>, name: &str) {
+    let now = format!("{:?}", std::time::SystemTime::now());
+    let patch = json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": now}}});
+    api.patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .unwrap();
+}
+
+/// Downloads the artifact, checks its digest against the status, and lists the files in it.
+async fn fetch_artifact(repo: &GitRepository) -> Vec<String> {
+    let artifact = repo.status.as_ref().unwrap().artifact.as_ref().unwrap();
+    let bytes = reqwest::get(&artifact.url)
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let digest = format!("sha256:{:x}", sha2::Sha256::digest(&bytes));
+    assert_eq!(
+        digest, artifact.digest,
+        "served bytes hash to status.artifact.digest"
+    );
+    assert_eq!(artifact.size, Some(bytes.len() as i64));
+    let mut files = Vec::new();
+    let mut gz = flate2::read::GzDecoder::new(&bytes[..]);
+    let mut raw = Vec::new();
+    gz.read_to_end(&mut raw).unwrap();
+    let mut archive = tar::Archive::new(&raw[..]);
+    for entry in archive.entries().unwrap() {
+        let entry = entry.unwrap();
+        if entry.header().entry_type().is_file() {
+            files.push(entry.path().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    files.sort();
+    files
+}
+
+fn walkthrough_repo() -> TestRepo {
+    let repo = TestRepo::new("react-app").unwrap();
+    repo.write(
+        "manifests/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: react-app\n",
+    )
+    .unwrap();
+    repo.write(
+        "manifests/service.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: react-app\n",
+    )
+    .unwrap();
+    repo.write("src/index.js", "console.log('hi')\n").unwrap();
+    repo.write("README.md", "# react app\n").unwrap();
+    repo.commit("initial app").unwrap();
+    repo
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn walkthrough_react_app_becomes_an_artifact_with_only_manifests() {
+    let (cluster, client, ns) = setup("git-walkthrough").await;
+    let mut repo = walkthrough_repo();
+    let served = tempfile::tempdir().unwrap();
+    repo.publish_to(served.path()).unwrap();
+    let daemon = GitDaemon::start(served.path()).unwrap();
+    let sc = SourceController::start(&cluster, &ns.name);
+
+    // The walkthrough's v1beta2 manifest, pointed at our daemon.
+    let text =
+        std::fs::read_to_string(ferroflux_e2e::shared_dir().join("examples/02-git-react-app.yaml"))
+            .unwrap();
+    let docs: Vec<Value> = serde_saphyr::from_multiple(&text).unwrap();
+    let mut doc = docs
+        .into_iter()
+        .find(|d| d["kind"] == "GitRepository")
+        .unwrap();
+    doc["metadata"]["namespace"] = json!(ns.name);
+    doc["spec"]["url"] = json!(daemon.url_for("react-app"));
+    let ar = kube::discovery::ApiResource::from_gvk_with_plural(
+        &kube::core::GroupVersionKind::gvk("source.toolkit.fluxcd.io", "v1beta2", "GitRepository"),
+        "gitrepositories",
+    );
+    let dynamic: Api<kube::api::DynamicObject> =
+        Api::namespaced_with(client.clone(), &ns.name, &ar);
+    dynamic
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(doc).unwrap(),
+        )
+        .await
+        .unwrap();
+
+    let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
+    let got = wait_ready(&api, "react-app", "True", Some("Succeeded"), &sc).await;
+    let head = repo.head().unwrap();
+    let artifact = got.status.as_ref().unwrap().artifact.clone().unwrap();
+    assert_eq!(artifact.revision, format!("main@sha1:{head}"));
+    assert_eq!(
+        artifact.path,
+        format!("gitrepository/{}/react-app/{head}.tar.gz", ns.name)
+    );
+    assert_eq!(
+        artifact.url,
+        format!("http://127.0.0.1:{}/{}", sc.storage_port, artifact.path)
+    );
+    let (_, _, message) = ready(&got).unwrap();
+    assert_eq!(
+        message,
+        format!("stored artifact for revision 'main@sha1:{head}'")
+    );
+    assert_eq!(
+        fetch_artifact(&got).await,
+        vec!["manifests/deployment.yaml", "manifests/service.yaml"]
+    );
+    assert!(sc.storage.path().join(&artifact.path).is_file());
+    let status = got.status.as_ref().unwrap();
+    assert!(
+        status
+            .observed_ignore
+            .as_deref()
+            .is_some_and(|i| i.contains("!/manifests/"))
+    );
+    assert!(
+        status
+            .conditions
+            .iter()
+            .any(|c| c.type_ == "ArtifactInStorage" && c.status.as_str() == "True")
+    );
+
+    // An event tells the user what was stored.
+    let events: Api<k8s_openapi::api::core::v1::Event> = Api::namespaced(client.clone(), &ns.name);
+    let ev = wait_for(Duration::from_secs(20), || async {
+        events
+            .list(&Default::default())
+            .await
+            .ok()?
+            .items
+            .into_iter()
+            .find(|e| e.reason.as_deref() == Some("NewArtifact"))
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        ev.message.as_deref(),
+        Some("stored artifact for commit 'initial app'")
+    );
+
+    // A new commit is picked up on request; the old artifact is replaced.
+    repo.write(
+        "manifests/configmap.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n",
+    )
+    .unwrap();
+    let second = repo.commit("add config").unwrap();
+    repo.push().unwrap();
+    request_reconcile(&api, "react-app").await;
+    let got = wait_for(Duration::from_secs(60), || async {
+        let r = api.get("react-app").await.ok()?;
+        let rev = r.status.as_ref()?.artifact.as_ref()?.revision.clone();
+        (rev == format!("main@sha1:{second}")).then_some(r)
+    })
+    .await
+    .unwrap_or_else(|_| panic!("new commit not picked up:\n{}", sc.proc.logs()));
+    assert_eq!(
+        fetch_artifact(&got).await,
+        vec![
+            "manifests/configmap.yaml",
+            "manifests/deployment.yaml",
+            "manifests/service.yaml"
+        ]
+    );
+
+    // Deleting the object removes its artifacts (finalizer).
+    api.delete("react-app", &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_for(Duration::from_secs(30), || async {
+        api.get_opt("react-app").await.ok()?.is_none().then_some(())
+    })
+    .await
+    .unwrap_or_else(|_| panic!("object not deleted:\n{}", sc.proc.logs()));
+    assert!(
+        !sc.storage
+            .path()
+            .join(format!("gitrepository/{}/react-app", ns.name))
+            .join(format!("{second}.tar.gz"))
+            .exists()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refs_select_branch_tag_semver_and_commit_with_fluxs_revisions() {
+    let (cluster, client, ns) = setup("git-refs").await;
+    let mut repo = TestRepo::new("refs").unwrap();
+    repo.write("a.yaml", "v: 1\n").unwrap();
+    let c1 = repo.commit("one").unwrap();
+    repo.tag("v1.0.0").unwrap();
+    repo.write("a.yaml", "v: 2\n").unwrap();
+    let c2 = repo.commit("two").unwrap();
+    repo.tag("v1.1.0").unwrap();
+    repo.write("a.yaml", "v: 3\n").unwrap();
+    let c3 = repo.commit("three").unwrap();
+    repo.tag("v2.0.0-rc.1").unwrap();
+    repo.checkout_new("feature").unwrap();
+    repo.write("b.yaml", "f: 1\n").unwrap();
+    let cf = repo.commit("feature").unwrap();
+    let served = tempfile::tempdir().unwrap();
+    repo.publish_to(served.path()).unwrap();
+    let daemon = GitDaemon::start(served.path()).unwrap();
+    let url = daemon.url_for("refs");
+    let sc = SourceController::start(&cluster, &ns.name);
+    let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
+
+    let cases = [
+        (
+            "branch",
+            json!({"branch": "feature"}),
+            format!("feature@sha1:{cf}"),
+        ),
+        ("tag", json!({"tag": "v1.0.0"}), format!("v1.0.0@sha1:{c1}")),
+        (
+            "semver",
+            json!({"semver": ">=1.0.0 <2.0.0"}),
+            format!("v1.1.0@sha1:{c2}"),
+        ),
+        ("commit", json!({"commit": c3}), format!("sha1:{c3}")),
+        (
+            "name",
+            json!({"name": "refs/heads/main"}),
+            format!("refs/heads/main@sha1:{c3}"),
+        ),
+    ];
+    for (name, r, _) in &cases {
+        create(
+            &api,
+            &ns.name,
+            name,
+            json!({"interval": "10m", "url": url, "ref": r}),
+        )
+        .await;
+    }
+    for (name, _, revision) in &cases {
+        let got = wait_ready(&api, name, "True", None, &sc).await;
+        assert_eq!(
+            &got.status.unwrap().artifact.unwrap().revision,
+            revision,
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_branch_fails_clearly_and_keeps_serving_the_last_artifact() {
+    let (cluster, client, ns) = setup("git-fail").await;
+    let mut repo = walkthrough_repo();
+    let served = tempfile::tempdir().unwrap();
+    repo.publish_to(served.path()).unwrap();
+    let daemon = GitDaemon::start(served.path()).unwrap();
+    let sc = SourceController::start(&cluster, &ns.name);
+    let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
+    create(
+        &api,
+        &ns.name,
+        "app",
+        json!({"interval": "10m", "url": daemon.url_for("react-app"), "ref": {"branch": "main"}}),
+    )
+    .await;
+    let good = wait_ready(&api, "app", "True", None, &sc).await;
+    let artifact = good.status.unwrap().artifact.unwrap();
+
+    let patch = json!({"spec": {"ref": {"branch": "no-such-branch"}}});
+    api.patch("app", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .unwrap();
+    let bad = wait_ready(&api, "app", "False", Some("GitOperationFailed"), &sc).await;
+    let (_, _, msg) = ready(&bad).unwrap();
+    assert!(
+        msg.contains("no-such-branch"),
+        "message names the branch: {msg}"
+    );
+    let status = bad.status.unwrap();
+    assert!(
+        status
+            .conditions
+            .iter()
+            .any(|c| c.type_ == "FetchFailed" && c.status.as_str() == "True")
+    );
+    assert_eq!(
+        status.artifact.as_ref(),
+        Some(&artifact),
+        "last good artifact stays in status"
+    );
+    let still = reqwest::get(&artifact.url).await.unwrap();
+    assert_eq!(
+        still.status().as_u16(),
+        200,
+        "last good artifact stays served"
+    );
+
+    // An invalid URL stalls with URLInvalid instead of retrying forever.
+    create(
+        &api,
+        &ns.name,
+        "bad-url",
+        json!({"interval": "10m", "url": "http://[::1"}),
+    )
+    .await;
+    let stalled = wait_ready(&api, "bad-url", "False", None, &sc).await;
+    let st = stalled.status.unwrap();
+    assert!(
+        st.conditions.iter().any(|c| c.type_ == "FetchFailed"),
+        "{st:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_basic_and_bearer_auth_come_from_the_secret() {
+    let (cluster, client, ns) = setup("git-http").await;
+    let mut repo = walkthrough_repo();
+    let served = tempfile::tempdir().unwrap();
+    repo.publish_to(served.path()).unwrap();
+    let basic = GitHttp::start(served.path(), HttpAuth::basic("flux", "s3cret"), false).unwrap();
+    let bearer = GitHttp::start(served.path(), HttpAuth::Bearer("t0ken".into()), false).unwrap();
+    let sc = SourceController::start(&cluster, &ns.name);
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
+        Api::namespaced(client.clone(), &ns.name);
+    for (name, data) in [
+        (
+            "good-basic",
+            json!({"username": "flux", "password": "s3cret"}),
+        ),
+        (
+            "bad-basic",
+            json!({"username": "flux", "password": "wrong"}),
+        ),
+        ("good-bearer", json!({"bearerToken": "t0ken"})),
+    ] {
+        let s = serde_json::from_value(json!({"metadata": {"name": name}, "stringData": data}))
+            .unwrap();
+        secrets.create(&PostParams::default(), &s).await.unwrap();
+    }
+    let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
+    let spec = |url: String, secret: &str| json!({"interval": "10m", "url": url, "ref": {"branch": "main"}, "secretRef": {"name": secret}});
+    create(
+        &api,
+        &ns.name,
+        "basic",
+        spec(basic.url_for("react-app"), "good-basic"),
+    )
+    .await;
+    create(
+        &api,
+        &ns.name,
+        "wrong",
+        spec(basic.url_for("react-app"), "bad-basic"),
+    )
+    .await;
+    create(
+        &api,
+        &ns.name,
+        "bearer",
+        spec(bearer.url_for("react-app"), "good-bearer"),
+    )
+    .await;
+    let head = repo.head().unwrap();
+    for name in ["basic", "bearer"] {
+        let got = wait_ready(&api, name, "True", None, &sc).await;
+        assert_eq!(
+            got.status.unwrap().artifact.unwrap().revision,
+            format!("main@sha1:{head}")
+        );
+    }
+    let failed = wait_ready(&api, "wrong", "False", None, &sc).await;
+    let (_, reason, msg) = ready(&failed).unwrap();
+    assert!(
+        reason == "AuthenticationFailed" || reason == "GitOperationFailed",
+        "{reason}: {msg}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ssh_checks_the_host_key() {
+    let (cluster, client, ns) = setup("git-ssh").await;
+    let mut repo = walkthrough_repo();
+    let served = tempfile::tempdir().unwrap();
+    repo.publish_to(served.path()).unwrap();
+    let key = SshKeyPair::generate().unwrap();
+    let sshd = GitSsh::start(served.path(), &key.public_line().unwrap()).unwrap();
+    let sc = SourceController::start(&cluster, &ns.name);
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
+        Api::namespaced(client.clone(), &ns.name);
+    for (name, known_hosts) in [
+        ("right", sshd.host_key_known_hosts_line()),
+        ("wrong", sshd.wrong_known_hosts_line()),
+    ] {
+        let s = serde_json::from_value(json!({"metadata": {"name": name}, "stringData": {
+            "identity": key.private_pem().unwrap(),
+            "known_hosts": known_hosts,
+        }}))
+        .unwrap();
+        secrets.create(&PostParams::default(), &s).await.unwrap();
+    }
+    let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
+    for name in ["right", "wrong"] {
+        create(&api, &ns.name, name, json!({"interval": "10m", "url": sshd.url_for("react-app"), "ref": {"branch": "main"}, "secretRef": {"name": name}})).await;
+    }
+    let ok = wait_ready(&api, "right", "True", None, &sc).await;
+    assert_eq!(
+        ok.status.unwrap().artifact.unwrap().revision,
+        format!("main@sha1:{}", repo.head().unwrap())
+    );
+    let bad = wait_ready(&api, "wrong", "False", None, &sc).await;
+    assert!(
+        bad.status.unwrap().artifact.is_none(),
+        "nothing fetched past a wrong host key"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_artifact_server_refuses_traversal_and_serves_ranges() {
+    let (cluster, client, ns) = setup("git-serve").await;
+    let mut repo = walkthrough_repo();
+    let served = tempfile::tempdir().unwrap();
+    repo.publish_to(served.path()).unwrap();
+    let daemon = GitDaemon::start(served.path()).unwrap();
+    let sc = SourceController::start(&cluster, &ns.name);
+    let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
+    create(
+        &api,
+        &ns.name,
+        "app",
+        json!({"interval": "10m", "url": daemon.url_for("react-app"), "ref": {"branch": "main"}}),
+    )
+    .await;
+    let got = wait_ready(&api, "app", "True", None, &sc).await;
+    let artifact = got.status.unwrap().artifact.unwrap();
+    let http = reqwest::Client::new();
+    let range = http
+        .get(&artifact.url)
+        .header("Range", "bytes=0-9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(range.status().as_u16(), 206);
+    assert_eq!(range.bytes().await.unwrap().len(), 10);
+    let base = format!("http://127.0.0.1:{}", sc.storage_port);
+    for path in [
+        "/../../etc/passwd",
+        "/gitrepository/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/%2e%2e%2fetc%2fpasswd",
+    ] {
+        let r = http.get(format!("{base}{path}")).send().await.unwrap();
+        let code = r.status().as_u16();
+        let body = r.text().await.unwrap_or_default();
+        assert!(code == 404 || code == 400, "{path}: {code}");
+        assert!(!body.contains("root:"), "{path} leaked a file");
+    }
+    let missing = http
+        .get(format!("{base}/gitrepository/{}/app/nope.tar.gz", ns.name))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status().as_u16(), 404);
+}
