@@ -13,6 +13,11 @@ declare -A NEED=(
   [gnupg]=/usr/bin/gpg-agent
   [curl]=/usr/bin/curl
   [python3-yaml]=/usr/lib/python3/dist-packages/yaml/__init__.py
+  # benchmarks (hack/bench/): the reference static file server, the HTTP load generator and
+  # the command timer
+  [nginx]=/usr/sbin/nginx
+  [wrk]=/usr/bin/wrk
+  [hyperfine]=/usr/bin/hyperfine
 )
 missing=()
 for pkg in "${!NEED[@]}"; do

@@ -21,6 +21,10 @@ struct SourceController {
 
 impl SourceController {
     fn start(cluster: &Cluster, ns: &str) -> Self {
+        Self::start_with(cluster, ns, &[])
+    }
+
+    fn start_with(cluster: &Cluster, ns: &str, extra: &[String]) -> Self {
         let storage = tempfile::tempdir().unwrap();
         let storage_port = free_port().unwrap();
         let proc = ControllerProcess::start(
@@ -32,7 +36,10 @@ impl SourceController {
                 format!("--storage-path={}", storage.path().display()),
                 format!("--storage-addr=127.0.0.1:{storage_port}"),
                 format!("--storage-adv-addr=127.0.0.1:{storage_port}"),
-            ],
+            ]
+            .into_iter()
+            .chain(extra.iter().cloned())
+            .collect::<Vec<_>>(),
         )
         .unwrap();
         SourceController {
@@ -569,4 +576,139 @@ async fn the_artifact_server_refuses_traversal_and_serves_ranges() {
         .await
         .unwrap();
     assert_eq!(missing.status().as_u16(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn include_copies_another_repositorys_artifact_and_follows_its_changes() {
+    let (cluster, client, ns) = setup("git-include").await;
+    let mut app = walkthrough_repo();
+    let mut shared = TestRepo::new("shared").unwrap();
+    shared.write("base/common.yaml", "kind: ConfigMap\n").unwrap();
+    shared.write("other/skip.yaml", "kind: Secret\n").unwrap();
+    shared.commit("shared v1").unwrap();
+    let served = tempfile::tempdir().unwrap();
+    app.publish_to(served.path()).unwrap();
+    shared.publish_to(served.path()).unwrap();
+    let daemon = GitDaemon::start(served.path()).unwrap();
+    let sc = SourceController::start(&cluster, &ns.name);
+    let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
+    create(&api, &ns.name, "shared", json!({"interval": "10m", "url": daemon.url_for("shared"), "ref": {"branch": "main"}})).await;
+    create(&api, &ns.name, "app", json!({
+        "interval": "10m", "url": daemon.url_for("react-app"), "ref": {"branch": "main"},
+        "include": [{"repository": {"name": "shared"}, "fromPath": "base", "toPath": "manifests/shared"}],
+    }))
+    .await;
+    let got = wait_ready(&api, "app", "True", None, &sc).await;
+    let files = fetch_artifact(&got).await;
+    assert!(files.contains(&"manifests/shared/common.yaml".to_string()), "{files:?}");
+    assert!(!files.iter().any(|f| f.contains("skip.yaml")), "only fromPath is copied: {files:?}");
+    let status = got.status.clone().unwrap();
+    let included = status.included_artifacts.clone().unwrap();
+    assert_eq!(included.len(), 1);
+    assert_eq!(included[0].revision, format!("main@sha1:{}", shared.head().unwrap()));
+
+    // A new commit in the included repository rebuilds the including artifact.
+    shared.write("base/extra.yaml", "kind: ConfigMap\n").unwrap();
+    let next = shared.commit("shared v2").unwrap();
+    shared.push().unwrap();
+    request_reconcile(&api, "shared").await;
+    let got = wait_for(Duration::from_secs(60), || async {
+        let r = api.get("app").await.ok()?;
+        let inc = r.status.as_ref()?.included_artifacts.clone()?;
+        (inc[0].revision == format!("main@sha1:{next}")).then_some(r)
+    })
+    .await
+    .unwrap_or_else(|_| panic!("include change not followed:\n{}", sc.proc.logs()));
+    assert!(fetch_artifact(&got).await.contains(&"manifests/shared/extra.yaml".to_string()));
+
+    // A missing include is reported, not silently ignored.
+    create(&api, &ns.name, "dangling", json!({
+        "interval": "10m", "url": daemon.url_for("react-app"), "ref": {"branch": "main"},
+        "include": [{"repository": {"name": "nope"}}],
+    }))
+    .await;
+    let bad = wait_ready(&api, "dangling", "False", None, &sc).await;
+    let st = bad.status.unwrap();
+    assert!(st.conditions.iter().any(|c| c.type_ == "IncludeUnavailable" && c.status.as_str() == "True"), "{st:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_force_pushed_branch_moves_the_artifact_to_the_new_history() {
+    let (cluster, client, ns) = setup("git-force").await;
+    let mut repo = walkthrough_repo();
+    repo.write("manifests/old.yaml", "kind: ConfigMap\n").unwrap();
+    let old = repo.commit("to be rewritten").unwrap();
+    let served = tempfile::tempdir().unwrap();
+    repo.publish_to(served.path()).unwrap();
+    let daemon = GitDaemon::start(served.path()).unwrap();
+    let sc = SourceController::start(&cluster, &ns.name);
+    let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
+    create(&api, &ns.name, "app", json!({"interval": "10m", "url": daemon.url_for("react-app"), "ref": {"branch": "main"}})).await;
+    let got = wait_ready(&api, "app", "True", None, &sc).await;
+    assert_eq!(got.status.unwrap().artifact.unwrap().revision, format!("main@sha1:{old}"));
+    let rewritten = repo.force_push_rewrite("HEAD~1", "rewritten history").unwrap();
+    request_reconcile(&api, "app").await;
+    let got = wait_for(Duration::from_secs(60), || async {
+        let r = api.get("app").await.ok()?;
+        (r.status.as_ref()?.artifact.as_ref()?.revision == format!("main@sha1:{rewritten}")).then_some(r)
+    })
+    .await
+    .unwrap_or_else(|_| panic!("force push not followed:\n{}", sc.proc.logs()));
+    assert!(!fetch_artifact(&got).await.contains(&"manifests/old.yaml".to_string()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_host_fails_within_the_timeout() {
+    let (cluster, client, ns) = setup("git-unreachable").await;
+    let sc = SourceController::start(&cluster, &ns.name);
+    let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
+    let port = free_port().unwrap();
+    create(&api, &ns.name, "gone", json!({"interval": "10m", "timeout": "5s", "url": format!("git://127.0.0.1:{port}/nothing.git"), "ref": {"branch": "main"}})).await;
+    let bad = wait_ready(&api, "gone", "False", Some("GitOperationFailed"), &sc).await;
+    let st = bad.status.unwrap();
+    assert!(st.artifact.is_none());
+    assert!(st.conditions.iter().any(|c| c.type_ == "FetchFailed" && c.status.as_str() == "True"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn new_artifacts_are_forwarded_to_the_events_address_in_fluxs_format() {
+    use axum::routing::post;
+    use std::sync::{Arc, Mutex};
+    let received: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let sink = received.clone();
+    let app = axum::Router::new().route(
+        "/",
+        post(move |axum::Json(e): axum::Json<Value>| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(e);
+                axum::http::StatusCode::ACCEPTED
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let (cluster, client, ns) = setup("git-events").await;
+    let mut repo = walkthrough_repo();
+    let served = tempfile::tempdir().unwrap();
+    repo.publish_to(served.path()).unwrap();
+    let daemon = GitDaemon::start(served.path()).unwrap();
+    let sc = SourceController::start_with(&cluster, &ns.name, &[format!("--events-addr={url}")]);
+    let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
+    create(&api, &ns.name, "app", json!({"interval": "10m", "url": daemon.url_for("react-app"), "ref": {"branch": "main"}})).await;
+    wait_ready(&api, "app", "True", None, &sc).await;
+    let event = wait_for(Duration::from_secs(30), || async {
+        received.lock().unwrap().iter().find(|e| e["reason"] == "NewArtifact").cloned()
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no event forwarded:\n{}", sc.proc.logs()));
+    assert_eq!(event["involvedObject"]["kind"], "GitRepository");
+    assert_eq!(event["involvedObject"]["name"], "app");
+    assert_eq!(event["involvedObject"]["namespace"], json!(ns.name));
+    assert_eq!(event["severity"], "info");
+    assert_eq!(event["reportingController"], "source-controller");
+    let head = repo.head().unwrap();
+    assert_eq!(event["metadata"]["source.toolkit.fluxcd.io/revision"], json!(format!("main@sha1:{head}")));
 }

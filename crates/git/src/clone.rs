@@ -282,11 +282,24 @@ pub(crate) fn remote_revision(
     Ok(Some(crate::revision(&opts.reference, &full_name, &hash)))
 }
 
+/// How deep submodules may nest (a submodule of a submodule of ... the superproject).
+const MAX_SUBMODULE_DEPTH: usize = 5;
+
 /// See [`crate::checkout`].
 pub(crate) fn checkout(
     opts: &CloneOptions,
     dir: &Path,
     interrupt: Arc<AtomicBool>,
+) -> Result<Checkout> {
+    checkout_at_depth(opts, dir, &interrupt, 0)
+}
+
+/// [`checkout`] of the superproject (`depth` 0) or of a submodule nested `depth` levels deep.
+fn checkout_at_depth(
+    opts: &CloneOptions,
+    dir: &Path,
+    interrupt: &Arc<AtomicBool>,
+    depth: usize,
 ) -> Result<Checkout> {
     let (_, scheme) = transport::parse_url(&opts.url)?;
     if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
@@ -371,7 +384,7 @@ pub(crate) fn checkout(
             }
         }
     };
-    fetch(repo, opts, scheme, &spec, &what, &interrupt)?;
+    fetch(repo, opts, scheme, &spec, &what, interrupt)?;
 
     // Resolve to a commit, remembering an annotated tag on the way.
     let (commit_id, tag) = match &local {
@@ -411,13 +424,11 @@ pub(crate) fn checkout(
     let commit_obj = repo.find_commit(commit_id).map_err(git_err)?;
     let commit = commit_info(&commit_obj, &reference_name)?;
     let tree = commit_obj.tree_id().map_err(git_err)?.detach();
-    // gix cannot clone submodules; refuse before writing files rather than hand back a worktree
-    // with empty submodule directories.
-    if opts.recurse_submodules && has_gitlinks(repo, tree)? {
-        return Err(Error::Unsupported("submodules"));
-    }
-    materialise(repo, tree, opts, &interrupt)?;
+    materialise(repo, tree, opts, interrupt)?;
     set_head(repo, commit_id, &opts.reference)?;
+    if opts.recurse_submodules {
+        checkout_submodules(repo, tree, opts, dir, interrupt, depth)?;
+    }
 
     let revision = crate::revision(&opts.reference, &reference_name, &commit.hash);
     Ok(Checkout {
@@ -433,25 +444,37 @@ enum Target {
     Commit(gix::ObjectId),
 }
 
+/// Lines that open a signature block appended to a tag (git's `sigs` formats).
+const SIGNATURE_MARKERS: [&[u8]; 4] = [
+    b"-----BEGIN PGP SIGNATURE-----",
+    b"-----BEGIN PGP MESSAGE-----",
+    b"-----BEGIN SSH SIGNATURE-----",
+    b"-----BEGIN SIGNED MESSAGE-----",
+];
+
 /// Split a raw object (commit or tag) into the bytes a signature covers and the signature.
 ///
 /// Commits carry the signature as a `gpgsig`/`gpgsig-sha256` header with continuation lines
 /// (removed, as go-git's `EncodeWithoutSignature` does); tags append it to the message.
 pub(crate) fn split_signature(data: &[u8], is_tag: bool) -> (Vec<u8>, Option<String>) {
     if is_tag {
-        for marker in [
-            &b"-----BEGIN PGP SIGNATURE-----"[..],
-            b"-----BEGIN SSH SIGNATURE-----",
-            b"-----BEGIN SIGNED MESSAGE-----",
-        ] {
-            if let Some(pos) = data.find(marker) {
-                return (
-                    data[..pos].to_vec(),
-                    Some(String::from_utf8_lossy(&data[pos..]).into_owned()),
-                );
+        // Like git's `parse_signed_buffer`: the signature starts at the *last* line that opens
+        // with a known signature marker (a message may quote one earlier on).
+        let mut start = None;
+        let mut pos = 0;
+        for line in data.split_inclusive(|b| *b == b'\n') {
+            if SIGNATURE_MARKERS.iter().any(|m| line.starts_with(m)) {
+                start = Some(pos);
             }
+            pos += line.len();
         }
-        return (data.to_vec(), None);
+        return match start {
+            Some(pos) => (
+                data[..pos].to_vec(),
+                Some(String::from_utf8_lossy(&data[pos..]).into_owned()),
+            ),
+            None => (data.to_vec(), None),
+        };
     }
     let header_end = data.find(b"\n\n").map_or(data.len(), |p| p + 1);
     let (headers, body) = data.split_at(header_end);
@@ -601,13 +624,177 @@ fn set_head(repo: &gix::Repository, id: gix::ObjectId, reference: &Reference) ->
     Ok(())
 }
 
-/// Whether the tree contains submodule entries (gitlinks) anywhere.
-fn has_gitlinks(repo: &gix::Repository, tree: gix::ObjectId) -> Result<bool> {
+/// One submodule to check out: where, from which URL, at which commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Submodule {
+    path: String,
+    url: String,
+    commit: gix::ObjectId,
+}
+
+/// gix cannot clone submodules, so do what `git submodule update --init --recursive` does with
+/// our own checkout: for every gitlink in `tree`, look up its URL in the tree's `.gitmodules`,
+/// resolve it against the superproject URL, and check out exactly the recorded commit into the
+/// gitlink's directory with the superproject's auth, TLS, proxy and (shared) timeout.
+fn checkout_submodules(
+    repo: &gix::Repository,
+    tree: gix::ObjectId,
+    opts: &CloneOptions,
+    dir: &Path,
+    interrupt: &Arc<AtomicBool>,
+    depth: usize,
+) -> Result<()> {
+    let submodules = submodules_of(repo, tree, opts)?;
+    if submodules.is_empty() {
+        return Ok(());
+    }
+    if depth >= MAX_SUBMODULE_DEPTH {
+        return Err(Error::Git(format!(
+            "submodules nested more than {MAX_SUBMODULE_DEPTH} levels deep"
+        )));
+    }
+    for sub in submodules {
+        if interrupt.load(Ordering::Relaxed) {
+            return Err(Error::Git("interrupted".into()));
+        }
+        let sub_opts = CloneOptions {
+            url: sub.url.clone(),
+            reference: Reference::Commit {
+                commit: sub.commit.to_hex().to_string(),
+                branch: None,
+            },
+            shallow: false,
+            sparse_checkout: None,
+            ..opts.clone()
+        };
+        checkout_at_depth(&sub_opts, &dir.join(&sub.path), interrupt, depth + 1).map_err(|e| {
+            let why = format!("submodule '{}' ({}): {e}", sub.path, sub.url);
+            match e {
+                Error::Auth(_) => Error::Auth(why),
+                Error::Url(_) => Error::Url(why),
+                Error::Timeout(d) => Error::Timeout(d),
+                _ => Error::Git(why),
+            }
+        })?;
+    }
+    Ok(())
+}
+
+/// The submodules `tree` records (gitlinks), in path order, skipping those outside the sparse
+/// checkout set.
+fn submodules_of(
+    repo: &gix::Repository,
+    tree: gix::ObjectId,
+    opts: &CloneOptions,
+) -> Result<Vec<Submodule>> {
     let index = repo.index_from_tree(&tree).map_err(git_err)?;
-    Ok(index
+    let sparse = opts.sparse_checkout.as_ref().filter(|d| !d.is_empty());
+    let gitlinks: Vec<(String, gix::ObjectId)> = index
         .entries()
         .iter()
-        .any(|e| e.mode == gix::index::entry::Mode::COMMIT))
+        .filter(|e| e.mode == gix::index::entry::Mode::COMMIT)
+        .map(|e| (e.path(&index).to_str_lossy().into_owned(), e.id))
+        .filter(|(path, _)| sparse.is_none_or(|dirs| in_sparse_set(path.as_bytes(), dirs)))
+        .collect();
+    if gitlinks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let modules_blob = index
+        .entry_by_path(".gitmodules".into())
+        .filter(|e| e.mode == gix::index::entry::Mode::FILE)
+        .map(|e| e.id)
+        .ok_or_else(|| {
+            Error::Git(format!(
+                "no submodule mapping found in .gitmodules for path '{}'",
+                gitlinks[0].0
+            ))
+        })?;
+    let data = repo
+        .find_object(modules_blob)
+        .map_err(git_err)?
+        .detach()
+        .data;
+    let empty = gix::config::File::new(gix::config::file::Metadata::api());
+    let modules = gix::submodule::File::from_bytes(&data, None, &empty)
+        .map_err(|e| Error::Git(format!("invalid .gitmodules: {e}")))?;
+    let mut out = Vec::with_capacity(gitlinks.len());
+    for (path, commit) in gitlinks {
+        let name = modules
+            .name_by_path(path.as_str().into())
+            .ok_or_else(|| {
+                Error::Git(format!(
+                    "no submodule mapping found in .gitmodules for path '{path}'"
+                ))
+            })?
+            .to_owned();
+        // Validates the path (relative, inside the worktree) as git does.
+        modules
+            .path(name.as_ref())
+            .map_err(|e| Error::Git(format!("invalid .gitmodules: {e}")))?;
+        let raw_url = modules
+            .config()
+            .string_by("submodule", Some(name.as_ref()), "url")
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| Error::Git(format!("submodule '{name}' has no url in .gitmodules")))?;
+        let url =
+            resolve_submodule_url(&opts.url, &raw_url.to_str_lossy()).map_err(|e| match e {
+                Error::Url(why) => Error::Url(format!("submodule '{path}': {why}")),
+                other => other,
+            })?;
+        out.push(Submodule { path, url, commit });
+    }
+    Ok(out)
+}
+
+/// Resolve a `.gitmodules` URL against the superproject's: `./x` and `../x` are relative to the
+/// superproject URL (each `../` drops one path component, as git does); anything else is used
+/// as it is. Local submodules (`file://` or a plain path) are only followed from a local
+/// superproject: a remote repository must not make the controller read its own file system
+/// (git's `protocol.file.allow=user` default for submodules).
+fn resolve_submodule_url(super_url: &str, url: &str) -> Result<String> {
+    let super_is_file = super_url.starts_with("file://");
+    let url = url.trim();
+    let resolved = if url.starts_with("./") || url.starts_with("../") {
+        let mut base = super_url.trim_end_matches('/').to_owned();
+        // `scheme://host` or scp-style `host:` is the root no `../` may climb above.
+        let root_len = match base.find("://") {
+            Some(i) => base[i + 3..].find('/').map_or(base.len(), |p| i + 3 + p),
+            None => base.find(':').map_or(0, |p| p + 1),
+        };
+        let mut rest = url;
+        loop {
+            if let Some(r) = rest.strip_prefix("./") {
+                rest = r;
+            } else if let Some(r) = rest.strip_prefix("../") {
+                rest = r;
+                let path = &base[root_len..];
+                if path.trim_matches('/').is_empty() {
+                    return Err(Error::Url(format!(
+                        "submodule URL '{url}' climbs above the root of '{super_url}'"
+                    )));
+                }
+                let cut = path.rfind('/').map_or(root_len, |p| root_len + p);
+                base.truncate(cut);
+            } else {
+                break;
+            }
+        }
+        if base.ends_with(':') || base.ends_with('/') {
+            format!("{base}{rest}")
+        } else {
+            format!("{base}/{rest}")
+        }
+    } else if url.starts_with('/') {
+        format!("file://{url}")
+    } else {
+        url.to_owned()
+    };
+    if resolved.starts_with("file://") && !super_is_file {
+        return Err(Error::Url(format!(
+            "submodule URL '{url}' is local, but the repository is not"
+        )));
+    }
+    Ok(resolved)
 }
 
 #[cfg(test)]

@@ -5,8 +5,14 @@ use std::process::{Child, Command, Stdio};
 
 /// Run git in `dir` with a fixed identity and dates, panicking on failure (tests only).
 pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
+    git_env(dir, args, &[])
+}
+
+/// [`git`] with extra environment variables (e.g. `GNUPGHOME`).
+pub(crate) fn git_env(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> String {
     let out = Command::new("git")
         .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
         .current_dir(dir)
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("HOME", dir)

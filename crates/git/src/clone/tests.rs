@@ -355,31 +355,249 @@ fn remote_revision_matches_checkout_revision() {
     }
 }
 
+/// `repo.git` with submodule `vendor/lib` (→ `../lib.git`), which itself has submodule
+/// `deps/leaf` (→ `../leaf.git`); both submodule remotes move on after the gitlinks were
+/// recorded, so a checkout of the wrong commit shows.
+struct SubmoduleFixture {
+    tmp: tempfile::TempDir,
+    lib_commit: String,
+    leaf_commit: String,
+}
+
+impl SubmoduleFixture {
+    fn new() -> SubmoduleFixture {
+        use crate::testutil::{git, write};
+        let tmp = tempfile::tempdir().expect("tmp");
+        let base = tmp.path();
+        let file_url = |name: &str| format!("file://{}", base.join(name).display());
+        let repo = |name: &str, file: &str, content: &str| -> std::path::PathBuf {
+            git(
+                base,
+                &[
+                    "init",
+                    "-q",
+                    "--bare",
+                    "-b",
+                    "master",
+                    &format!("{name}.git"),
+                ],
+            );
+            let work = base.join(format!("{name}-work"));
+            std::fs::create_dir_all(&work).expect("mkdir");
+            git(&work, &["init", "-q", "-b", "master"]);
+            git(
+                &work,
+                &["remote", "add", "origin", &file_url(&format!("{name}.git"))],
+            );
+            write(&work, file, content);
+            git(&work, &["add", "-A"]);
+            git(&work, &["commit", "-q", "-m", "init"]);
+            work
+        };
+        // Add a submodule by file:// URL, then record it with a relative URL as hosted
+        // repositories usually do.
+        let add_sub = |work: &Path, name: &str, path: &str| {
+            git(
+                work,
+                &[
+                    "-c",
+                    "protocol.file.allow=always",
+                    "submodule",
+                    "add",
+                    "-q",
+                    &file_url(&format!("{name}.git")),
+                    path,
+                ],
+            );
+            git(
+                work,
+                &[
+                    "config",
+                    "-f",
+                    ".gitmodules",
+                    &format!("submodule.{path}.url"),
+                    &format!("../{name}.git"),
+                ],
+            );
+            git(work, &["add", "-A"]);
+            git(work, &["commit", "-q", "-m", &format!("add {path}")]);
+        };
+        let advance = |work: &Path, file: &str, content: &str| {
+            write(work, file, content);
+            git(work, &["commit", "-q", "-am", "v2"]);
+            git(work, &["push", "-q", "origin", "master"]);
+        };
+
+        let leaf = repo("leaf", "leaf.txt", "leaf v1\n");
+        git(&leaf, &["push", "-q", "origin", "master"]);
+        let leaf_commit = git(&leaf, &["rev-parse", "HEAD"]);
+        let lib = repo("lib", "lib.txt", "lib v1\n");
+        add_sub(&lib, "leaf", "deps/leaf");
+        git(&lib, &["push", "-q", "origin", "master"]);
+        let lib_commit = git(&lib, &["rev-parse", "HEAD"]);
+        let sup = repo("repo", "README.md", "super\n");
+        add_sub(&sup, "lib", "vendor/lib");
+        git(&sup, &["push", "-q", "origin", "master"]);
+        advance(&leaf, "leaf.txt", "leaf v2\n");
+        advance(&lib, "lib.txt", "lib v2\n");
+        SubmoduleFixture {
+            tmp,
+            lib_commit,
+            leaf_commit,
+        }
+    }
+
+    fn file_url(&self) -> String {
+        format!("file://{}", self.tmp.path().join("repo.git").display())
+    }
+
+    fn check(&self, url: &str) {
+        let mut o = opts(url, Reference::Branch("master".into()));
+        o.recurse_submodules = true;
+        let dest = tempfile::tempdir().expect("tmp");
+        let src = dest.path().join("src");
+        do_checkout(&o, &src).unwrap_or_else(|e| panic!("{url}: {e}"));
+        assert_eq!(
+            std::fs::read_to_string(src.join("vendor/lib/lib.txt")).expect("lib.txt"),
+            "lib v1\n",
+            "{url}: submodule at the recorded commit, not the tip"
+        );
+        assert_eq!(
+            std::fs::read_to_string(src.join("vendor/lib/deps/leaf/leaf.txt")).expect("leaf"),
+            "leaf v1\n",
+            "{url}: nested submodule"
+        );
+        let head = |p: &str| crate::testutil::git(&src.join(p), &["rev-parse", "HEAD"]);
+        assert_eq!(head("vendor/lib"), self.lib_commit);
+        assert_eq!(head("vendor/lib/deps/leaf"), self.leaf_commit);
+
+        // Without recursion: the superproject only, gitlink directories empty.
+        o.recurse_submodules = false;
+        let src2 = dest.path().join("src2");
+        do_checkout(&o, &src2).expect("checkout without submodules");
+        assert!(src2.join("README.md").is_file());
+        assert!(!src2.join("vendor/lib/lib.txt").exists());
+    }
+}
+
 #[test]
-fn submodules_are_reported_unsupported() {
-    let fx = Fixture::new();
-    let work = fx.work();
-    let g = |args: &[&str]| crate::testutil::git(&work, args);
-    g(&["checkout", "-q", "master"]);
-    g(&[
-        "-c",
-        "protocol.file.allow=always",
-        "submodule",
-        "add",
-        "-q",
-        &fx.file_url(),
-        "sub",
-    ]);
-    g(&["commit", "-q", "-m", "add submodule"]);
-    g(&["push", "-q", "origin", "master"]);
+fn submodules_over_file_url() {
+    let fx = SubmoduleFixture::new();
+    fx.check(&fx.file_url());
+}
+
+#[test]
+fn submodules_over_git_daemon() {
+    let fx = SubmoduleFixture::new();
+    let daemon = Daemon::start(fx.tmp.path());
+    fx.check(&daemon.url("repo.git"));
+}
+
+#[test]
+fn submodule_with_absolute_file_url_only_from_a_local_superproject() {
+    use crate::testutil::git;
+    let fx = SubmoduleFixture::new();
+    let work = fx.tmp.path().join("repo-work");
+    let leaf_url = format!("file://{}", fx.tmp.path().join("leaf.git").display());
+    git(
+        &work,
+        &[
+            "-c",
+            "protocol.file.allow=always",
+            "submodule",
+            "add",
+            "-q",
+            &leaf_url,
+            "leaf",
+        ],
+    );
+    git(&work, &["commit", "-q", "-m", "add leaf by absolute URL"]);
+    git(&work, &["push", "-q", "origin", "master"]);
     let mut o = opts(&fx.file_url(), Reference::Branch("master".into()));
     o.recurse_submodules = true;
     let dest = tempfile::tempdir().expect("tmp");
-    let err = do_checkout(&o, &dest.path().join("src")).expect_err("unsupported");
-    assert!(matches!(err, Error::Unsupported("submodules")), "{err:?}");
-    // Without recursion the superproject checks out fine.
+    do_checkout(&o, &dest.path().join("src")).expect("local superproject");
+    assert_eq!(
+        std::fs::read_to_string(dest.path().join("src/leaf/leaf.txt")).expect("leaf"),
+        "leaf v2\n"
+    );
+    // Served by a daemon, the same .gitmodules must not reach into the local file system.
+    let daemon = Daemon::start(fx.tmp.path());
+    let mut o = opts(&daemon.url("repo.git"), Reference::Branch("master".into()));
+    o.recurse_submodules = true;
+    let err = do_checkout(&o, &dest.path().join("src2")).expect_err("local submodule");
+    assert_eq!(err.reason(), "URLInvalid", "{err:?}");
+    assert!(err.to_string().contains("submodule 'leaf'"), "{err}");
+}
+
+#[test]
+fn gitlink_without_gitmodules_entry_is_an_error() {
+    use crate::testutil::git;
+    let fx = SubmoduleFixture::new();
+    let work = fx.tmp.path().join("repo-work");
+    git(&work, &["rm", "-q", "--cached", ".gitmodules"]);
+    git(&work, &["commit", "-q", "-m", "drop .gitmodules"]);
+    git(&work, &["push", "-q", "origin", "master"]);
+    let mut o = opts(&fx.file_url(), Reference::Branch("master".into()));
+    o.recurse_submodules = true;
+    let dest = tempfile::tempdir().expect("tmp");
+    let err = do_checkout(&o, &dest.path().join("src")).expect_err("no mapping");
+    assert!(
+        err.to_string()
+            .contains("no submodule mapping found in .gitmodules for path 'vendor/lib'"),
+        "{err}"
+    );
     o.recurse_submodules = false;
-    do_checkout(&o, &dest.path().join("src2")).expect("checkout without submodules");
+    do_checkout(&o, &dest.path().join("src2")).expect("fine without recursion");
+}
+
+#[test]
+fn submodule_urls_resolve_like_git() {
+    let r = |s: &str, u: &str| resolve_submodule_url(s, u);
+    assert_eq!(
+        r("https://example.com/org/repo.git", "../lib.git").expect("ok"),
+        "https://example.com/org/lib.git"
+    );
+    assert_eq!(
+        r("https://example.com/org/repo.git/", "../../other/lib.git").expect("ok"),
+        "https://example.com/other/lib.git"
+    );
+    assert_eq!(
+        r("https://example.com/org/repo", "./lib").expect("ok"),
+        "https://example.com/org/repo/lib"
+    );
+    assert_eq!(
+        r("git@example.com:org/repo.git", "../lib.git").expect("ok"),
+        "git@example.com:org/lib.git"
+    );
+    assert_eq!(
+        r("git@example.com:repo.git", "../lib.git").expect("ok"),
+        "git@example.com:lib.git"
+    );
+    assert_eq!(
+        r("file:///srv/git/repo.git", "../lib.git").expect("ok"),
+        "file:///srv/git/lib.git"
+    );
+    assert_eq!(
+        r("file:///srv/repo.git", "/srv/lib.git").expect("ok"),
+        "file:///srv/lib.git"
+    );
+    assert_eq!(
+        r(
+            "https://example.com/repo.git",
+            "ssh://git@example.com/lib.git"
+        )
+        .expect("ok"),
+        "ssh://git@example.com/lib.git"
+    );
+    for (sup, url) in [
+        ("https://example.com/repo.git", "file:///etc/lib.git"),
+        ("https://example.com/repo.git", "/etc/lib.git"),
+        ("https://example.com/repo.git", "../../../x.git"),
+    ] {
+        let err = r(sup, url).expect_err(url);
+        assert_eq!(err.reason(), "URLInvalid", "{url}: {err:?}");
+    }
 }
 
 #[test]
@@ -398,6 +616,18 @@ fn commit_signature_is_split_from_the_signed_payload() {
     let (encoded, sig) = split_signature(tag, true);
     assert!(String::from_utf8_lossy(&encoded).ends_with("\n\nmsg\n"));
     assert!(sig.is_some_and(|s| s.starts_with("-----BEGIN PGP SIGNATURE-----")));
+    // A marker quoted inside the message (not at a line start, or followed by the real
+    // signature) is part of the signed payload, as in git.
+    let tag = b"object 1\ntype commit\ntag v1\ntagger A <a@b> 1 +0000\n\nsee -----BEGIN SSH SIGNATURE-----\n-----BEGIN PGP SIGNATURE-----\nquoted\n-----END PGP SIGNATURE-----\n-----BEGIN SSH SIGNATURE-----\nreal\n-----END SSH SIGNATURE-----\n";
+    let (encoded, sig) = split_signature(tag, true);
+    assert!(String::from_utf8_lossy(&encoded).ends_with("quoted\n-----END PGP SIGNATURE-----\n"));
+    assert_eq!(
+        sig.as_deref(),
+        Some("-----BEGIN SSH SIGNATURE-----\nreal\n-----END SSH SIGNATURE-----\n")
+    );
+    let (encoded, sig) = split_signature(b"object 1\n\nno signature\n", true);
+    assert_eq!(encoded, b"object 1\n\nno signature\n");
+    assert!(sig.is_none());
 }
 
 #[test]
