@@ -712,3 +712,53 @@ async fn new_artifacts_are_forwarded_to_the_events_address_in_fluxs_format() {
     let head = repo.head().unwrap();
     assert_eq!(event["metadata"]["source.toolkit.fluxcd.io/revision"], json!(format!("main@sha1:{head}")));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_repository_and_an_unchanged_remote_reuse_the_stored_artifact() {
+    let (cluster, client, ns) = setup("git-large").await;
+    // The kubeflow corpus: thousands of manifests.
+    let mut repo = TestRepo::new("kubeflow").unwrap();
+    let corpus = ferroflux_e2e::shared_dir().join("corpus/kustomize/kubeflow");
+    let mut expected = 0usize;
+    let mut stack = vec![corpus.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            let ft = entry.file_type().unwrap();
+            let rel = entry.path().strip_prefix(&corpus).unwrap().to_path_buf();
+            if ft.is_dir() {
+                stack.push(entry.path());
+            } else if ft.is_file() {
+                let content = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                repo.write(rel.to_str().unwrap(), &content).unwrap();
+                expected += 1;
+            }
+        }
+    }
+    assert!(expected > 100, "corpus has {expected} files");
+    repo.commit("kubeflow manifests").unwrap();
+    let served = tempfile::tempdir().unwrap();
+    repo.publish_to(served.path()).unwrap();
+    let daemon = GitDaemon::start(served.path()).unwrap();
+    let sc = SourceController::start(&cluster, &ns.name);
+    let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
+    create(&api, &ns.name, "kubeflow", json!({"interval": "10m", "url": daemon.url_for("kubeflow"), "ref": {"branch": "main"}})).await;
+    let got = wait_ready(&api, "kubeflow", "True", None, &sc).await;
+    let files = fetch_artifact(&got).await;
+    // Flux's default exclusions drop images and CI files; everything else is there.
+    assert!(files.len() * 10 >= expected * 9, "{} of {expected} files archived", files.len());
+    let first = got.status.unwrap().artifact.unwrap();
+
+    // Nothing changed upstream: a requested reconcile keeps the same artifact file.
+    request_reconcile(&api, "kubeflow").await;
+    let handled = wait_for(Duration::from_secs(60), || async {
+        let r = api.get("kubeflow").await.ok()?;
+        let want = r.metadata.annotations.as_ref()?.get("reconcile.fluxcd.io/requestedAt")?.clone();
+        (r.status.as_ref()?.last_handled_reconcile_at.as_ref() == Some(&want)).then_some(r)
+    })
+    .await
+    .unwrap_or_else(|_| panic!("request not handled:\n{}", sc.proc.logs()));
+    let again = handled.status.unwrap().artifact.unwrap();
+    assert_eq!(again.digest, first.digest);
+    assert_eq!(again.last_update_time, first.last_update_time, "artifact not rebuilt");
+}
