@@ -186,8 +186,26 @@ impl TestNamespace {
     }
 }
 
+/// The Flux kinds whose finalizers would keep a test namespace terminating once the test's
+/// controllers are gone.
+const FLUX_KINDS: &str = "gitrepositories.source.toolkit.fluxcd.io,ocirepositories.source.toolkit.fluxcd.io,helmrepositories.source.toolkit.fluxcd.io,helmcharts.source.toolkit.fluxcd.io,buckets.source.toolkit.fluxcd.io,kustomizations.kustomize.toolkit.fluxcd.io,helmreleases.helm.toolkit.fluxcd.io";
+
 impl Drop for TestNamespace {
     fn drop(&mut self) {
+        // The test's controllers have stopped by now: drop the finalizers they would have
+        // handled, so the namespace really goes away.
+        let strip = format!(
+            "{kubectl} get {FLUX_KINDS} -n {ns} -o name | xargs -r -n1 {kubectl} patch -n {ns} --type=merge -p '{{\"metadata\":{{\"finalizers\":null}}}}'",
+            kubectl = tool("kubectl").display(),
+            ns = self.name,
+        );
+        let _ = Command::new("sh")
+            .arg("-c")
+            .arg(strip)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
         // Drop cannot be async; kubectl deletes without waiting so teardown stays quick.
         let _ = Command::new(tool("kubectl"))
             .args([

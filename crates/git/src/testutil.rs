@@ -54,9 +54,6 @@ impl Fixture {
     pub(crate) fn bare(&self) -> PathBuf {
         self.tmp.path().join("repo.git")
     }
-    pub(crate) fn work(&self) -> PathBuf {
-        self.tmp.path().join("work")
-    }
     pub(crate) fn file_url(&self) -> String {
         format!("file://{}", self.bare().display())
     }
@@ -172,6 +169,18 @@ impl Daemon {
 
 impl Drop for Daemon {
     fn drop(&mut self) {
+        // SIGTERM, not SIGKILL: the `git` wrapper forwards TERM to the `git-daemon` it spawned,
+        // while a killed wrapper would leave that child running.
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        for _ in 0..100 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
