@@ -20,14 +20,16 @@ pub struct ControllerProcess {
     pub name: String,
     pub metrics_port: u16,
     pub health_port: u16,
+    /// source-controller only: the artifact server's port (`--storage-addr`).
+    pub storage_port: u16,
     child: Option<Child>,
     log: PathBuf,
     _dir: tempfile::TempDir,
 }
 
 impl ControllerProcess {
-    /// Starts `<bin_dir>/<name>` against `kubeconfig` on free metrics/health ports, with
-    /// `RUNTIME_NAMESPACE` set to `namespace` and extra flags appended.
+    /// Starts `<bin_dir>/<name>` against `kubeconfig` on free metrics/health ports, watching
+    /// only `namespace` (also its `RUNTIME_NAMESPACE`), with extra flags appended.
     pub fn start(
         name: &str,
         kubeconfig: &Path,
@@ -38,12 +40,25 @@ impl ControllerProcess {
         let log = dir.path().join(format!("{name}.log"));
         let (metrics_port, health_port) = (free_port()?, free_port()?);
         let file = std::fs::File::create(&log)?;
+        // Each test's controllers see only the test's namespace, so parallel tests never
+        // reconcile each other's objects.
         let mut args = vec![
+            "--watch-all-namespaces=false".to_string(),
             format!("--metrics-addr=127.0.0.1:{metrics_port}"),
             format!("--health-addr=127.0.0.1:{health_port}"),
             "--log-encoding=console".to_string(),
             "--log-level=debug".to_string(),
         ];
+        // source-controller gets private artifact storage and server port, never the
+        // machine's `/data` or a shared :9090.
+        let storage_port = free_port()?;
+        if name == "source-controller" {
+            args.extend([
+                format!("--storage-path={}", dir.path().join("storage").display()),
+                format!("--storage-addr=127.0.0.1:{storage_port}"),
+                format!("--storage-adv-addr=127.0.0.1:{storage_port}"),
+            ]);
+        }
         args.extend(extra.iter().cloned());
         let bin = bin_dir().join(name);
         let child = Command::new(&bin)
@@ -60,10 +75,16 @@ impl ControllerProcess {
             name: name.to_string(),
             metrics_port,
             health_port,
+            storage_port,
             child: Some(child),
             log,
             _dir: dir,
         })
+    }
+
+    /// source-controller only: its `--storage-path`.
+    pub fn storage_path(&self) -> PathBuf {
+        self._dir.path().join("storage")
     }
 
     /// The process's output so far.

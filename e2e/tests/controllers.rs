@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use ferroflux_api::source::v1::GitRepository;
+use ferroflux_e2e::gitserver::{GitDaemon, TestRepo};
 use ferroflux_e2e::prometheus::Prometheus;
 use ferroflux_e2e::{Cluster, ControllerProcess, TestNamespace, wait_for};
 use k8s_openapi::api::coordination::v1::Lease;
@@ -115,6 +117,39 @@ async fn controllers_serve_health_and_metrics_scraped_by_prometheus() {
         .await;
         assert!(lease.is_ok(), "{name} took no lease");
     }
+
+    // A reconcile shows up in Flux's metrics: a GitRepository against a real git daemon.
+    let mut repo = TestRepo::new("metrics").unwrap();
+    repo.write("a.yaml", "kind: ConfigMap\n").unwrap();
+    repo.commit("one").unwrap();
+    let served = tempfile::tempdir().unwrap();
+    repo.publish_to(served.path()).unwrap();
+    let daemon = GitDaemon::start(served.path()).unwrap();
+    let repos: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
+    let obj: GitRepository = serde_json::from_value(serde_json::json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+        "metadata": {"name": "metrics", "namespace": ns.name},
+        "spec": {"interval": "10m", "url": daemon.url_for("metrics"), "ref": {"branch": "main"}},
+    }))
+    .unwrap();
+    repos.create(&Default::default(), &obj).await.unwrap();
+    let q = format!(
+        "gotk_reconcile_duration_seconds_count{{kind=\"GitRepository\",name=\"metrics\",namespace=\"{}\"}}",
+        ns.name
+    );
+    prom.wait_for_series(&q, 1, Duration::from_secs(60))
+        .await
+        .unwrap();
+    let totals = prom
+        .wait_for_series(
+            // A Flux reconcile that succeeds requeues after its interval: result requeue_after.
+            "sum(controller_runtime_reconcile_total{controller=\"gitrepository\",result=~\"success|requeue_after\"}) > 0",
+            1,
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    assert_eq!(totals.len(), 1);
 }
 
 fn holder(lease: &Lease) -> String {

@@ -15,7 +15,6 @@ use sha2::Digest;
 /// A source-controller watching only the test's namespace, with its own storage.
 struct SourceController {
     proc: ControllerProcess,
-    storage: tempfile::TempDir,
     storage_port: u16,
 }
 
@@ -25,28 +24,16 @@ impl SourceController {
     }
 
     fn start_with(cluster: &Cluster, ns: &str, extra: &[String]) -> Self {
-        let storage = tempfile::tempdir().unwrap();
-        let storage_port = free_port().unwrap();
-        let proc = ControllerProcess::start(
-            "source-controller",
-            &cluster.kubeconfig,
-            ns,
-            &[
-                "--watch-all-namespaces=false".into(),
-                format!("--storage-path={}", storage.path().display()),
-                format!("--storage-addr=127.0.0.1:{storage_port}"),
-                format!("--storage-adv-addr=127.0.0.1:{storage_port}"),
-            ]
-            .into_iter()
-            .chain(extra.iter().cloned())
-            .collect::<Vec<_>>(),
-        )
-        .unwrap();
+        let proc =
+            ControllerProcess::start("source-controller", &cluster.kubeconfig, ns, extra).unwrap();
         SourceController {
+            storage_port: proc.storage_port,
             proc,
-            storage,
-            storage_port,
         }
+    }
+
+    fn storage(&self) -> std::path::PathBuf {
+        self.proc.storage_path()
     }
 }
 
@@ -227,7 +214,7 @@ async fn walkthrough_react_app_becomes_an_artifact_with_only_manifests() {
         fetch_artifact(&got).await,
         vec!["manifests/deployment.yaml", "manifests/service.yaml"]
     );
-    assert!(sc.storage.path().join(&artifact.path).is_file());
+    assert!(sc.storage().join(&artifact.path).is_file());
     let status = got.status.as_ref().unwrap();
     assert!(
         status
@@ -295,8 +282,7 @@ async fn walkthrough_react_app_becomes_an_artifact_with_only_manifests() {
     .await
     .unwrap_or_else(|_| panic!("object not deleted:\n{}", sc.proc.logs()));
     assert!(
-        !sc.storage
-            .path()
+        !sc.storage()
             .join(format!("gitrepository/{}/react-app", ns.name))
             .join(format!("{second}.tar.gz"))
             .exists()
@@ -583,7 +569,9 @@ async fn include_copies_another_repositorys_artifact_and_follows_its_changes() {
     let (cluster, client, ns) = setup("git-include").await;
     let mut app = walkthrough_repo();
     let mut shared = TestRepo::new("shared").unwrap();
-    shared.write("base/common.yaml", "kind: ConfigMap\n").unwrap();
+    shared
+        .write("base/common.yaml", "kind: ConfigMap\n")
+        .unwrap();
     shared.write("other/skip.yaml", "kind: Secret\n").unwrap();
     shared.commit("shared v1").unwrap();
     let served = tempfile::tempdir().unwrap();
@@ -592,7 +580,13 @@ async fn include_copies_another_repositorys_artifact_and_follows_its_changes() {
     let daemon = GitDaemon::start(served.path()).unwrap();
     let sc = SourceController::start(&cluster, &ns.name);
     let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
-    create(&api, &ns.name, "shared", json!({"interval": "10m", "url": daemon.url_for("shared"), "ref": {"branch": "main"}})).await;
+    create(
+        &api,
+        &ns.name,
+        "shared",
+        json!({"interval": "10m", "url": daemon.url_for("shared"), "ref": {"branch": "main"}}),
+    )
+    .await;
     create(&api, &ns.name, "app", json!({
         "interval": "10m", "url": daemon.url_for("react-app"), "ref": {"branch": "main"},
         "include": [{"repository": {"name": "shared"}, "fromPath": "base", "toPath": "manifests/shared"}],
@@ -600,15 +594,26 @@ async fn include_copies_another_repositorys_artifact_and_follows_its_changes() {
     .await;
     let got = wait_ready(&api, "app", "True", None, &sc).await;
     let files = fetch_artifact(&got).await;
-    assert!(files.contains(&"manifests/shared/common.yaml".to_string()), "{files:?}");
-    assert!(!files.iter().any(|f| f.contains("skip.yaml")), "only fromPath is copied: {files:?}");
+    assert!(
+        files.contains(&"manifests/shared/common.yaml".to_string()),
+        "{files:?}"
+    );
+    assert!(
+        !files.iter().any(|f| f.contains("skip.yaml")),
+        "only fromPath is copied: {files:?}"
+    );
     let status = got.status.clone().unwrap();
     let included = status.included_artifacts.clone().unwrap();
     assert_eq!(included.len(), 1);
-    assert_eq!(included[0].revision, format!("main@sha1:{}", shared.head().unwrap()));
+    assert_eq!(
+        included[0].revision,
+        format!("main@sha1:{}", shared.head().unwrap())
+    );
 
     // A new commit in the included repository rebuilds the including artifact.
-    shared.write("base/extra.yaml", "kind: ConfigMap\n").unwrap();
+    shared
+        .write("base/extra.yaml", "kind: ConfigMap\n")
+        .unwrap();
     let next = shared.commit("shared v2").unwrap();
     shared.push().unwrap();
     request_reconcile(&api, "shared").await;
@@ -619,42 +624,73 @@ async fn include_copies_another_repositorys_artifact_and_follows_its_changes() {
     })
     .await
     .unwrap_or_else(|_| panic!("include change not followed:\n{}", sc.proc.logs()));
-    assert!(fetch_artifact(&got).await.contains(&"manifests/shared/extra.yaml".to_string()));
+    assert!(
+        fetch_artifact(&got)
+            .await
+            .contains(&"manifests/shared/extra.yaml".to_string())
+    );
 
     // A missing include is reported, not silently ignored.
-    create(&api, &ns.name, "dangling", json!({
-        "interval": "10m", "url": daemon.url_for("react-app"), "ref": {"branch": "main"},
-        "include": [{"repository": {"name": "nope"}}],
-    }))
+    create(
+        &api,
+        &ns.name,
+        "dangling",
+        json!({
+            "interval": "10m", "url": daemon.url_for("react-app"), "ref": {"branch": "main"},
+            "include": [{"repository": {"name": "nope"}}],
+        }),
+    )
     .await;
     let bad = wait_ready(&api, "dangling", "False", None, &sc).await;
     let st = bad.status.unwrap();
-    assert!(st.conditions.iter().any(|c| c.type_ == "IncludeUnavailable" && c.status.as_str() == "True"), "{st:?}");
+    assert!(
+        st.conditions
+            .iter()
+            .any(|c| c.type_ == "IncludeUnavailable" && c.status.as_str() == "True"),
+        "{st:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_force_pushed_branch_moves_the_artifact_to_the_new_history() {
     let (cluster, client, ns) = setup("git-force").await;
     let mut repo = walkthrough_repo();
-    repo.write("manifests/old.yaml", "kind: ConfigMap\n").unwrap();
+    repo.write("manifests/old.yaml", "kind: ConfigMap\n")
+        .unwrap();
     let old = repo.commit("to be rewritten").unwrap();
     let served = tempfile::tempdir().unwrap();
     repo.publish_to(served.path()).unwrap();
     let daemon = GitDaemon::start(served.path()).unwrap();
     let sc = SourceController::start(&cluster, &ns.name);
     let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
-    create(&api, &ns.name, "app", json!({"interval": "10m", "url": daemon.url_for("react-app"), "ref": {"branch": "main"}})).await;
+    create(
+        &api,
+        &ns.name,
+        "app",
+        json!({"interval": "10m", "url": daemon.url_for("react-app"), "ref": {"branch": "main"}}),
+    )
+    .await;
     let got = wait_ready(&api, "app", "True", None, &sc).await;
-    assert_eq!(got.status.unwrap().artifact.unwrap().revision, format!("main@sha1:{old}"));
-    let rewritten = repo.force_push_rewrite("HEAD~1", "rewritten history").unwrap();
+    assert_eq!(
+        got.status.unwrap().artifact.unwrap().revision,
+        format!("main@sha1:{old}")
+    );
+    let rewritten = repo
+        .force_push_rewrite("HEAD~1", "rewritten history")
+        .unwrap();
     request_reconcile(&api, "app").await;
     let got = wait_for(Duration::from_secs(60), || async {
         let r = api.get("app").await.ok()?;
-        (r.status.as_ref()?.artifact.as_ref()?.revision == format!("main@sha1:{rewritten}")).then_some(r)
+        (r.status.as_ref()?.artifact.as_ref()?.revision == format!("main@sha1:{rewritten}"))
+            .then_some(r)
     })
     .await
     .unwrap_or_else(|_| panic!("force push not followed:\n{}", sc.proc.logs()));
-    assert!(!fetch_artifact(&got).await.contains(&"manifests/old.yaml".to_string()));
+    assert!(
+        !fetch_artifact(&got)
+            .await
+            .contains(&"manifests/old.yaml".to_string())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -667,7 +703,11 @@ async fn an_unreachable_host_fails_within_the_timeout() {
     let bad = wait_ready(&api, "gone", "False", Some("GitOperationFailed"), &sc).await;
     let st = bad.status.unwrap();
     assert!(st.artifact.is_none());
-    assert!(st.conditions.iter().any(|c| c.type_ == "FetchFailed" && c.status.as_str() == "True"));
+    assert!(
+        st.conditions
+            .iter()
+            .any(|c| c.type_ == "FetchFailed" && c.status.as_str() == "True")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -697,10 +737,21 @@ async fn new_artifacts_are_forwarded_to_the_events_address_in_fluxs_format() {
     let daemon = GitDaemon::start(served.path()).unwrap();
     let sc = SourceController::start_with(&cluster, &ns.name, &[format!("--events-addr={url}")]);
     let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
-    create(&api, &ns.name, "app", json!({"interval": "10m", "url": daemon.url_for("react-app"), "ref": {"branch": "main"}})).await;
+    create(
+        &api,
+        &ns.name,
+        "app",
+        json!({"interval": "10m", "url": daemon.url_for("react-app"), "ref": {"branch": "main"}}),
+    )
+    .await;
     wait_ready(&api, "app", "True", None, &sc).await;
     let event = wait_for(Duration::from_secs(30), || async {
-        received.lock().unwrap().iter().find(|e| e["reason"] == "NewArtifact").cloned()
+        received
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|e| e["reason"] == "NewArtifact")
+            .cloned()
     })
     .await
     .unwrap_or_else(|_| panic!("no event forwarded:\n{}", sc.proc.logs()));
@@ -710,7 +761,10 @@ async fn new_artifacts_are_forwarded_to_the_events_address_in_fluxs_format() {
     assert_eq!(event["severity"], "info");
     assert_eq!(event["reportingController"], "source-controller");
     let head = repo.head().unwrap();
-    assert_eq!(event["metadata"]["source.toolkit.fluxcd.io/revision"], json!(format!("main@sha1:{head}")));
+    assert_eq!(
+        event["metadata"]["source.toolkit.fluxcd.io/revision"],
+        json!(format!("main@sha1:{head}"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -742,23 +796,218 @@ async fn a_large_repository_and_an_unchanged_remote_reuse_the_stored_artifact() 
     let daemon = GitDaemon::start(served.path()).unwrap();
     let sc = SourceController::start(&cluster, &ns.name);
     let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
-    create(&api, &ns.name, "kubeflow", json!({"interval": "10m", "url": daemon.url_for("kubeflow"), "ref": {"branch": "main"}})).await;
+    create(
+        &api,
+        &ns.name,
+        "kubeflow",
+        json!({"interval": "10m", "url": daemon.url_for("kubeflow"), "ref": {"branch": "main"}}),
+    )
+    .await;
     let got = wait_ready(&api, "kubeflow", "True", None, &sc).await;
     let files = fetch_artifact(&got).await;
     // Flux's default exclusions drop images and CI files; everything else is there.
-    assert!(files.len() * 10 >= expected * 9, "{} of {expected} files archived", files.len());
+    assert!(
+        files.len() * 10 >= expected * 9,
+        "{} of {expected} files archived",
+        files.len()
+    );
     let first = got.status.unwrap().artifact.unwrap();
 
     // Nothing changed upstream: a requested reconcile keeps the same artifact file.
     request_reconcile(&api, "kubeflow").await;
     let handled = wait_for(Duration::from_secs(60), || async {
         let r = api.get("kubeflow").await.ok()?;
-        let want = r.metadata.annotations.as_ref()?.get("reconcile.fluxcd.io/requestedAt")?.clone();
+        let want = r
+            .metadata
+            .annotations
+            .as_ref()?
+            .get("reconcile.fluxcd.io/requestedAt")?
+            .clone();
         (r.status.as_ref()?.last_handled_reconcile_at.as_ref() == Some(&want)).then_some(r)
     })
     .await
     .unwrap_or_else(|_| panic!("request not handled:\n{}", sc.proc.logs()));
     let again = handled.status.unwrap().artifact.unwrap();
     assert_eq!(again.digest, first.digest);
-    assert_eq!(again.last_update_time, first.last_update_time, "artifact not rebuilt");
+    assert_eq!(
+        again.last_update_time, first.last_update_time,
+        "artifact not rebuilt"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn https_with_a_custom_ca_from_the_secret() {
+    let (cluster, client, ns) = setup("git-https").await;
+    let mut repo = walkthrough_repo();
+    let served = tempfile::tempdir().unwrap();
+    repo.publish_to(served.path()).unwrap();
+    let https = GitHttp::start(served.path(), HttpAuth::basic("flux", "s3cret"), true).unwrap();
+    let sc = SourceController::start(&cluster, &ns.name);
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
+        Api::namespaced(client.clone(), &ns.name);
+    let ca = https.ca_pem().unwrap().to_string();
+    for (name, data) in [
+        (
+            "with-ca",
+            json!({"username": "flux", "password": "s3cret", "ca.crt": ca}),
+        ),
+        (
+            "without-ca",
+            json!({"username": "flux", "password": "s3cret"}),
+        ),
+    ] {
+        let s = serde_json::from_value(json!({"metadata": {"name": name}, "stringData": data}))
+            .unwrap();
+        secrets.create(&PostParams::default(), &s).await.unwrap();
+    }
+    let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
+    for name in ["with-ca", "without-ca"] {
+        create(&api, &ns.name, name, json!({"interval": "10m", "url": https.url_for("react-app"), "ref": {"branch": "main"}, "secretRef": {"name": name}})).await;
+    }
+    let ok = wait_ready(&api, "with-ca", "True", None, &sc).await;
+    assert_eq!(
+        ok.status.unwrap().artifact.unwrap().revision,
+        format!("main@sha1:{}", repo.head().unwrap())
+    );
+    let bad = wait_ready(&api, "without-ca", "False", None, &sc).await;
+    assert!(
+        bad.status.unwrap().artifact.is_none(),
+        "an unknown CA is not trusted"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signed_commits_verify_and_unsigned_ones_keep_the_last_verified_artifact() {
+    use ferroflux_e2e::gitserver::GpgKey;
+    let (cluster, client, ns) = setup("git-verify").await;
+    let ssh_key = SshKeyPair::generate().unwrap();
+    let other_key = SshKeyPair::generate().unwrap();
+    let gpg = GpgKey::generate("Flux Signer", "signer@example.com").unwrap();
+    let mut repo = TestRepo::new("signed").unwrap();
+    repo.write("a.yaml", "kind: ConfigMap\n").unwrap();
+    let signed = repo.commit_signed_ssh("signed with ssh", &ssh_key).unwrap();
+    let mut gpg_repo = TestRepo::new("gpg-signed").unwrap();
+    gpg_repo.write("b.yaml", "kind: ConfigMap\n").unwrap();
+    let gpg_signed = gpg_repo.commit_signed_gpg("signed with gpg", &gpg).unwrap();
+    let served = tempfile::tempdir().unwrap();
+    repo.publish_to(served.path()).unwrap();
+    gpg_repo.publish_to(served.path()).unwrap();
+    let daemon = GitDaemon::start(served.path()).unwrap();
+    let sc = SourceController::start(&cluster, &ns.name);
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
+        Api::namespaced(client.clone(), &ns.name);
+    for (name, key, value) in [
+        ("ssh-keys", "signer.pub", ssh_key.public_line().unwrap()),
+        ("wrong-keys", "other.pub", other_key.public_line().unwrap()),
+        ("gpg-keys", "signer.asc", gpg.public_armored.clone()),
+    ] {
+        let s =
+            serde_json::from_value(json!({"metadata": {"name": name}, "stringData": {key: value}}))
+                .unwrap();
+        secrets.create(&PostParams::default(), &s).await.unwrap();
+    }
+    let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
+    let spec = |repo: &str, keys: &str| {
+        json!({
+            "interval": "10m", "url": daemon.url_for(repo), "ref": {"branch": "main"},
+            "verify": {"mode": "HEAD", "secretRef": {"name": keys}},
+        })
+    };
+    create(&api, &ns.name, "ssh", spec("signed", "ssh-keys")).await;
+    create(&api, &ns.name, "gpg", spec("gpg-signed", "gpg-keys")).await;
+    create(&api, &ns.name, "wrong", spec("signed", "wrong-keys")).await;
+
+    for (name, head) in [("ssh", &signed), ("gpg", &gpg_signed)] {
+        let got = wait_ready(&api, name, "True", None, &sc).await;
+        let st = got.status.unwrap();
+        let verified = st
+            .conditions
+            .iter()
+            .find(|c| c.type_ == "SourceVerified")
+            .unwrap();
+        assert_eq!(verified.status.as_str(), "True", "{name}: {verified:?}");
+        assert!(
+            verified.message.contains(head.as_str()),
+            "{name}: {}",
+            verified.message
+        );
+        assert_eq!(st.source_verification_mode.as_deref(), Some("HEAD"));
+    }
+    let wrong = wait_ready(&api, "wrong", "False", Some("VerificationError"), &sc).await;
+    assert!(
+        wrong.status.unwrap().artifact.is_none(),
+        "nothing stored without a valid signature"
+    );
+
+    // An unsigned commit on top: verification fails, the last verified artifact stays.
+    repo.write("c.yaml", "kind: Secret\n").unwrap();
+    repo.commit("unsigned").unwrap();
+    repo.push().unwrap();
+    request_reconcile(&api, "ssh").await;
+    let failed = wait_ready(&api, "ssh", "False", Some("VerificationError"), &sc).await;
+    let st = failed.status.unwrap();
+    assert_eq!(st.artifact.unwrap().revision, format!("main@sha1:{signed}"));
+    let verified = st
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "SourceVerified")
+        .unwrap();
+    assert_eq!(verified.status.as_str(), "False");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn recurse_submodules_brings_in_the_recorded_submodule_commit() {
+    let (cluster, client, ns) = setup("git-submodules").await;
+    let served = tempfile::tempdir().unwrap();
+    let mut lib = TestRepo::new("lib").unwrap();
+    lib.write("lib.yaml", "version: 1\n").unwrap();
+    lib.commit("lib v1").unwrap();
+    let lib_bare = lib.publish_to(served.path()).unwrap();
+    let mut app = TestRepo::new("app").unwrap();
+    app.write("app.yaml", "kind: ConfigMap\n").unwrap();
+    app.add_submodule(&format!("file://{}", lib_bare.display()), "vendor/lib")
+        .unwrap();
+    // A relative URL, resolved against the superproject's URL, as on a real server.
+    app.git([
+        "config",
+        "-f",
+        ".gitmodules",
+        "submodule.vendor/lib.url",
+        "../lib.git",
+    ])
+    .unwrap();
+    app.commit("app with submodule").unwrap();
+    app.publish_to(served.path()).unwrap();
+    // A newer lib commit that the superproject did not record.
+    lib.write("lib.yaml", "version: 2\n").unwrap();
+    lib.commit("lib v2").unwrap();
+    lib.push().unwrap();
+    let daemon = GitDaemon::start(served.path()).unwrap();
+    let sc = SourceController::start(&cluster, &ns.name);
+    let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
+    create(&api, &ns.name, "with", json!({"interval": "10m", "url": daemon.url_for("app"), "ref": {"branch": "main"}, "recurseSubmodules": true})).await;
+    create(
+        &api,
+        &ns.name,
+        "without",
+        json!({"interval": "10m", "url": daemon.url_for("app"), "ref": {"branch": "main"}}),
+    )
+    .await;
+    let with = wait_ready(&api, "with", "True", None, &sc).await;
+    let files = fetch_artifact(&with).await;
+    assert!(
+        files.contains(&"vendor/lib/lib.yaml".to_string()),
+        "{files:?}"
+    );
+    assert_eq!(
+        with.status.as_ref().unwrap().observed_recurse_submodules,
+        Some(true)
+    );
+    let without = wait_ready(&api, "without", "True", None, &sc).await;
+    assert!(
+        !fetch_artifact(&without)
+            .await
+            .iter()
+            .any(|f| f.starts_with("vendor/lib/"))
+    );
 }

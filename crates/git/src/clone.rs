@@ -4,7 +4,8 @@
 //! We drive fetch and checkout by hand instead of `gix::prepare_clone` because Flux's
 //! references (a commit on a branch, arbitrary `refs/...` names, a semver-chosen tag) need
 //! explicit refspecs and a detached checkout, and sparse checkout needs to filter the index
-//! before files are written.
+//! before files are written. gix cannot clone submodules either; [`checkout_submodules`]
+//! recurses into this same checkout for each gitlink instead.
 
 use std::num::NonZeroU32;
 use std::path::Path;

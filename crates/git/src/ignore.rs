@@ -425,6 +425,10 @@ mod tests {
         }
         assert!(ig_dir(&f, ".git"));
         assert!(ig_dir(&f, ".github"));
+        // Checked-out submodules carry their own repository directory.
+        assert!(ig_dir(&f, "vendor/lib/.git"));
+        assert!(ig(&f, "vendor/lib/.gitmodules"));
+        assert!(!ig(&f, "vendor/lib/lib.txt"));
     }
 
     #[test]

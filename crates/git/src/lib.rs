@@ -173,7 +173,10 @@ pub struct CloneOptions {
     pub timeout: Duration,
     /// Fetch only the tip (depth 1) where Flux does (branch, tag, semver, name).
     pub shallow: bool,
-    /// Check out submodules recursively.
+    /// Check out submodules recursively (up to 5 levels), each at the commit its gitlink
+    /// records, with URLs from `.gitmodules` (relative ones resolved against [`Self::url`]) and
+    /// the same auth, TLS, proxy and timeout. Local (`file://`) submodules are only followed
+    /// from a local superproject. When false, gitlink directories stay empty.
     pub recurse_submodules: bool,
     /// Only materialise these directories (relative to the repository root).
     pub sparse_checkout: Option<Vec<String>>,

@@ -220,18 +220,10 @@ impl GitRepositoryReconciler {
             );
             return Err(ReconcileError::stalling(reason::UNSUPPORTED, msg));
         }
-        if obj.spec.verify.is_some() {
-            let msg = "commit signature verification (spec.verify) is not supported yet";
-            conditions::mark_false(
-                conds(obj),
-                SOURCE_VERIFIED,
-                reason::UNSUPPORTED,
-                msg,
-                generation,
-            );
-            return Err(ReconcileError::stalling(reason::UNSUPPORTED, msg));
+        if obj.spec.verify.is_none() {
+            conditions::remove(conds(obj), SOURCE_VERIFIED);
+            status(obj).source_verification_mode = None;
         }
-        conditions::remove(conds(obj), SOURCE_VERIFIED);
 
         let opts = match self.clone_options(obj, ctx).await {
             Ok(o) => o,
@@ -243,7 +235,10 @@ impl GitRepositoryReconciler {
 
         // No-op fast path: the remote ref still points at the stored revision and nothing
         // that shapes the artifact changed, so the clone is skipped (ls-remote only).
-        if self.artifact_is_current_for_spec(obj) && includes_unchanged(obj, work) {
+        if self.artifact_is_current_for_spec(obj)
+            && includes_unchanged(obj, work)
+            && verification_unchanged(obj)
+        {
             let current = obj
                 .status
                 .as_ref()
@@ -281,6 +276,7 @@ impl GitRepositoryReconciler {
         match result {
             Ok(checkout) => {
                 conditions::remove(conds(obj), FETCH_FAILED);
+                self.verify_signatures(obj, ctx, &checkout).await?;
                 work.commit_subject = checkout
                     .commit
                     .message
@@ -511,6 +507,68 @@ impl GitRepositoryReconciler {
         Ok(())
     }
 
+    /// `spec.verify`: the commit and/or tag must be signed by a key from the secret. On
+    /// failure nothing new is stored; the last verified artifact stays.
+    async fn verify_signatures(
+        &self,
+        obj: &mut GitRepository,
+        ctx: &ReconcileContext,
+        checkout: &ferroflux_git::Checkout,
+    ) -> StepResult {
+        let generation = generation(obj);
+        let Some(verify) = obj.spec.verify.clone() else {
+            return Ok(());
+        };
+        let mode_name = verify_mode_name(verify.mode);
+        let fail = |obj: &mut GitRepository, reason: &str, msg: String| {
+            conditions::mark_false(conds(obj), SOURCE_VERIFIED, reason, &msg, generation);
+            ReconcileError::generic(reason, msg)
+        };
+        let Some(mode) = ferroflux_git::verify::Mode::from_flux(mode_name) else {
+            let msg = format!("invalid verification mode '{mode_name}'");
+            return Err(fail(obj, "InvalidVerificationMode", msg));
+        };
+        let ns = obj.namespace().unwrap_or_default();
+        let data = match secret_data(ctx, &ns, &verify.secret_ref.name).await {
+            Ok(d) => d,
+            Err(e) => return Err(fail(obj, reason::VERIFICATION_ERROR, e.message)),
+        };
+        let keys = match ferroflux_git::verify::Keys::from_secret_data(&data) {
+            Ok(k) => k,
+            Err(e) => return Err(fail(obj, reason::VERIFICATION_ERROR, e.to_string())),
+        };
+        match ferroflux_git::verify::verify(checkout, mode, &keys) {
+            Ok(verified) => {
+                let mut lines = Vec::new();
+                if let Some(key) = verified.tag_key {
+                    let tag = checkout
+                        .tag
+                        .as_ref()
+                        .map(|t| t.name.as_str())
+                        .unwrap_or_default();
+                    lines.push(format!(" - tag '{tag}' with key '{key}'"));
+                }
+                if let Some(key) = verified.commit_key {
+                    lines.push(format!(
+                        " - commit '{}' with key '{key}'",
+                        checkout.commit.hash
+                    ));
+                }
+                let msg = format!("verified signature of\n{}", lines.join("\n"));
+                conditions::mark_true(
+                    conds(obj),
+                    SOURCE_VERIFIED,
+                    reason::SUCCEEDED,
+                    &msg,
+                    generation,
+                );
+                status(obj).source_verification_mode = Some(mode_name.to_string());
+                Ok(())
+            }
+            Err(e) => Err(fail(obj, reason::VERIFICATION_ERROR, e.to_string())),
+        }
+    }
+
     /// Whether the stored artifact was built from the same artifact-shaping spec fields.
     fn artifact_is_current_for_spec(&self, obj: &GitRepository) -> bool {
         let Some(st) = obj.status.as_ref() else {
@@ -668,6 +726,30 @@ fn provider_name(p: GitProvider) -> &'static str {
 
 fn flate2_reader(file: std::fs::File) -> impl std::io::Read {
     flate2::read::GzDecoder::new(std::io::BufReader::new(file))
+}
+
+/// Flux's spelling of a verification mode (`HEAD` when unset).
+fn verify_mode_name(mode: Option<ferroflux_api::source::v1::GitVerificationMode>) -> &'static str {
+    use ferroflux_api::source::v1::GitVerificationMode as M;
+    match mode {
+        Some(M::Head) => "head",
+        None | Some(M::HeadUpper) => "HEAD",
+        Some(M::Tag) => "Tag",
+        Some(M::TagAndHEAD) => "TagAndHEAD",
+    }
+}
+
+/// Whether the stored artifact was verified as `spec.verify` asks now (or needs no
+/// verification), so the fast path may skip the clone.
+fn verification_unchanged(obj: &GitRepository) -> bool {
+    let Some(verify) = &obj.spec.verify else {
+        return true;
+    };
+    let Some(st) = &obj.status else {
+        return false;
+    };
+    conditions::is_true(&st.conditions, SOURCE_VERIFIED)
+        && st.source_verification_mode.as_deref() == Some(verify_mode_name(verify.mode))
 }
 
 /// Whether the included artifacts are the ones the stored artifact was built with.

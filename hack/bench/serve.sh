@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Serving throughput of source-controller's artifact server against nginx serving the same
+# files from the same directory (sendfile on). Two real artifacts, made by the release
+# controller from local git:// repositories: podinfo (small) and kubeflow (large). For each,
+# `wrk -t2 -c16 -d10s` against our status.artifact.url and against nginx, after a 2 s warm-up
+# of each. Target: ours >= 0.8x nginx. Prints requests/s, MiB/s and the ratio; asserts nothing.
+#
+# nginx: worker_processes auto, sendfile on, tcp_nopush on, access_log off and
+# keepalive_requests raised so that neither server closes wrk's keep-alive connections.
+# Everything shares the machine's cores with wrk, as it does for both servers.
+#
+# Environment: BENCH_SERVE_DURATION (10s), BENCH_SKIP_BUILD=1.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DURATION="${BENCH_SERVE_DURATION:-10s}"
+WRK_ARGS=(-t2 -c16)
+command -v wrk >/dev/null || die "wrk missing (hack/deps.sh installs it)"
+NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+[[ -x "$NGINX" ]] || die "nginx missing (hack/deps.sh installs it)"
+
+bench_init serve
+make_repo podinfo "$CORPUS/podinfo" >/dev/null
+make_repo kubeflow "$CORPUS/kubeflow" >/dev/null
+start_git_daemon
+new_namespace bench-serve
+start_controller "$NS" serve
+for repo in podinfo kubeflow; do
+  gitrepository_yaml "$repo" "$NS" "git://127.0.0.1:$GIT_PORT/$repo.git"
+done | "$KUBECTL" create -f - >/dev/null
+"$KUBECTL" wait -n "$NS" --for=condition=Ready=true --timeout=90s \
+  gitrepository/podinfo gitrepository/kubeflow >/dev/null
+
+# nginx on the controller's storage directory.
+ndir="$BENCH_TMP/nginx"
+mkdir -p "$ndir/tmp"
+NGINX_PORT="$(free_port)"
+user_line=""
+[[ $(id -u) -eq 0 ]] && user_line="user root;" # workers must read the root-owned storage dir
+cat >"$ndir/nginx.conf" <<EOF
+$user_line
+worker_processes auto;
+pid $ndir/nginx.pid;
+error_log $ndir/error.log warn;
+events { worker_connections 1024; }
+http {
+  default_type application/octet-stream;
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  client_body_temp_path $ndir/tmp/body;
+  proxy_temp_path $ndir/tmp/proxy;
+  fastcgi_temp_path $ndir/tmp/fastcgi;
+  uwsgi_temp_path $ndir/tmp/uwsgi;
+  scgi_temp_path $ndir/tmp/scgi;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    root $STORAGE_DIR;
+  }
+}
+EOF
+"$NGINX" -p "$ndir" -e "$ndir/error.log" -c "$ndir/nginx.conf" -g 'daemon off;' \
+  >"$BENCH_TMP/nginx.log" 2>&1 &
+BENCH_PIDS+=("$!")
+wait_port "$NGINX_PORT" "$!" nginx
+
+# wrk_run URL: "<requests/s> <MiB/s> <non-2xx+socket errors>" of one wrk run.
+wrk_run() {
+  wrk "${WRK_ARGS[@]}" -d"$DURATION" "$1" >"$BENCH_TMP/wrk.out" 2>&1 || {
+    cat "$BENCH_TMP/wrk.out" >&2
+    die "wrk failed against $1"
+  }
+  awk '
+    function mib(v,   n, u) {
+      n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+      if (u == "B") return n / 1048576; if (u == "KB") return n / 1024
+      if (u == "MB") return n; if (u == "GB") return n * 1024; return -1 }
+    /^Requests\/sec:/ { rps = $2 }
+    /^Transfer\/sec:/ { mbs = mib($2) }
+    /Non-2xx or 3xx responses:/ { bad += $NF }
+    /Socket errors:/ { for (i = 3; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) bad += $i + 0 }
+    END { printf "%s %.1f %d\n", rps, mbs, bad }' "$BENCH_TMP/wrk.out"
+}
+
+rows=()
+for repo in podinfo kubeflow; do
+  ours_url="$("$KUBECTL" get gitrepository -n "$NS" "$repo" -o jsonpath='{.status.artifact.url}')"
+  path="$("$KUBECTL" get gitrepository -n "$NS" "$repo" -o jsonpath='{.status.artifact.path}')"
+  digest="$("$KUBECTL" get gitrepository -n "$NS" "$repo" -o jsonpath='{.status.artifact.digest}')"
+  nginx_url="http://127.0.0.1:$NGINX_PORT/$path"
+  size="$(stat -c %s "$STORAGE_DIR/$path")"
+  # Both serve the artifact itself (status 200, the digest in the status).
+  for u in "$ours_url" "$nginx_url"; do
+    got="sha256:$(curl -fs "$u" | sha256sum | cut -d' ' -f1)"
+    [[ "$got" == "$digest" ]] || die "$u: digest $got, expected $digest"
+  done
+  log "$repo artifact ($size bytes): wrk ${WRK_ARGS[*]} -d$DURATION, ours then nginx"
+  wrk "${WRK_ARGS[@]}" -d2s "$ours_url" >/dev/null
+  read -r o_rps o_mbs o_bad < <(wrk_run "$ours_url")
+  wrk "${WRK_ARGS[@]}" -d2s "$nginx_url" >/dev/null
+  read -r n_rps n_mbs n_bad < <(wrk_run "$nginx_url")
+  rows+=("$(awk -v r="$repo" -v s="$size" -v orps="$o_rps" -v omb="$o_mbs" -v ob="$o_bad" \
+    -v nrps="$n_rps" -v nmb="$n_mbs" -v nb="$n_bad" 'BEGIN {
+      printf "%-9s %9.1f KiB %11.0f %9.1f %11.0f %9.1f %12.2fx %8d/%d\n",
+        r, s / 1024, orps, omb, nrps, nmb, orps / nrps, ob, nb }')")
+done
+hwm="$(kib_of "$BENCH_CONTROLLER_PID" VmHWM)"
+
+printf '\nartifact serving: wrk %s -d%s on 127.0.0.1, %s cores; nginx %s (sendfile on)\n' \
+  "${WRK_ARGS[*]}" "$DURATION" "$(nproc)" "$("$NGINX" -v 2>&1 | sed 's|.*nginx/||')"
+printf '%-9s %13s %11s %9s %11s %9s %13s %10s\n' artifact size "ours req/s" "ours MiB/s" \
+  "nginx req/s" "nginx MiB/s" "ours/nginx" "errors o/n"
+printf '%s\n' "${rows[@]}"
+awk -v h="$hwm" 'BEGIN { printf "target: ours/nginx >= 0.80x; source-controller peak RSS %.1f MiB\n", h / 1024 }'
