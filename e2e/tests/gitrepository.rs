@@ -37,6 +37,16 @@ impl SourceController {
     }
 }
 
+/// Publishes the repositories into a fresh directory served by a `git daemon`.
+fn serve(repos: &mut [&mut TestRepo]) -> (tempfile::TempDir, GitDaemon) {
+    let served = tempfile::tempdir().unwrap();
+    for repo in repos.iter_mut() {
+        repo.publish_to(served.path()).unwrap();
+    }
+    let daemon = GitDaemon::start(served.path()).unwrap();
+    (served, daemon)
+}
+
 async fn setup(prefix: &str) -> (Cluster, Client, TestNamespace) {
     let cluster = Cluster::shared().unwrap();
     let client = cluster.client().await.unwrap();
@@ -162,9 +172,7 @@ fn walkthrough_repo() -> TestRepo {
 async fn walkthrough_react_app_becomes_an_artifact_with_only_manifests() {
     let (cluster, client, ns) = setup("git-walkthrough").await;
     let mut repo = walkthrough_repo();
-    let served = tempfile::tempdir().unwrap();
-    repo.publish_to(served.path()).unwrap();
-    let daemon = GitDaemon::start(served.path()).unwrap();
+    let (_served, daemon) = serve(&mut [&mut repo]);
     let sc = SourceController::start(&cluster, &ns.name);
 
     // The walkthrough's v1beta2 manifest, pointed at our daemon.
@@ -305,9 +313,7 @@ async fn refs_select_branch_tag_semver_and_commit_with_fluxs_revisions() {
     repo.checkout_new("feature").unwrap();
     repo.write("b.yaml", "f: 1\n").unwrap();
     let cf = repo.commit("feature").unwrap();
-    let served = tempfile::tempdir().unwrap();
-    repo.publish_to(served.path()).unwrap();
-    let daemon = GitDaemon::start(served.path()).unwrap();
+    let (_served, daemon) = serve(&mut [&mut repo]);
     let url = daemon.url_for("refs");
     let sc = SourceController::start(&cluster, &ns.name);
     let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
@@ -354,9 +360,7 @@ async fn refs_select_branch_tag_semver_and_commit_with_fluxs_revisions() {
 async fn a_missing_branch_fails_clearly_and_keeps_serving_the_last_artifact() {
     let (cluster, client, ns) = setup("git-fail").await;
     let mut repo = walkthrough_repo();
-    let served = tempfile::tempdir().unwrap();
-    repo.publish_to(served.path()).unwrap();
-    let daemon = GitDaemon::start(served.path()).unwrap();
+    let (_served, daemon) = serve(&mut [&mut repo]);
     let sc = SourceController::start(&cluster, &ns.name);
     let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
     create(
@@ -521,9 +525,7 @@ async fn ssh_checks_the_host_key() {
 async fn the_artifact_server_refuses_traversal_and_serves_ranges() {
     let (cluster, client, ns) = setup("git-serve").await;
     let mut repo = walkthrough_repo();
-    let served = tempfile::tempdir().unwrap();
-    repo.publish_to(served.path()).unwrap();
-    let daemon = GitDaemon::start(served.path()).unwrap();
+    let (_served, daemon) = serve(&mut [&mut repo]);
     let sc = SourceController::start(&cluster, &ns.name);
     let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
     create(
@@ -574,10 +576,7 @@ async fn include_copies_another_repositorys_artifact_and_follows_its_changes() {
         .unwrap();
     shared.write("other/skip.yaml", "kind: Secret\n").unwrap();
     shared.commit("shared v1").unwrap();
-    let served = tempfile::tempdir().unwrap();
-    app.publish_to(served.path()).unwrap();
-    shared.publish_to(served.path()).unwrap();
-    let daemon = GitDaemon::start(served.path()).unwrap();
+    let (_served, daemon) = serve(&mut [&mut app, &mut shared]);
     let sc = SourceController::start(&cluster, &ns.name);
     let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
     create(
@@ -658,9 +657,7 @@ async fn a_force_pushed_branch_moves_the_artifact_to_the_new_history() {
     repo.write("manifests/old.yaml", "kind: ConfigMap\n")
         .unwrap();
     let old = repo.commit("to be rewritten").unwrap();
-    let served = tempfile::tempdir().unwrap();
-    repo.publish_to(served.path()).unwrap();
-    let daemon = GitDaemon::start(served.path()).unwrap();
+    let (_served, daemon) = serve(&mut [&mut repo]);
     let sc = SourceController::start(&cluster, &ns.name);
     let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
     create(
@@ -732,9 +729,7 @@ async fn new_artifacts_are_forwarded_to_the_events_address_in_fluxs_format() {
 
     let (cluster, client, ns) = setup("git-events").await;
     let mut repo = walkthrough_repo();
-    let served = tempfile::tempdir().unwrap();
-    repo.publish_to(served.path()).unwrap();
-    let daemon = GitDaemon::start(served.path()).unwrap();
+    let (_served, daemon) = serve(&mut [&mut repo]);
     let sc = SourceController::start_with(&cluster, &ns.name, &[format!("--events-addr={url}")]);
     let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
     create(
@@ -791,9 +786,7 @@ async fn a_large_repository_and_an_unchanged_remote_reuse_the_stored_artifact() 
     }
     assert!(expected > 100, "corpus has {expected} files");
     repo.commit("kubeflow manifests").unwrap();
-    let served = tempfile::tempdir().unwrap();
-    repo.publish_to(served.path()).unwrap();
-    let daemon = GitDaemon::start(served.path()).unwrap();
+    let (_served, daemon) = serve(&mut [&mut repo]);
     let sc = SourceController::start(&cluster, &ns.name);
     let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
     create(
@@ -889,10 +882,7 @@ async fn signed_commits_verify_and_unsigned_ones_keep_the_last_verified_artifact
     let mut gpg_repo = TestRepo::new("gpg-signed").unwrap();
     gpg_repo.write("b.yaml", "kind: ConfigMap\n").unwrap();
     let gpg_signed = gpg_repo.commit_signed_gpg("signed with gpg", &gpg).unwrap();
-    let served = tempfile::tempdir().unwrap();
-    repo.publish_to(served.path()).unwrap();
-    gpg_repo.publish_to(served.path()).unwrap();
-    let daemon = GitDaemon::start(served.path()).unwrap();
+    let (_served, daemon) = serve(&mut [&mut repo, &mut gpg_repo]);
     let sc = SourceController::start(&cluster, &ns.name);
     let secrets: Api<k8s_openapi::api::core::v1::Secret> =
         Api::namespaced(client.clone(), &ns.name);
