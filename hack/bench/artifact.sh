@@ -14,6 +14,7 @@
 #
 # Environment: BENCH_ARTIFACT_RUNS (5), BENCH_SKIP_BUILD=1.
 set -euo pipefail
+# shellcheck source=hack/bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 RUNS="${BENCH_ARTIFACT_RUNS:-5}"

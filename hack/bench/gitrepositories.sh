@@ -9,6 +9,7 @@
 # word, "default" passes no --concurrent), BENCH_GITREPO_TIMEOUT (seconds per run, 150),
 # BENCH_SKIP_BUILD=1 (use the existing target/release/source-controller).
 set -euo pipefail
+# shellcheck source=hack/bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 COUNT="${BENCH_GITREPO_COUNT:-200}"
@@ -78,7 +79,7 @@ done
 
 printf '\nsource-controller (release), %d GitRepositories on one git:// repo (podinfo, %d files), %s cores\n' \
   "$COUNT" "$files" "$(nproc)"
-printf 'all Ready: from `kubectl create` of all objects until all Ready=True (polled every 0.5 s);\n'
+printf 'all Ready: from "kubectl create" of all objects until all Ready=True (polled every 0.5 s);\n'
 printf 'peak RSS: VmHWM at the end; reconciles and mean reconcile time: the controller'"'"'s\n'
 printf 'gotk_reconcile_duration_seconds (count, sum/count) at the end\n'
 printf '%-26s %7s %13s %15s %10s %13s %14s %16s %11s %12s\n' run objects "create call" \

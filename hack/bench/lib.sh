@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # variables are used by the scripts that source this
 # Shared helpers of the source-controller benchmarks (gitrepositories.sh, artifact.sh,
 # serve.sh). Sourced, not run. Everything listens on 127.0.0.1; everything a script starts is
 # recorded here and stopped by `bench_cleanup` (installed as an EXIT trap by `bench_init`), by
@@ -7,7 +8,8 @@
 
 BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 KUBECTL="$BENCH_ROOT/.cache/bin/kubectl"
-SOURCE_CONTROLLER="$BENCH_ROOT/target/release/source-controller"
+# BENCH_SOURCE_CONTROLLER: another binary to measure (e.g. a patched build; implies no build).
+SOURCE_CONTROLLER="${BENCH_SOURCE_CONTROLLER:-$BENCH_ROOT/target/release/source-controller}"
 CORPUS="${FERROFLUX_SHARED:-$BENCH_ROOT/../shared}/corpus/kustomize"
 export KUBECONFIG="$BENCH_ROOT/.cache/kubeconfig"
 
@@ -29,8 +31,8 @@ bench_init() {
   trap bench_cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
-  cd "$BENCH_ROOT"
-  if [[ "${BENCH_SKIP_BUILD:-}" != 1 ]]; then
+  cd "$BENCH_ROOT" || exit 1
+  if [[ "${BENCH_SKIP_BUILD:-}" != 1 && -z "${BENCH_SOURCE_CONTROLLER:-}" ]]; then
     log "cargo build --release -p source-controller"
     cargo build --release -q -p source-controller
   fi
@@ -218,13 +220,6 @@ reconcile_stats() {
 
 # kib_of PID FIELD: a /proc/PID/status field (VmHWM, VmRSS) in KiB.
 kib_of() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
-
-# median: the median of the numbers on stdin (one a line).
-median() {
-  sort -g | awk '{ v[NR] = $1 } END {
-    if (NR == 0) { print "nan"; exit }
-    if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 
 # median_min_max: "<median> <min> <max>" of the numbers on stdin.
 median_min_max() {

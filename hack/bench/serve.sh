@@ -11,6 +11,7 @@
 #
 # Environment: BENCH_SERVE_DURATION (10s), BENCH_SKIP_BUILD=1.
 set -euo pipefail
+# shellcheck source=hack/bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DURATION="${BENCH_SERVE_DURATION:-10s}"
@@ -97,9 +98,11 @@ for repo in podinfo kubeflow; do
   done
   log "$repo artifact ($size bytes): wrk ${WRK_ARGS[*]} -d$DURATION, ours then nginx"
   wrk "${WRK_ARGS[@]}" -d2s "$ours_url" >/dev/null
-  read -r o_rps o_mbs o_bad < <(wrk_run "$ours_url")
+  wrk_run "$ours_url" >"$BENCH_TMP/ours.txt"
+  read -r o_rps o_mbs o_bad <"$BENCH_TMP/ours.txt"
   wrk "${WRK_ARGS[@]}" -d2s "$nginx_url" >/dev/null
-  read -r n_rps n_mbs n_bad < <(wrk_run "$nginx_url")
+  wrk_run "$nginx_url" >"$BENCH_TMP/nginx.txt"
+  read -r n_rps n_mbs n_bad <"$BENCH_TMP/nginx.txt"
   rows+=("$(awk -v r="$repo" -v s="$size" -v orps="$o_rps" -v omb="$o_mbs" -v ob="$o_bad" \
     -v nrps="$n_rps" -v nmb="$n_mbs" -v nb="$n_bad" 'BEGIN {
       printf "%-9s %9.1f KiB %11.0f %9.1f %11.0f %9.1f %12.2fx %8d/%d\n",

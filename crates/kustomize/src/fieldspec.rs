@@ -1,0 +1,222 @@
+//! Field specs: which field of which kinds a transformer touches.
+//!
+//! The tables are kustomize's own built-in configuration (`builtin_fieldspecs.yaml`, copied
+//! from its source) so the set of touched fields matches kustomize field for field, and is
+//! parsed once per build.
+
+use crate::error::{Error, Result};
+use crate::resource::Gvk;
+use crate::value::Value;
+use serde::Deserialize;
+
+/// One field spec: a path, optionally limited to a group/version/kind.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldSpec {
+    /// Limit to this group (any when empty).
+    #[serde(default)]
+    pub group: String,
+    /// Limit to this version (any when empty).
+    #[serde(default)]
+    pub version: String,
+    /// Limit to this kind (any when empty).
+    #[serde(default)]
+    pub kind: String,
+    /// Slash-separated path; `name[]` marks a sequence; sequences met on the way are entered.
+    pub path: String,
+    /// Create the field when missing.
+    #[serde(default)]
+    pub create: bool,
+}
+
+/// One name-reference rule: objects of `kind` are referred to at `field_specs`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct NameRef {
+    /// Referred-to group.
+    #[serde(default)]
+    pub group: String,
+    /// Referred-to version.
+    #[serde(default)]
+    pub version: String,
+    /// Referred-to kind.
+    pub kind: String,
+    /// Where referrers name it.
+    #[serde(default)]
+    pub field_specs: Vec<FieldSpec>,
+}
+
+/// The built-in field spec tables.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Config {
+    /// `namePrefix` targets.
+    #[serde(default)]
+    pub name_prefix: Vec<FieldSpec>,
+    /// `nameSuffix` targets.
+    #[serde(default)]
+    pub name_suffix: Vec<FieldSpec>,
+    /// `commonLabels` / `labels` with `includeSelectors` targets.
+    #[serde(default)]
+    pub common_labels: Vec<FieldSpec>,
+    /// `labels` with `includeTemplates` targets.
+    #[serde(default)]
+    pub template_labels: Vec<FieldSpec>,
+    /// `commonAnnotations` targets.
+    #[serde(default)]
+    pub common_annotations: Vec<FieldSpec>,
+    /// `namespace` targets beyond `metadata.namespace`.
+    #[serde(default)]
+    pub namespace: Vec<FieldSpec>,
+    /// Name references.
+    #[serde(default)]
+    pub name_reference: Vec<NameRef>,
+    /// `images` targets.
+    #[serde(default)]
+    pub images: Vec<FieldSpec>,
+    /// `replicas` targets.
+    #[serde(default)]
+    pub replicas: Vec<FieldSpec>,
+}
+
+const BUILTIN: &str = include_str!("builtin_fieldspecs.yaml");
+
+impl Config {
+    /// kustomize's built-in configuration.
+    pub fn builtin() -> Result<Config> {
+        serde_saphyr::from_str(BUILTIN).map_err(|e| Error::Yaml {
+            path: "builtin_fieldspecs.yaml".into(),
+            message: e.to_string(),
+        })
+    }
+}
+
+impl FieldSpec {
+    /// Whether the spec applies to objects of `gvk` (empty parts match anything).
+    pub fn applies_to(&self, gvk: &Gvk) -> bool {
+        (self.group.is_empty() || self.group == gvk.group)
+            && (self.version.is_empty() || self.version == gvk.version)
+            && (self.kind.is_empty() || self.kind == gvk.kind)
+    }
+
+    /// The path split into segments (`\/` escapes a slash inside a key).
+    pub fn segments(&self) -> Vec<String> {
+        split_path(&self.path)
+    }
+}
+
+/// Split a kustomize field path on unescaped `/`.
+pub fn split_path(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = path.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' && chars.peek() == Some(&'/') {
+            cur.push('/');
+            chars.next();
+        } else if c == '/' {
+            out.push(std::mem::take(&mut cur));
+        } else {
+            cur.push(c);
+        }
+    }
+    out.push(cur);
+    out
+}
+
+/// Visit the field at `segs` under `node`. Sequences on the way are entered element by element;
+/// missing fields are created (as mappings, the leaf as `null`) only when `create` is set.
+/// The visitor gets the leaf value (which may be `null` when just created).
+pub fn visit(
+    node: &mut Value,
+    segs: &[String],
+    create: bool,
+    f: &mut dyn FnMut(&mut Value) -> Result<()>,
+) -> Result<()> {
+    let Some((first, rest)) = segs.split_first() else {
+        return f(node);
+    };
+    if let Value::Seq(items) = node {
+        for item in items {
+            visit(item, segs, create, f)?;
+        }
+        return Ok(());
+    }
+    let (key, is_seq) = match first.strip_suffix("[]") {
+        Some(k) => (k, true),
+        None => (first.as_str(), false),
+    };
+    if matches!(node, Value::Null) && create {
+        *node = Value::Map(Default::default());
+    }
+    let Value::Map(m) = node else {
+        return Ok(());
+    };
+    if !m.contains_key(key) {
+        if !create || is_seq {
+            return Ok(());
+        }
+        let fresh = if rest.is_empty() {
+            Value::Null
+        } else {
+            Value::Map(Default::default())
+        };
+        m.insert(key.to_string(), fresh);
+    }
+    let Some(child) = m.get_mut(key) else {
+        return Ok(());
+    };
+    if is_seq {
+        if let Value::Seq(items) = child {
+            for item in items {
+                visit(item, rest, create, f)?;
+            }
+        }
+        return Ok(());
+    }
+    if rest.is_empty() {
+        return f(child);
+    }
+    if matches!(child, Value::Null) && !create {
+        return Ok(());
+    }
+    visit(child, rest, create, f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_config_parses() {
+        let c = Config::builtin().unwrap();
+        assert!(!c.common_labels.is_empty());
+        assert!(c.name_reference.iter().any(|r| r.kind == "ConfigMap"));
+    }
+
+    #[test]
+    fn visit_enters_sequences() {
+        let mut v: Value =
+            serde_saphyr::from_str("spec:\n  volumes:\n  - configMap: {name: a}\n  - secret: {}\n")
+                .unwrap();
+        let segs = split_path("spec/volumes/configMap/name");
+        let mut seen = Vec::new();
+        visit(&mut v, &segs, false, &mut |x| {
+            seen.push(x.clone());
+            *x = "b".into();
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, vec![Value::from("a")]);
+        assert_eq!(
+            v.pointer(&["spec", "volumes"]).unwrap().as_seq().unwrap()[0]
+                .str_at(&["configMap", "name"]),
+            Some("b")
+        );
+    }
+
+    #[test]
+    fn escaped_slash() {
+        assert_eq!(split_path("a/b\\/c"), vec!["a", "b/c"]);
+    }
+}

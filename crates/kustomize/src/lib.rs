@@ -1,0 +1,500 @@
+//! ferroflux's kustomize engine: `kustomize build` as a pure library (no cluster access, no
+//! network, no plugin execution), used by kustomize-controller and the `ferroflux` CLI.
+//!
+//! [`build`] turns a directory holding a `kustomization.yaml` into the objects kustomize v5
+//! would print, in the same order; [`to_yaml`] renders them as a YAML stream.
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod fieldspec;
+pub mod generator;
+pub mod kustomization;
+pub mod loader;
+pub mod nameref;
+pub mod patch;
+pub mod resource;
+mod sort;
+pub mod transform;
+pub mod value;
+
+pub use error::{Error, Result};
+pub use resource::{ResId, Resource};
+pub use value::Value;
+
+use fieldspec::Config;
+use kustomization::{FILE_NAMES, Kustomization, UNSUPPORTED_FIELDS, map_strings};
+use resource::Behavior;
+use std::path::{Path, PathBuf};
+
+/// Build options.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// When set, nothing (not even a base directory) may be read outside this directory:
+    /// Flux builds inside an artifact and must not reach the rest of the disk.
+    pub fs_root: Option<PathBuf>,
+}
+
+/// `kustomize build DIR` with default options.
+pub fn build(dir: &Path) -> Result<Vec<Resource>> {
+    build_with(dir, &Options::default())
+}
+
+/// `kustomize build DIR`.
+pub fn build_with(dir: &Path, opts: &Options) -> Result<Vec<Resource>> {
+    let fs_root = opts
+        .fs_root
+        .as_ref()
+        .map(|r| {
+            r.canonicalize().map_err(|source| Error::Io {
+                path: r.clone(),
+                source,
+            })
+        })
+        .transpose()?;
+    let mut b = Builder {
+        cfg: Config::builtin()?,
+        stack: Vec::new(),
+        fs_root,
+    };
+    let dir = b.enter_dir(dir)?;
+    let (mut res, k) = b.accumulate(&dir, Vec::new(), false)?;
+    // Hashes and reference fixing happen once, at the top (kustomize's makeCustomizedResMap).
+    for r in res.iter_mut().filter(|r| r.needs_hash) {
+        let h = generator::hash(&r.value);
+        let name = format!("{}-{h}", r.name());
+        r.store_previous_id();
+        r.set_name(&name);
+    }
+    nameref::fix(&mut res, &b.cfg)?;
+    sort::sort(&mut res, k.sort_options.as_ref());
+    Ok(res)
+}
+
+/// Render objects as a YAML stream (`---` between documents), like `kustomize build`.
+pub fn to_yaml(res: &[Resource]) -> Result<String> {
+    let mut out = String::new();
+    for (i, r) in res.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        let doc = serde_saphyr::to_string(&r.value).map_err(|e| Error::Output(e.to_string()))?;
+        out.push_str(doc.strip_prefix("---\n").unwrap_or(&doc));
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+/// Find and parse the kustomization file of `dir`.
+pub fn load_kustomization(dir: &Path) -> Result<(PathBuf, Kustomization)> {
+    let file = FILE_NAMES
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
+        .ok_or_else(|| Error::NoKustomization(dir.to_path_buf()))?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (path, text) = loader::read_text(dir, &name)?;
+    let raw: Value =
+        serde_saphyr::from_str_with_options(&text, loader::yaml_options()).map_err(|e| {
+            Error::Yaml {
+                path: path.clone(),
+                message: e.to_string(),
+            }
+        })?;
+    let raw = match raw {
+        Value::Null => Value::Map(Default::default()),
+        Value::Map(m) => Value::Map(m),
+        _ => {
+            return Err(Error::Yaml {
+                path,
+                message: "a kustomization must be a mapping".into(),
+            });
+        }
+    };
+    if let Some(m) = raw.as_map() {
+        for f in UNSUPPORTED_FIELDS {
+            if m.contains_key(*f) {
+                return Err(Error::Invalid {
+                    file: path,
+                    message: format!("field '{f}' is not supported yet"),
+                });
+            }
+        }
+    }
+    let k: Kustomization = serde_json::from_value(raw.to_json()).map_err(|e| Error::Yaml {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    Ok((path, k))
+}
+
+/// Build state across nested kustomizations.
+struct Builder {
+    cfg: Config,
+    /// Directories being built, for cycle detection.
+    stack: Vec<PathBuf>,
+    fs_root: Option<PathBuf>,
+}
+
+impl Builder {
+    /// Canonicalise a kustomization directory, enforcing the overall root if any.
+    fn enter_dir(&self, dir: &Path) -> Result<PathBuf> {
+        match &self.fs_root {
+            Some(root) => loader::contained(dir, root),
+            None => dir.canonicalize().map_err(|source| Error::Io {
+                path: dir.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    /// Load the objects of one kustomization (kustomize's `accumulateTarget`). Components
+    /// start from their parent's objects; other kustomizations from nothing.
+    fn accumulate(
+        &mut self,
+        dir: &Path,
+        start: Vec<Resource>,
+        is_component: bool,
+    ) -> Result<(Vec<Resource>, Kustomization)> {
+        if self.stack.iter().any(|d| d == dir) {
+            return Err(Error::Cycle(dir.to_path_buf()));
+        }
+        let (kfile, k) = load_kustomization(dir)?;
+        let kind_is_component = k.kind.as_deref() == Some("Component");
+        if is_component && !kind_is_component {
+            return Err(Error::Invalid {
+                file: kfile,
+                message: "expected kind 'Component'".into(),
+            });
+        }
+        if !is_component && kind_is_component && !self.stack.is_empty() {
+            return Err(Error::Invalid {
+                file: kfile,
+                message: "a Component may only be listed under 'components'".into(),
+            });
+        }
+        self.stack.push(dir.to_path_buf());
+        let result = self.accumulate_inner(dir, &kfile, &k, start);
+        self.stack.pop();
+        result.map(|r| (r, k))
+    }
+
+    fn accumulate_inner(
+        &mut self,
+        dir: &Path,
+        kfile: &Path,
+        k: &Kustomization,
+        mut res: Vec<Resource>,
+    ) -> Result<Vec<Resource>> {
+        for entry in k.resources.iter().chain(k.bases.iter()) {
+            if loader::is_remote(entry, dir) {
+                return Err(Error::Remote(entry.clone()));
+            }
+            let p = dir.join(entry);
+            if p.is_dir() {
+                let sub = self.enter_dir(&p)?;
+                let (objs, _) = self.accumulate(&sub, Vec::new(), false)?;
+                append_all(&mut res, objs)?;
+            } else {
+                let (path, text) = loader::read_text(dir, entry)?;
+                append_all(&mut res, loader::parse_objects(&path, &text)?)?;
+            }
+        }
+        self.generate(dir, k, &mut res)?;
+        for c in &k.components {
+            if loader::is_remote(c, dir) {
+                return Err(Error::Remote(c.clone()));
+            }
+            let sub = self.enter_dir(&dir.join(c))?;
+            let (objs, _) = self.accumulate(&sub, std::mem::take(&mut res), true)?;
+            res = objs;
+        }
+        self.transform(dir, kfile, k, &mut res)?;
+        Ok(res)
+    }
+
+    fn generate(&self, dir: &Path, k: &Kustomization, res: &mut Vec<Resource>) -> Result<()> {
+        let gens = k
+            .config_map_generator
+            .iter()
+            .map(|a| (generator::Kind::ConfigMap, a))
+            .chain(
+                k.secret_generator
+                    .iter()
+                    .map(|a| (generator::Kind::Secret, a)),
+            );
+        for (kind, args) in gens {
+            let g = generator::generate(kind, args, k.generator_options.as_ref(), dir)?;
+            absorb(res, g)?;
+        }
+        Ok(())
+    }
+
+    fn transform(
+        &self,
+        dir: &Path,
+        kfile: &Path,
+        k: &Kustomization,
+        res: &mut Vec<Resource>,
+    ) -> Result<()> {
+        let cfg = &self.cfg;
+        // Strategic merge patches (legacy field), then `patches`.
+        for p in &k.patches_strategic_merge {
+            let (origin, text) = if p.contains('\n') || !dir.join(p).is_file() && p.contains(':') {
+                ("inline patch".to_string(), p.clone())
+            } else {
+                let (path, text) = loader::read_text(dir, p)?;
+                (path.display().to_string(), text)
+            };
+            for doc in loader::parse_objects(Path::new(&origin), &text)? {
+                apply_smp_by_id(res, &doc, &origin)?;
+            }
+        }
+        for p in &k.patches {
+            apply_patch(dir, res, p, false)?;
+        }
+        if let Some(ns) = k.namespace.as_deref().filter(|n| !n.is_empty()) {
+            transform::namespace(res, ns, cfg)?;
+        }
+        let prefix = k.name_prefix.as_deref().unwrap_or_default();
+        let suffix = k.name_suffix.as_deref().unwrap_or_default();
+        if !prefix.is_empty() || !suffix.is_empty() {
+            transform::prefix_suffix(res, prefix, suffix);
+        }
+        transform::set_map_fields(res, &map_strings(&k.common_labels), &cfg.common_labels)?;
+        for l in &k.labels {
+            let specs = transform::label_specs(cfg, l.include_selectors, l.include_templates);
+            transform::set_map_fields(res, &map_strings(&l.pairs), &specs)?;
+        }
+        transform::set_map_fields(
+            res,
+            &map_strings(&k.common_annotations),
+            &cfg.common_annotations,
+        )?;
+        for p in &k.patches_json6902 {
+            if p.target.is_none() {
+                return Err(Error::Invalid {
+                    file: kfile.to_path_buf(),
+                    message: "patchesJson6902 entry without target".into(),
+                });
+            }
+            apply_patch(dir, res, p, true)?;
+        }
+        transform::replicas(res, &k.replicas, cfg)?;
+        transform::images(res, &k.images, cfg)?;
+        Ok(())
+    }
+}
+
+/// Append objects, refusing duplicate IDs.
+fn append_all(res: &mut Vec<Resource>, objs: Vec<Resource>) -> Result<()> {
+    let mut seen: std::collections::HashSet<(resource::Gvk, String, String)> = res
+        .iter()
+        .map(|r| {
+            let id = r.id();
+            let ns = id.effective_namespace().to_string();
+            (id.gvk, id.name, ns)
+        })
+        .collect();
+    for o in objs {
+        let id = o.id();
+        let key = (
+            id.gvk.clone(),
+            id.name.clone(),
+            id.effective_namespace().to_string(),
+        );
+        if !seen.insert(key) {
+            return Err(Error::DuplicateId(id.to_string()));
+        }
+        res.push(o);
+    }
+    Ok(())
+}
+
+/// Add a generated object according to its behaviour.
+fn absorb(res: &mut Vec<Resource>, g: Resource) -> Result<()> {
+    let id = g.id();
+    let pos = res
+        .iter()
+        .position(|r| r.id().same_as(&id) || r.prev_ids.iter().any(|p| p.same_as(&id)));
+    match (g.behavior, pos) {
+        (Behavior::Create, _) => append_all(res, vec![g]),
+        (Behavior::Replace, Some(i)) => {
+            let mut g = g;
+            g.prev_ids = res[i].prev_ids.clone();
+            g.set_name(res[i].name());
+            res[i] = g;
+            Ok(())
+        }
+        (Behavior::Merge, Some(i)) => {
+            let old = &mut res[i];
+            for field in ["data", "binaryData"] {
+                if let Some(Value::Map(new)) = g.value.get(field)
+                    && let Some(m) = old.value.ensure_map_path(&[field])
+                {
+                    m.extend(new.clone());
+                }
+            }
+            for field in ["labels", "annotations"] {
+                if let Some(Value::Map(new)) = g.value.pointer(&["metadata", field])
+                    && let Some(m) = old.value.ensure_map_path(&["metadata", field])
+                {
+                    m.extend(new.clone());
+                }
+            }
+            if let Some(v) = g.value.get("immutable")
+                && let Some(m) = old.value.as_map_mut()
+            {
+                m.insert("immutable".into(), v.clone());
+            }
+            old.needs_hash = old.needs_hash && g.needs_hash;
+            Ok(())
+        }
+        (_, None) => Err(Error::Transform(format!(
+            "id {id} does not exist; cannot merge or replace"
+        ))),
+    }
+}
+
+/// Apply a strategic-merge patch to the one object with its ID (current or earlier).
+fn apply_smp_by_id(res: &mut Vec<Resource>, patch: &Resource, origin: &str) -> Result<()> {
+    let id = patch.id();
+    let hits: Vec<usize> = res
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.id().same_as(&id) || r.prev_ids.iter().any(|p| p.same_as(&id)))
+        .map(|(i, _)| i)
+        .collect();
+    let i = match hits.as_slice() {
+        [i] => *i,
+        [] => {
+            return Err(Error::Patch {
+                patch: origin.to_string(),
+                message: format!("no resource matches strategic merge patch \"{id}\""),
+            });
+        }
+        _ => {
+            return Err(Error::Patch {
+                patch: origin.to_string(),
+                message: format!("multiple matches for Id {id}"),
+            });
+        }
+    };
+    smp_into(res, i, &patch.value);
+    Ok(())
+}
+
+/// Strategic-merge into `res[i]`, keeping its identity (a patch cannot rename by default).
+fn smp_into(res: &mut Vec<Resource>, i: usize, patch: &Value) {
+    let gvk = res[i].gvk();
+    let name = res[i].name().to_string();
+    let ns = res[i]
+        .value
+        .str_at(&["metadata", "namespace"])
+        .map(str::to_string);
+    if patch::strategic_merge(&mut res[i].value, patch, &gvk) {
+        res[i].set_name(&name);
+        match ns {
+            Some(ns) => res[i].set_namespace(&ns),
+            None => {
+                if let Some(m) = res[i].value.get_mut("metadata").and_then(Value::as_map_mut) {
+                    m.shift_remove("namespace");
+                }
+            }
+        }
+    } else {
+        res.remove(i);
+    }
+}
+
+/// One `patches` / `patchesJson6902` entry.
+fn apply_patch(
+    dir: &Path,
+    res: &mut Vec<Resource>,
+    p: &kustomization::Patch,
+    force_json: bool,
+) -> Result<()> {
+    let (origin, text) = match (&p.path, &p.patch) {
+        (Some(path), None) => {
+            let (path, text) = loader::read_text(dir, path)?;
+            (path.display().to_string(), text)
+        }
+        (None, Some(inline)) => ("inline patch".to_string(), inline.clone()),
+        _ => {
+            return Err(Error::Patch {
+                patch: format!("{:?}", p.path),
+                message: "exactly one of 'path' and 'patch' must be set".into(),
+            });
+        }
+    };
+    let docs = loader::parse_docs(Path::new(&origin), &text)?;
+    let docs: Vec<Value> = docs
+        .into_iter()
+        .filter(|d| !matches!(d, Value::Null))
+        .collect();
+    let is_json = force_json || matches!(docs.as_slice(), [Value::Seq(_)]);
+    match &p.target {
+        None => {
+            if is_json {
+                return Err(Error::Patch {
+                    patch: origin,
+                    message: "a JSON 6902 patch needs a target".into(),
+                });
+            }
+            for d in docs {
+                apply_smp_by_id(res, &Resource::new(d), &origin)?;
+            }
+        }
+        Some(sel) => {
+            let sel = patch::CompiledSelector::new(sel)?;
+            let mut targets = Vec::new();
+            for (i, r) in res.iter().enumerate() {
+                if sel.matches(r)? {
+                    targets.push(i);
+                }
+            }
+            let allow_name = p.options.get("allowNameChange") == Some(&Value::Bool(true));
+            for &i in targets.iter().rev() {
+                if is_json {
+                    let ops = docs.first().cloned().unwrap_or(Value::Seq(Vec::new()));
+                    let before = res[i].id();
+                    patch::json6902(&mut res[i].value, &ops).map_err(|e| Error::Patch {
+                        patch: origin.clone(),
+                        message: e.to_string(),
+                    })?;
+                    if res[i].id() != before {
+                        res[i].prev_ids.push(before);
+                    }
+                } else {
+                    for d in &docs {
+                        let mut d = d.clone();
+                        if allow_name
+                            && let Some(n) = d.str_at(&["metadata", "name"]).map(str::to_string)
+                        {
+                            res[i].store_previous_id();
+                            res[i].set_name(&n);
+                        }
+                        // The target selector decides the object; the patch's own name is
+                        // only a placeholder.
+                        if let Some(m) = d.get_mut("metadata").and_then(Value::as_map_mut) {
+                            m.shift_remove("name");
+                            m.shift_remove("namespace");
+                        }
+                        smp_into(res, i, &d);
+                        if i >= res.len() {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
