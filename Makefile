@@ -41,7 +41,7 @@ unit:
 	$(CARGO) test --workspace --exclude ferroflux-e2e
 
 e2e: tools build
-	$(CARGO) test -p ferroflux-e2e -- --test-threads=$(E2E_THREADS)
+	$(CARGO) test -p ferroflux-e2e --tests -- --test-threads=$(E2E_THREADS)
 
 test: tools lint verify unit charts-test e2e
 
