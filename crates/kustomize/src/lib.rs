@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod fieldspec;
+pub mod flux;
 pub mod generator;
 pub mod kustomization;
 pub mod loader;
