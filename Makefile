@@ -56,3 +56,6 @@ run: tools build cluster-up
 
 bench: tools
 	hack/bench/controllers.sh
+	hack/bench/gitrepositories.sh
+	hack/bench/artifact.sh
+	hack/bench/serve.sh

@@ -12,7 +12,8 @@
 # showing Ready=True with the expected revision, both stamped by one `kubectl get --watch`
 # (kubectl's own start-up is not counted). One warm-up object first, as for the baseline.
 #
-# Environment: BENCH_ARTIFACT_RUNS (5), BENCH_SKIP_BUILD=1.
+# Environment: BENCH_ARTIFACT_RUNS (5), BENCH_NO_HYPERFINE=1 (time the baseline with the loop),
+# BENCH_SKIP_BUILD=1.
 set -euo pipefail
 # shellcheck source=hack/bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -44,7 +45,7 @@ chmod +x "$base/run.sh"
 prepare="rm -rf '$base/clone' '$base/artifact.tar.gz'"
 
 base_times="$BENCH_TMP/baseline-ms.txt"
-if command -v hyperfine >/dev/null; then
+if command -v hyperfine >/dev/null && [[ "${BENCH_NO_HYPERFINE:-}" != 1 ]]; then
   tool="hyperfine --warmup 1 --runs $RUNS"
   log "baseline: $tool"
   hyperfine -N --style none --warmup 1 --runs "$RUNS" --prepare "$prepare" \

@@ -5,6 +5,9 @@
 # pid, even when the script fails half-way.
 #
 # Benchmarks print numbers and ratios measured in the same run; they never assert timings.
+#
+# Environment (all scripts): BENCH_SKIP_BUILD=1 uses the existing target/release binary;
+# BENCH_SOURCE_CONTROLLER=<path> measures another source-controller binary (no build).
 
 BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 KUBECTL="$BENCH_ROOT/.cache/bin/kubectl"
@@ -55,8 +58,7 @@ bench_cleanup() {
     # GitRepositories carry the controller's finalizer: delete them while it still runs, and
     # strip whatever is left so the namespace can go.
     if [[ -n "$BENCH_CONTROLLER_PID" ]] && kill -0 "$BENCH_CONTROLLER_PID" 2>/dev/null; then
-      timeout 60 "$KUBECTL" delete gitrepositories -n "$ns" --all --wait=true \
-        --timeout=50s >/dev/null 2>&1
+      delete_all_gitrepositories "$ns" 60 2>/dev/null
     fi
   done
   local i pid
@@ -134,10 +136,13 @@ make_repo() {
 start_git_daemon() {
   GIT_PORT="$(free_port)"
   "${BENCH_GIT[@]}" daemon --export-all --reuseaddr --listen=127.0.0.1 --port="$GIT_PORT" \
-    --base-path="$BENCH_TMP/git" "$BENCH_TMP/git" >"$BENCH_TMP/git-daemon.log" 2>&1 &
+    --base-path="$BENCH_TMP/git" "$BENCH_TMP/git" >>"$BENCH_TMP/git-daemon.log" 2>&1 &
   local pid=$!
   BENCH_PIDS+=("$pid")
   wait_port "$GIT_PORT" "$pid" "git daemon"
+  # Drop the "hung up" line of our bare TCP probe (the log is opened O_APPEND: safe).
+  sleep 0.2
+  : >"$BENCH_TMP/git-daemon.log"
 }
 
 # new_namespace PREFIX: creates <prefix>-<random> and sets NS.
@@ -204,9 +209,16 @@ spec:
 EOF
 }
 
-# delete_all_gitrepositories NS: deletes them (the controller drops its finalizer) and waits.
+# delete_all_gitrepositories NS [TIMEOUT]: deletes them and polls (every 0.5 s, up to TIMEOUT
+# seconds, default 120) until the controller has finalized them all; fails if some are left.
+# (`kubectl delete --wait` is no good here: it waits object by object, throttled to 5 GETs/s.)
 delete_all_gitrepositories() {
-  "$KUBECTL" delete gitrepositories -n "$1" --all --wait=true --timeout=120s >/dev/null
+  local ns="$1" deadline=$(($(date +%s) + ${2:-120}))
+  "$KUBECTL" delete gitrepositories -n "$ns" --all --wait=false >/dev/null
+  while [[ -n "$("$KUBECTL" get gitrepositories -n "$ns" -o name)" ]]; do
+    [[ $(date +%s) -lt $deadline ]] || return 1
+    sleep 0.5
+  done
 }
 
 # reconcile_stats KIND: "<reconciles> <mean reconcile seconds>" of the running controller, from
@@ -220,6 +232,12 @@ reconcile_stats() {
 
 # kib_of PID FIELD: a /proc/PID/status field (VmHWM, VmRSS) in KiB.
 kib_of() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
+
+# cpu_seconds PID: user + system CPU time the process has used so far, in seconds.
+cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz }' \
+    "/proc/$1/stat"
+}
 
 # median_min_max: "<median> <min> <max>" of the numbers on stdin.
 median_min_max() {

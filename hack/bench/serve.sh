@@ -3,7 +3,8 @@
 # files from the same directory (sendfile on). Two real artifacts, made by the release
 # controller from local git:// repositories: podinfo (small) and kubeflow (large). For each,
 # `wrk -t2 -c16 -d10s` against our status.artifact.url and against nginx, after a 2 s warm-up
-# of each. Target: ours >= 0.8x nginx. Prints requests/s, MiB/s and the ratio; asserts nothing.
+# of each. Target: ours >= 0.8x nginx. Prints requests/s, MiB/s, p50 latency, errors and the
+# ratio ours/nginx; asserts nothing.
 #
 # nginx: worker_processes auto, sendfile on, tcp_nopush on, access_log off and
 # keepalive_requests raised so that neither server closes wrk's keep-alive connections.
@@ -66,9 +67,9 @@ EOF
 BENCH_PIDS+=("$!")
 wait_port "$NGINX_PORT" "$!" nginx
 
-# wrk_run URL: "<requests/s> <MiB/s> <non-2xx+socket errors>" of one wrk run.
+# wrk_run URL: "<requests/s> <MiB/s> <p50 latency ms> <non-2xx + socket errors>" of one run.
 wrk_run() {
-  wrk "${WRK_ARGS[@]}" -d"$DURATION" "$1" >"$BENCH_TMP/wrk.out" 2>&1 || {
+  wrk "${WRK_ARGS[@]}" -d"$DURATION" --latency "$1" >"$BENCH_TMP/wrk.out" 2>&1 || {
     cat "$BENCH_TMP/wrk.out" >&2
     die "wrk failed against $1"
   }
@@ -77,11 +78,16 @@ wrk_run() {
       n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
       if (u == "B") return n / 1048576; if (u == "KB") return n / 1024
       if (u == "MB") return n; if (u == "GB") return n * 1024; return -1 }
+    function ms(v,   n, u) {
+      n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+      if (u == "us") return n / 1000; if (u == "ms") return n; if (u == "s") return n * 1000
+      if (u == "m") return n * 60000; return -1 }
     /^Requests\/sec:/ { rps = $2 }
     /^Transfer\/sec:/ { mbs = mib($2) }
+    $1 == "50%" { p50 = ms($2) }
     /Non-2xx or 3xx responses:/ { bad += $NF }
     /Socket errors:/ { for (i = 3; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) bad += $i + 0 }
-    END { printf "%s %.1f %d\n", rps, mbs, bad }' "$BENCH_TMP/wrk.out"
+    END { printf "%s %.1f %.3f %d\n", rps, mbs, p50, bad }' "$BENCH_TMP/wrk.out"
 }
 
 rows=()
@@ -99,20 +105,21 @@ for repo in podinfo kubeflow; do
   log "$repo artifact ($size bytes): wrk ${WRK_ARGS[*]} -d$DURATION, ours then nginx"
   wrk "${WRK_ARGS[@]}" -d2s "$ours_url" >/dev/null
   wrk_run "$ours_url" >"$BENCH_TMP/ours.txt"
-  read -r o_rps o_mbs o_bad <"$BENCH_TMP/ours.txt"
+  read -r o_rps o_mbs o_p50 o_bad <"$BENCH_TMP/ours.txt"
   wrk "${WRK_ARGS[@]}" -d2s "$nginx_url" >/dev/null
   wrk_run "$nginx_url" >"$BENCH_TMP/nginx.txt"
-  read -r n_rps n_mbs n_bad <"$BENCH_TMP/nginx.txt"
-  rows+=("$(awk -v r="$repo" -v s="$size" -v orps="$o_rps" -v omb="$o_mbs" -v ob="$o_bad" \
-    -v nrps="$n_rps" -v nmb="$n_mbs" -v nb="$n_bad" 'BEGIN {
-      printf "%-9s %9.1f KiB %11.0f %9.1f %11.0f %9.1f %12.2fx %8d/%d\n",
-        r, s / 1024, orps, omb, nrps, nmb, orps / nrps, ob, nb }')")
+  read -r n_rps n_mbs n_p50 n_bad <"$BENCH_TMP/nginx.txt"
+  rows+=("$(awk -v r="$repo" -v s="$size" -v orps="$o_rps" -v omb="$o_mbs" -v op="$o_p50" \
+    -v ob="$o_bad" -v nrps="$n_rps" -v nmb="$n_mbs" -v np="$n_p50" -v nb="$n_bad" 'BEGIN {
+      f = "%-9s %9.1f KiB  %-6s %9.0f %9.1f %9.2f ms %7d\n"
+      printf f, r, s / 1024, "ours", orps, omb, op, ob
+      printf f, "", s / 1024, "nginx", nrps, nmb, np, nb
+      printf "%-24s %-6s %8.3fx %8.3fx\n", "", "ratio", orps / nrps, omb / nmb }')")
 done
 hwm="$(kib_of "$BENCH_CONTROLLER_PID" VmHWM)"
 
 printf '\nartifact serving: wrk %s -d%s on 127.0.0.1, %s cores; nginx %s (sendfile on)\n' \
   "${WRK_ARGS[*]}" "$DURATION" "$(nproc)" "$("$NGINX" -v 2>&1 | sed 's|.*nginx/||')"
-printf '%-9s %13s %11s %9s %11s %9s %13s %10s\n' artifact size "ours req/s" "ours MiB/s" \
-  "nginx req/s" "nginx MiB/s" "ours/nginx" "errors o/n"
+printf '%-9s %13s  %-6s %9s %9s %12s %7s\n' artifact size server req/s MiB/s "p50 latency" errors
 printf '%s\n' "${rows[@]}"
-awk -v h="$hwm" 'BEGIN { printf "target: ours/nginx >= 0.80x; source-controller peak RSS %.1f MiB\n", h / 1024 }'
+awk -v h="$hwm" 'BEGIN { printf "target: ours/nginx (ratio) >= 0.80x; source-controller peak RSS %.1f MiB\n", h / 1024 }'

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
+use axum::serve::ListenerExt as _;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -128,6 +129,11 @@ pub async fn serve(
         .map(|a| a.to_string())
         .unwrap_or_else(|_| addr.to_string());
     tracing::info!(addr = %local, "starting {what} server");
+    // Without TCP_NODELAY a keep-alive client waits ~40 ms per small response (Nagle's
+    // algorithm against delayed ACKs); measured by hack/bench/serve.sh.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     Ok(tokio::spawn(async move {
         let stop = async move {
             while !*shutdown.borrow() {
