@@ -125,8 +125,15 @@ async fn handle(State(state): State<AppState>, req: Request) -> Response {
     resp
 }
 
+/// Responses up to this size are read in one blocking call and sent as one buffer: most
+/// artifacts are small, and a per-chunk hop to the blocking pool dominated their cost.
+const SMALL_BODY: u64 = 1024 * 1024;
+/// Read size when streaming larger files.
+const STREAM_CHUNK: usize = 256 * 1024;
+
 /// Maps a raw (still percent-encoded) request path to a file under `root`, or `None`.
-async fn resolve(root: &Path, raw: &str) -> Option<PathBuf> {
+/// Blocking: runs on the blocking pool together with the open and stat.
+fn resolve(root: &Path, raw: &str) -> Option<PathBuf> {
     let rest = raw.strip_prefix('/')?;
     let mut path = root.to_path_buf();
     for seg in rest.split('/') {
@@ -142,8 +149,36 @@ async fn resolve(root: &Path, raw: &str) -> Option<PathBuf> {
         path.push(std::str::from_utf8(&decoded).ok()?);
     }
     // Symlinks inside the root (latest.tar.gz) are fine; ones leading out are not.
-    let canonical = tokio::fs::canonicalize(&path).await.ok()?;
+    let canonical = std::fs::canonicalize(&path).ok()?;
     canonical.starts_with(root).then_some(canonical)
+}
+
+/// Resolves, opens and stats a regular file in one trip to the blocking pool.
+async fn open(root: &Path, raw: &str) -> Option<(PathBuf, std::fs::File, std::fs::Metadata)> {
+    let (root, raw) = (root.to_path_buf(), raw.to_string());
+    tokio::task::spawn_blocking(move || {
+        let path = resolve(&root, &raw)?;
+        let file = std::fs::File::open(&path).ok()?;
+        let md = file.metadata().ok()?;
+        md.is_file().then_some((path, file, md))
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// Reads `len` bytes at `start` in one blocking call.
+async fn read_range(mut file: std::fs::File, start: u64, len: u64) -> Option<Vec<u8>> {
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Seek};
+        file.seek(SeekFrom::Start(start)).ok()?;
+        let mut buf = Vec::with_capacity(usize::try_from(len).ok()?);
+        file.take(len).read_to_end(&mut buf).ok()?;
+        (buf.len() as u64 == len).then_some(buf)
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 async fn serve(
@@ -153,18 +188,9 @@ async fn serve(
     headers: &HeaderMap,
 ) -> Response {
     let not_found = || StatusCode::NOT_FOUND.into_response();
-    let Some(path) = resolve(storage.root(), raw_path).await else {
+    let Some((path, file, md)) = open(storage.root(), raw_path).await else {
         return not_found();
     };
-    let Ok(mut file) = tokio::fs::File::open(&path).await else {
-        return not_found();
-    };
-    let Ok(md) = file.metadata().await else {
-        return not_found();
-    };
-    if !md.is_file() {
-        return not_found();
-    }
     let size = md.len();
     let mtime = md.modified().unwrap_or(UNIX_EPOCH);
     let nanos = mtime
@@ -209,10 +235,17 @@ async fn serve(
     if method == Method::HEAD {
         return with_headers(status, base, Body::empty());
     }
+    if len <= SMALL_BODY {
+        return match read_range(file, start, len).await {
+            Some(buf) => with_headers(status, base, Body::from(buf)),
+            None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        };
+    }
+    let mut file = tokio::fs::File::from_std(file);
     if start > 0 && file.seek(SeekFrom::Start(start)).await.is_err() {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
-    let body = Body::from_stream(ReaderStream::with_capacity(file.take(len), 64 * 1024));
+    let body = Body::from_stream(ReaderStream::with_capacity(file.take(len), STREAM_CHUNK));
     with_headers(status, base, body)
 }
 
