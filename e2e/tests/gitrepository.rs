@@ -47,6 +47,16 @@ fn serve(repos: &mut [&mut TestRepo]) -> (tempfile::TempDir, GitDaemon) {
     (served, daemon)
 }
 
+/// Creates Secrets from `stringData` maps.
+async fn create_secrets<const N: usize>(client: &Client, ns: &str, secrets: [(&str, Value); N]) {
+    let api: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client.clone(), ns);
+    for (name, data) in secrets {
+        let s = serde_json::from_value(json!({"metadata": {"name": name}, "stringData": data}))
+            .unwrap();
+        api.create(&PostParams::default(), &s).await.unwrap();
+    }
+}
+
 async fn setup(prefix: &str) -> (Cluster, Client, TestNamespace) {
     let cluster = Cluster::shared().unwrap();
     let client = cluster.client().await.unwrap();
@@ -427,23 +437,22 @@ async fn http_basic_and_bearer_auth_come_from_the_secret() {
     let basic = GitHttp::start(served.path(), HttpAuth::basic("flux", "s3cret"), false).unwrap();
     let bearer = GitHttp::start(served.path(), HttpAuth::Bearer("t0ken".into()), false).unwrap();
     let sc = SourceController::start(&cluster, &ns.name);
-    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
-        Api::namespaced(client.clone(), &ns.name);
-    for (name, data) in [
-        (
-            "good-basic",
-            json!({"username": "flux", "password": "s3cret"}),
-        ),
-        (
-            "bad-basic",
-            json!({"username": "flux", "password": "wrong"}),
-        ),
-        ("good-bearer", json!({"bearerToken": "t0ken"})),
-    ] {
-        let s = serde_json::from_value(json!({"metadata": {"name": name}, "stringData": data}))
-            .unwrap();
-        secrets.create(&PostParams::default(), &s).await.unwrap();
-    }
+    create_secrets(
+        &client,
+        &ns.name,
+        [
+            (
+                "good-basic",
+                json!({"username": "flux", "password": "s3cret"}),
+            ),
+            (
+                "bad-basic",
+                json!({"username": "flux", "password": "wrong"}),
+            ),
+            ("good-bearer", json!({"bearerToken": "t0ken"})),
+        ],
+    )
+    .await;
     let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
     let spec = |url: String, secret: &str| json!({"interval": "10m", "url": url, "ref": {"branch": "main"}, "secretRef": {"name": secret}});
     create(
@@ -492,19 +501,22 @@ async fn ssh_checks_the_host_key() {
     let key = SshKeyPair::generate().unwrap();
     let sshd = GitSsh::start(served.path(), &key.public_line().unwrap()).unwrap();
     let sc = SourceController::start(&cluster, &ns.name);
-    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
-        Api::namespaced(client.clone(), &ns.name);
-    for (name, known_hosts) in [
-        ("right", sshd.host_key_known_hosts_line()),
-        ("wrong", sshd.wrong_known_hosts_line()),
-    ] {
-        let s = serde_json::from_value(json!({"metadata": {"name": name}, "stringData": {
-            "identity": key.private_pem().unwrap(),
-            "known_hosts": known_hosts,
-        }}))
-        .unwrap();
-        secrets.create(&PostParams::default(), &s).await.unwrap();
-    }
+    let identity = key.private_pem().unwrap();
+    create_secrets(
+        &client,
+        &ns.name,
+        [
+            (
+                "right",
+                json!({"identity": identity, "known_hosts": sshd.host_key_known_hosts_line()}),
+            ),
+            (
+                "wrong",
+                json!({"identity": identity, "known_hosts": sshd.wrong_known_hosts_line()}),
+            ),
+        ],
+    )
+    .await;
     let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
     for name in ["right", "wrong"] {
         create(&api, &ns.name, name, json!({"interval": "10m", "url": sshd.url_for("react-app"), "ref": {"branch": "main"}, "secretRef": {"name": name}})).await;
@@ -836,23 +848,22 @@ async fn https_with_a_custom_ca_from_the_secret() {
     repo.publish_to(served.path()).unwrap();
     let https = GitHttp::start(served.path(), HttpAuth::basic("flux", "s3cret"), true).unwrap();
     let sc = SourceController::start(&cluster, &ns.name);
-    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
-        Api::namespaced(client.clone(), &ns.name);
     let ca = https.ca_pem().unwrap().to_string();
-    for (name, data) in [
-        (
-            "with-ca",
-            json!({"username": "flux", "password": "s3cret", "ca.crt": ca}),
-        ),
-        (
-            "without-ca",
-            json!({"username": "flux", "password": "s3cret"}),
-        ),
-    ] {
-        let s = serde_json::from_value(json!({"metadata": {"name": name}, "stringData": data}))
-            .unwrap();
-        secrets.create(&PostParams::default(), &s).await.unwrap();
-    }
+    create_secrets(
+        &client,
+        &ns.name,
+        [
+            (
+                "with-ca",
+                json!({"username": "flux", "password": "s3cret", "ca.crt": ca}),
+            ),
+            (
+                "without-ca",
+                json!({"username": "flux", "password": "s3cret"}),
+            ),
+        ],
+    )
+    .await;
     let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
     for name in ["with-ca", "without-ca"] {
         create(&api, &ns.name, name, json!({"interval": "10m", "url": https.url_for("react-app"), "ref": {"branch": "main"}, "secretRef": {"name": name}})).await;
@@ -884,18 +895,22 @@ async fn signed_commits_verify_and_unsigned_ones_keep_the_last_verified_artifact
     let gpg_signed = gpg_repo.commit_signed_gpg("signed with gpg", &gpg).unwrap();
     let (_served, daemon) = serve(&mut [&mut repo, &mut gpg_repo]);
     let sc = SourceController::start(&cluster, &ns.name);
-    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
-        Api::namespaced(client.clone(), &ns.name);
-    for (name, key, value) in [
-        ("ssh-keys", "signer.pub", ssh_key.public_line().unwrap()),
-        ("wrong-keys", "other.pub", other_key.public_line().unwrap()),
-        ("gpg-keys", "signer.asc", gpg.public_armored.clone()),
-    ] {
-        let s =
-            serde_json::from_value(json!({"metadata": {"name": name}, "stringData": {key: value}}))
-                .unwrap();
-        secrets.create(&PostParams::default(), &s).await.unwrap();
-    }
+    create_secrets(
+        &client,
+        &ns.name,
+        [
+            (
+                "ssh-keys",
+                json!({"signer.pub": ssh_key.public_line().unwrap()}),
+            ),
+            (
+                "wrong-keys",
+                json!({"other.pub": other_key.public_line().unwrap()}),
+            ),
+            ("gpg-keys", json!({"signer.asc": gpg.public_armored})),
+        ],
+    )
+    .await;
     let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
     let spec = |repo: &str, keys: &str| {
         json!({
