@@ -30,6 +30,14 @@ SUDO=""
 echo "[deps] installing: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-# --no-install-recommends keeps prometheus from pulling exporters we do not use; the package's
-# own service is not started by us (tests start their own server on loopback).
+# Packages such as nginx, openssh-server and prometheus would start their system services on
+# install (listening on all interfaces); a policy-rc.d that refuses keeps them stopped — tests
+# start their own servers on loopback.
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod +x "$policy"
+  trap '$SUDO rm -f "$policy"' EXIT
+fi
+# --no-install-recommends keeps prometheus from pulling exporters we do not use.
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
