@@ -57,6 +57,30 @@ async fn create_secrets<const N: usize>(client: &Client, ns: &str, secrets: [(&s
     }
 }
 
+/// One GitRepository per secret, both on `url` (branch main): the one using `good` becomes
+/// Ready at `revision`, the one using `bad` fails and stores nothing.
+async fn secret_decides(
+    client: &Client,
+    ns: &str,
+    sc: &SourceController,
+    url: &str,
+    [good, bad]: [&str; 2],
+    revision: &str,
+) {
+    let api: Api<GitRepository> = Api::namespaced(client.clone(), ns);
+    for name in [good, bad] {
+        let spec = json!({"interval": "10m", "url": url, "ref": {"branch": "main"}, "secretRef": {"name": name}});
+        create(&api, ns, name, spec).await;
+    }
+    let ok = wait_ready(&api, good, "True", None, sc).await;
+    assert_eq!(ok.status.unwrap().artifact.unwrap().revision, revision);
+    let failed = wait_ready(&api, bad, "False", None, sc).await;
+    assert!(
+        failed.status.unwrap().artifact.is_none(),
+        "{bad}: nothing stored"
+    );
+}
+
 async fn setup(prefix: &str) -> (Cluster, Client, TestNamespace) {
     let cluster = Cluster::shared().unwrap();
     let client = cluster.client().await.unwrap();
@@ -517,20 +541,9 @@ async fn ssh_checks_the_host_key() {
         ],
     )
     .await;
-    let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
-    for name in ["right", "wrong"] {
-        create(&api, &ns.name, name, json!({"interval": "10m", "url": sshd.url_for("react-app"), "ref": {"branch": "main"}, "secretRef": {"name": name}})).await;
-    }
-    let ok = wait_ready(&api, "right", "True", None, &sc).await;
-    assert_eq!(
-        ok.status.unwrap().artifact.unwrap().revision,
-        format!("main@sha1:{}", repo.head().unwrap())
-    );
-    let bad = wait_ready(&api, "wrong", "False", None, &sc).await;
-    assert!(
-        bad.status.unwrap().artifact.is_none(),
-        "nothing fetched past a wrong host key"
-    );
+    let url = sshd.url_for("react-app");
+    let revision = format!("main@sha1:{}", repo.head().unwrap());
+    secret_decides(&client, &ns.name, &sc, &url, ["right", "wrong"], &revision).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -864,20 +877,17 @@ async fn https_with_a_custom_ca_from_the_secret() {
         ],
     )
     .await;
-    let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
-    for name in ["with-ca", "without-ca"] {
-        create(&api, &ns.name, name, json!({"interval": "10m", "url": https.url_for("react-app"), "ref": {"branch": "main"}, "secretRef": {"name": name}})).await;
-    }
-    let ok = wait_ready(&api, "with-ca", "True", None, &sc).await;
-    assert_eq!(
-        ok.status.unwrap().artifact.unwrap().revision,
-        format!("main@sha1:{}", repo.head().unwrap())
-    );
-    let bad = wait_ready(&api, "without-ca", "False", None, &sc).await;
-    assert!(
-        bad.status.unwrap().artifact.is_none(),
-        "an unknown CA is not trusted"
-    );
+    let url = https.url_for("react-app");
+    let revision = format!("main@sha1:{}", repo.head().unwrap());
+    secret_decides(
+        &client,
+        &ns.name,
+        &sc,
+        &url,
+        ["with-ca", "without-ca"],
+        &revision,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
