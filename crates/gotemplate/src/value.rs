@@ -1,0 +1,304 @@
+//! The dynamic value every template sees: what `interface{}` is to Go's engine.
+//!
+//! Go maps are references: Sprig's `set`, `unset` and `merge` mutate a dict in
+//! place and every holder sees the change (charts rely on `$_ := set $ "k" v`).
+//! [`Dict`] therefore shares its storage; lists are immutable as Go code never
+//! mutates a slice through a template.
+
+use std::any::Any;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// A template value. Numbers keep Go's distinction: YAML/JSON values decoded as
+/// Helm decodes them are `Float` (float64), `--set` integers and results of
+/// integer functions are `Int`.
+#[derive(Clone)]
+pub enum Value {
+    /// Go's untyped nil (missing map key, nil interface).
+    Nil,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(Arc<str>),
+    /// A Go `[]byte` (e.g. `.Files.GetBytes`); prints like a slice of numbers.
+    Bytes(Arc<[u8]>),
+    List(Arc<[Value]>),
+    /// `map[string]interface{}`, shared by reference like a Go map.
+    Map(Dict),
+    /// A Go struct or pointer with fields and methods (`.Files`, `.Capabilities`,
+    /// `time.Time`, a semver version, a generated certificate).
+    Object(Arc<dyn Object>),
+}
+
+/// A Go struct-like value: fields, methods, and how `%v` prints it.
+pub trait Object: Send + Sync {
+    /// Go's `%T` name, e.g. `time.Time`, `*semver.Version`, `chart.Files`.
+    fn type_name(&self) -> &str;
+    /// A field or a method without arguments (`.Major`, `.Cert`, `.Name`).
+    fn field(&self, name: &str) -> Option<Value>;
+    /// A method call with arguments (`.Files.Get "a"`, `.APIVersions.Has "v1"`).
+    /// `None` when there is no such method.
+    fn call(&self, _name: &str, _args: &[Value]) -> Option<Result<Value, FuncError>> {
+        None
+    }
+    /// How Go's `%v` prints it.
+    fn fmt_go(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+    /// The plain-data view used by `toYaml`, `toJson`, `deepCopy` (what Go's
+    /// encoders would see through the struct tags), if any.
+    fn to_data(&self) -> Option<Value> {
+        None
+    }
+    /// For downcasting (date functions take `time.Time`).
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// A shared, mutable `map[string]interface{}`. Keys iterate sorted, as Go's
+/// templates, `fmt` and encoders all visit map keys in sorted order.
+#[derive(Clone, Default)]
+pub struct Dict(Arc<RwLock<BTreeMap<String, Value>>>);
+
+impl Dict {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn from_map(map: BTreeMap<String, Value>) -> Self {
+        Self(Arc::new(RwLock::new(map)))
+    }
+
+    /// Read access; a poisoned lock still yields the data (templates do not panic).
+    pub fn read(&self) -> RwLockReadGuard<'_, BTreeMap<String, Value>> {
+        self.0.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn write(&self) -> RwLockWriteGuard<'_, BTreeMap<String, Value>> {
+        self.0.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.read().get(key).cloned()
+    }
+
+    pub fn insert(&self, key: impl Into<String>, value: Value) {
+        self.write().insert(key.into(), value);
+    }
+
+    pub fn remove(&self, key: &str) -> Option<Value> {
+        self.write().remove(key)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.read().contains_key(key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.read().is_empty()
+    }
+
+    /// Sorted keys, copied out so the caller may mutate while iterating.
+    pub fn keys(&self) -> Vec<String> {
+        self.read().keys().cloned().collect()
+    }
+
+    /// A shallow copy of the entries (values still share nested dicts).
+    pub fn snapshot(&self) -> BTreeMap<String, Value> {
+        self.read().clone()
+    }
+
+    /// Whether both handles are the same Go map.
+    pub fn ptr_eq(&self, other: &Dict) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// An error returned by a template function; the executor wraps it with the
+/// template name, position and `error calling NAME:` as Go does.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct FuncError(pub String);
+
+impl FuncError {
+    pub fn new(msg: impl Into<String>) -> Self {
+        Self(msg.into())
+    }
+}
+
+/// A template function. Plain functions only: `include` and `tpl`, which need
+/// the template set, are provided by the executor itself.
+pub type Func = Arc<dyn Fn(&[Value]) -> Result<Value, FuncError> + Send + Sync>;
+
+/// Named functions available to a template set.
+pub type FuncMap = HashMap<String, Func>;
+
+impl Value {
+    pub fn string(s: impl Into<Arc<str>>) -> Self {
+        Value::String(s.into())
+    }
+
+    pub fn list(items: impl IntoIterator<Item = Value>) -> Self {
+        Value::List(items.into_iter().collect())
+    }
+
+    pub fn map(entries: impl IntoIterator<Item = (String, Value)>) -> Self {
+        Value::Map(Dict::from_map(entries.into_iter().collect()))
+    }
+
+    pub fn is_nil(&self) -> bool {
+        matches!(self, Value::Nil)
+    }
+
+    /// Go's template truthiness (`if`, `and`, `or`, `not`).
+    pub fn truthy(&self) -> bool {
+        match self {
+            Value::Nil => false,
+            Value::Bool(b) => *b,
+            Value::Int(i) => *i != 0,
+            Value::Float(f) => *f != 0.0,
+            Value::String(s) => !s.is_empty(),
+            Value::Bytes(b) => !b.is_empty(),
+            Value::List(l) => !l.is_empty(),
+            Value::Map(m) => !m.is_empty(),
+            Value::Object(_) => true,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Go's `reflect.Kind` name as Sprig's `kindOf` reports it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Nil => "invalid",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int64",
+            Value::Float(_) => "float64",
+            Value::String(_) => "string",
+            Value::Bytes(_) | Value::List(_) => "slice",
+            Value::Map(_) => "map",
+            Value::Object(_) => "ptr",
+        }
+    }
+
+    /// Decodes JSON the way Go's `encoding/json` does into `interface{}`:
+    /// every number becomes float64.
+    pub fn from_json(v: &serde_json::Value) -> Self {
+        match v {
+            serde_json::Value::Null => Value::Nil,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(0.0)),
+            serde_json::Value::String(s) => Value::string(s.as_str()),
+            serde_json::Value::Array(a) => Value::list(a.iter().map(Value::from_json)),
+            serde_json::Value::Object(o) => {
+                Value::map(o.iter().map(|(k, v)| (k.clone(), Value::from_json(v))))
+            }
+        }
+    }
+
+    /// The plain-data JSON view (objects through [`Object::to_data`], bytes as
+    /// base64 like Go's encoder would be the engine's job; here as numbers).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Nil => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Int(i) => serde_json::Value::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map(serde_json::Value::Number)
+                .unwrap_or(serde_json::Value::Null),
+            Value::String(s) => serde_json::Value::String(s.to_string()),
+            Value::Bytes(b) => serde_json::Value::Array(b.iter().map(|x| (*x).into()).collect()),
+            Value::List(l) => serde_json::Value::Array(l.iter().map(Value::to_json).collect()),
+            Value::Map(m) => serde_json::Value::Object(
+                m.read().iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
+            ),
+            Value::Object(o) => o
+                .to_data()
+                .map(|d| d.to_json())
+                .unwrap_or(serde_json::Value::Null),
+        }
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Nil => f.write_str("Nil"),
+            Value::Bool(b) => write!(f, "Bool({b})"),
+            Value::Int(i) => write!(f, "Int({i})"),
+            Value::Float(x) => write!(f, "Float({x:?})"),
+            Value::String(s) => write!(f, "String({s:?})"),
+            Value::Bytes(b) => write!(f, "Bytes({b:?})"),
+            Value::List(l) => f.debug_list().entries(l.iter()).finish(),
+            Value::Map(m) => f.debug_map().entries(m.read().iter()).finish(),
+            Value::Object(o) => {
+                write!(f, "Object({}: ", o.type_name())?;
+                o.fmt_go(f)?;
+                f.write_str(")")
+            }
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::string(s)
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::string(s)
+    }
+}
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+impl From<i64> for Value {
+    fn from(i: i64) -> Self {
+        Value::Int(i)
+    }
+}
+impl From<f64> for Value {
+    fn from(x: f64) -> Self {
+        Value::Float(x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dicts_are_shared_like_go_maps() {
+        let a = Dict::new();
+        let b = a.clone();
+        b.insert("k", Value::Int(1));
+        assert!(matches!(a.get("k"), Some(Value::Int(1))));
+        assert!(a.ptr_eq(&b));
+    }
+
+    #[test]
+    fn json_numbers_decode_as_float64_like_go() {
+        let v = Value::from_json(&serde_json::json!({"n": 1}));
+        let Value::Map(m) = v else { panic!("map expected") };
+        assert!(matches!(m.get("n"), Some(Value::Float(x)) if x == 1.0));
+    }
+
+    #[test]
+    fn truthiness_follows_go() {
+        assert!(!Value::Nil.truthy());
+        assert!(!Value::string("").truthy());
+        assert!(!Value::Float(0.0).truthy());
+        assert!(Value::list([Value::Nil]).truthy());
+        assert!(!Value::Map(Dict::new()).truthy());
+    }
+}
