@@ -67,10 +67,17 @@ macro_rules! impl_flux_object {
         );
     };
     ($ty:ty, interval = |$o:ident| $interval:expr) => {
+        impl_flux_object!($ty, interval = |$o| $interval, retry = |_o| None);
+    };
+    ($ty:ty, interval = |$o:ident| $interval:expr, retry = |$r:ident| $retry:expr) => {
         impl FluxObject for $ty {
             fn interval(&self) -> Result<std::time::Duration, ferroflux_api::Error> {
                 let $o = self;
                 $interval
+            }
+            fn retry_interval(&self) -> Option<std::time::Duration> {
+                let $r = self;
+                $retry
             }
             fn suspended(&self) -> bool {
                 self.spec.suspend.unwrap_or(false)
@@ -107,6 +114,12 @@ macro_rules! impl_flux_object {
 }
 
 impl_flux_object!(ferroflux_api::source::v1::GitRepository);
+// Kustomization: `spec.retryInterval` (else `spec.interval`) is the delay after a failure.
+impl_flux_object!(
+    ferroflux_api::kustomize::v1::Kustomization,
+    interval = |o| o.interval(),
+    retry = |o| o.retry_interval().ok()
+);
 
 /// The object's status as JSON (`{}` without status): what the wrapper diffs and patches.
 pub fn status_value<K: Serialize>(obj: &K) -> serde_json::Value {
