@@ -24,6 +24,7 @@ log() { printf '[tools] %s\n' "$*" >&2; }
 declare -A MODDIR=(
   [kube-apiserver]=kubernetes [kube-controller-manager]=kubernetes [kube-scheduler]=kubernetes
   [kubectl]=kubernetes [etcd]=etcd [kwok]=kwok [helm]=helm [kustomize]=kustomize
+  [sops]=sops [age]=age [age-keygen]=age
 )
 declare -A PKG=(
   [kube-apiserver]=k8s.io/kubernetes/cmd/kube-apiserver
@@ -34,13 +35,17 @@ declare -A PKG=(
   [kwok]=sigs.k8s.io/kwok/cmd/kwok
   [helm]=helm.sh/helm/v3/cmd/helm
   [kustomize]=sigs.k8s.io/kustomize/kustomize/v5
+  [sops]=github.com/getsops/sops/v3/cmd/sops
+  [age]=filippo.io/age/cmd/age
+  [age-keygen]=filippo.io/age/cmd/age-keygen
 )
 declare -A VERSION=(
   [kube-apiserver]=$KUBERNETES_VERSION [kube-controller-manager]=$KUBERNETES_VERSION
   [kube-scheduler]=$KUBERNETES_VERSION [kubectl]=$KUBERNETES_VERSION [etcd]=$ETCD_VERSION
   [kwok]=$KWOK_VERSION [helm]=$HELM_VERSION [kustomize]=$KUSTOMIZE_VERSION
+  [sops]=$SOPS_VERSION [age]=$AGE_VERSION [age-keygen]=$AGE_VERSION
 )
-ALL=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok helm kustomize)
+ALL=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok helm kustomize sops age age-keygen)
 
 # Version stamps: without them Kubernetes binaries report v0.0.0-master, which breaks helm's
 # kubeVersion checks and `kubectl version`.
@@ -97,6 +102,8 @@ update_modules() {
   (cd "$ROOT/hack/tools/kwok" && go get -tool "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION")
   (cd "$ROOT/hack/tools/helm" && go get -tool "helm.sh/helm/v3/cmd/helm@$HELM_VERSION")
   (cd "$ROOT/hack/tools/kustomize" && go get -tool "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION")
+  (cd "$ROOT/hack/tools/sops" && go get -tool "github.com/getsops/sops/v3/cmd/sops@$SOPS_VERSION")
+  (cd "$ROOT/hack/tools/age" && go get -tool "filippo.io/age/cmd/age@$AGE_VERSION" "filippo.io/age/cmd/age-keygen@$AGE_VERSION")
 }
 
 if [[ "${1:-}" == "--update-modules" ]]; then update_modules; exit 0; fi
