@@ -1,0 +1,1122 @@
+//! The resource manager: staged server-side apply with a dry run per stage, field-manager
+//! cleanup so drift is really reverted, prune, and waiting on kstatus health.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use kube::Client;
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PropagationPolicy};
+use serde_json::{Value, json};
+
+use crate::changeset::{Action, ChangeSet, ChangeSetEntry};
+use crate::discovery::{Discovery, Lookup, Resolved, is_namespaced};
+use crate::object::{ObjMetadata, Owner, any_in_metadata, str_at, version_of};
+use crate::status::{self, Status};
+use crate::{Error, Result};
+
+/// `metadata.managedFields[].operation`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ManagedFieldsOperation {
+    Apply,
+    Update,
+}
+
+impl ManagedFieldsOperation {
+    fn as_str(self) -> &'static str {
+        match self {
+            ManagedFieldsOperation::Apply => "Apply",
+            ManagedFieldsOperation::Update => "Update",
+        }
+    }
+}
+
+/// A field manager whose fields are taken over by ours before applying, so values it set
+/// that are not in our configuration are removed (Flux's `ssa.FieldManager`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldManager {
+    /// Matched as a prefix unless `exact_match` (so `kubectl` covers `kubectl-edit`,
+    /// `kubectl-client-side-apply`, `kubectl-scale`, …).
+    pub name: String,
+    pub operation: ManagedFieldsOperation,
+    pub exact_match: bool,
+}
+
+impl FieldManager {
+    fn prefix(name: &str, operation: ManagedFieldsOperation) -> Self {
+        Self {
+            name: name.to_string(),
+            operation,
+            exact_match: false,
+        }
+    }
+
+    fn matches(&self, entry: &Value) -> bool {
+        let manager = str_at(entry, &["manager"]);
+        let name_ok = if self.exact_match {
+            manager == self.name
+        } else {
+            manager.starts_with(&self.name)
+        };
+        name_ok && str_at(entry, &["operation"]) == self.operation.as_str()
+    }
+}
+
+/// What to clean from live objects before applying (Flux's `ApplyCleanupOptions`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CleanupOptions {
+    /// Annotations removed from live objects (kubectl's last-applied-configuration, …).
+    pub annotations: Vec<String>,
+    /// Labels removed from live objects.
+    pub labels: Vec<String>,
+    /// Managers whose fields ours takes over.
+    pub field_managers: Vec<FieldManager>,
+    /// Objects carrying any of these labels/annotations are not cleaned
+    /// (`<group>/ssa: Merge`).
+    pub exclusions: BTreeMap<String, String>,
+}
+
+/// How to apply (Flux's `ApplyOptions`, with kustomize-controller's selectors).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// Recreate objects whose immutable fields changed (the Kustomization's `spec.force`).
+    pub force: bool,
+    /// Recreate on immutable-field errors only objects carrying one of these
+    /// (`<group>/force: Enabled`).
+    pub force_selector: BTreeMap<String, String>,
+    /// Never apply objects carrying one of these, in the source or in the cluster
+    /// (`<group>/reconcile: disabled`, `<group>/ssa: Ignore`).
+    pub exclusions: BTreeMap<String, String>,
+    /// Only create, never update, objects carrying one of these (`<group>/ssa: IfNotPresent`).
+    pub if_not_present_selector: BTreeMap<String, String>,
+    pub cleanup: CleanupOptions,
+    /// Poll interval while waiting for CRDs/Namespaces of the first stage and for recreated
+    /// objects to go away.
+    pub wait_interval: Duration,
+    pub wait_timeout: Duration,
+}
+
+impl ApplyOptions {
+    /// Flux's options for an applier in API group `group` (`kustomize.toolkit.fluxcd.io`)
+    /// whose controller is `controller` (`kustomize-controller`).
+    pub fn flux_defaults(group: &str, controller: &str) -> Self {
+        let sel = |k: &str, v: &str| (format!("{group}/{k}"), v.to_string());
+        Self {
+            force: false,
+            force_selector: BTreeMap::from([sel("force", "enabled")]),
+            exclusions: BTreeMap::from([sel("reconcile", "disabled"), sel("ssa", "ignore")]),
+            if_not_present_selector: BTreeMap::from([sel("ssa", "ifnotpresent")]),
+            cleanup: CleanupOptions {
+                annotations: vec![
+                    "kubectl.kubernetes.io/last-applied-configuration".into(),
+                    "fluxcd.io/sync-checksum".into(),
+                    "fluxcd.io/sync-gc-mark".into(),
+                ],
+                labels: vec!["fluxcd.io/sync-gc-mark".into()],
+                field_managers: vec![
+                    // `kubectl apply --server-side --force-conflicts`
+                    FieldManager::prefix("kubectl", ManagedFieldsOperation::Apply),
+                    // `kubectl apply`, `kubectl edit`, `kubectl scale`, `kubectl patch`, …
+                    FieldManager::prefix("kubectl", ManagedFieldsOperation::Update),
+                    // client-side apply migrated to server-side apply
+                    FieldManager::prefix("before-first-apply", ManagedFieldsOperation::Update),
+                    // the controller itself before it used server-side apply
+                    FieldManager::prefix(controller, ManagedFieldsOperation::Update),
+                ],
+                exclusions: BTreeMap::from([sel("ssa", "merge")]),
+            },
+            wait_interval: Duration::from_secs(2),
+            wait_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Default for ApplyOptions {
+    /// kustomize-controller's defaults.
+    fn default() -> Self {
+        Self::flux_defaults("kustomize.toolkit.fluxcd.io", "kustomize-controller")
+    }
+}
+
+/// How to prune (Flux's `DeleteOptions`).
+#[derive(Clone, Debug)]
+pub struct DeleteOptions {
+    pub propagation_policy: PropagationPolicy,
+    /// Delete only objects carrying all of these labels (the owner's labels).
+    pub inclusions: BTreeMap<String, String>,
+    /// Never delete objects carrying any of these (`<group>/prune: disabled`).
+    pub exclusions: BTreeMap<String, String>,
+}
+
+impl DeleteOptions {
+    /// Flux's prune options for an owner: background propagation, only objects with the
+    /// owner's labels, never objects marked `<group>/prune: disabled`.
+    pub fn for_owner(owner: &Owner) -> Self {
+        Self {
+            propagation_policy: PropagationPolicy::Background,
+            inclusions: owner.labels(),
+            exclusions: BTreeMap::from([(format!("{}/prune", owner.group), "disabled".into())]),
+        }
+    }
+}
+
+/// How to wait for health.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WaitOptions {
+    pub interval: Duration,
+    pub timeout: Duration,
+    /// Stop as soon as an object is Failed instead of waiting for the timeout.
+    pub fail_fast: bool,
+}
+
+impl Default for WaitOptions {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(2),
+            timeout: Duration::from_secs(300),
+            fail_fast: false,
+        }
+    }
+}
+
+/// Applies, prunes and waits for objects as one owner with one field manager.
+#[derive(Clone)]
+pub struct ResourceManager {
+    client: Client,
+    field_manager: String,
+    owner: Owner,
+}
+
+impl std::fmt::Debug for ResourceManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResourceManager")
+            .field("field_manager", &self.field_manager)
+            .field("owner", &self.owner)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One object ready to be applied.
+struct Desired {
+    obj: Value,
+    meta: ObjMetadata,
+    api_version: String,
+}
+
+/// What the validation pass decided for one object.
+enum Plan {
+    Skip,
+    Unchanged,
+    /// Apply for real; `cleanup` is a JSON patch to run first.
+    Apply {
+        action: Action,
+        cleanup: Option<Value>,
+    },
+    /// Delete and create again (immutable field changed, force enabled).
+    Recreate,
+}
+
+/// The stage an object is applied in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    /// CRDs and Namespaces, waited for before anything else.
+    Definitions,
+    /// Cluster-wide "class" kinds (StorageClass, IngressClass, PriorityClass, …).
+    Classes,
+    Rest,
+}
+
+fn stage_of(meta: &ObjMetadata) -> Stage {
+    match (meta.group.as_str(), meta.kind.as_str()) {
+        ("apiextensions.k8s.io", "CustomResourceDefinition") | ("", "Namespace") => {
+            Stage::Definitions
+        }
+        (_, kind) if kind.ends_with("Class") => Stage::Classes,
+        _ => Stage::Rest,
+    }
+}
+
+/// kustomize's legacy kind order, which Flux applies in: dependencies first, webhooks last.
+const KIND_ORDER_FIRST: &[&str] = &[
+    "Namespace",
+    "ResourceQuota",
+    "StorageClass",
+    "CustomResourceDefinition",
+    "ServiceAccount",
+    "PodSecurityPolicy",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ConfigMap",
+    "Secret",
+    "Endpoints",
+    "Service",
+    "LimitRange",
+    "PriorityClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "Deployment",
+    "StatefulSet",
+    "CronJob",
+    "PodDisruptionBudget",
+];
+const KIND_ORDER_LAST: &[&str] = &[
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
+
+fn kind_rank(kind: &str) -> usize {
+    if let Some(i) = KIND_ORDER_FIRST.iter().position(|k| *k == kind) {
+        return i;
+    }
+    if let Some(i) = KIND_ORDER_LAST.iter().position(|k| *k == kind) {
+        return KIND_ORDER_FIRST.len() + 1 + i;
+    }
+    KIND_ORDER_FIRST.len()
+}
+
+fn sort_key(m: &ObjMetadata) -> (usize, &str, &str, &str, &str) {
+    (
+        kind_rank(&m.kind),
+        m.kind.as_str(),
+        m.group.as_str(),
+        m.namespace.as_str(),
+        m.name.as_str(),
+    )
+}
+
+impl ResourceManager {
+    /// A manager applying with `field_manager` (e.g. `kustomize-controller`) on behalf of
+    /// `owner`.
+    pub fn new(client: Client, field_manager: &str, owner: Owner) -> Self {
+        Self {
+            client,
+            field_manager: field_manager.to_string(),
+            owner,
+        }
+    }
+
+    /// The owner objects are labelled with.
+    pub fn owner(&self) -> &Owner {
+        &self.owner
+    }
+
+    /// Flux's apply options for this manager's owner group and field manager.
+    pub fn default_apply_options(&self) -> ApplyOptions {
+        ApplyOptions::flux_defaults(&self.owner.group, &self.field_manager)
+    }
+
+    /// Flux's prune options for this manager's owner.
+    pub fn default_delete_options(&self) -> DeleteOptions {
+        DeleteOptions::for_owner(&self.owner)
+    }
+
+    /// Applies objects in Flux's stages: CRDs and Namespaces first (then waits until they are
+    /// established/active), then class-like cluster objects, then the rest. Each stage is
+    /// validated by a server-side dry run of all its objects before any of them is written;
+    /// a failing stage writes nothing. Returns what happened to every object, in apply order.
+    pub async fn apply_all_staged(
+        &self,
+        objects: Vec<Value>,
+        opts: &ApplyOptions,
+    ) -> Result<ChangeSet> {
+        let desired = self.prepare(objects)?;
+        let discovery = Discovery::new(self.client.clone());
+        let mut stages: BTreeMap<Stage, Vec<Desired>> = BTreeMap::new();
+        for d in desired {
+            stages.entry(stage_of(&d.meta)).or_default().push(d);
+        }
+        let mut cs = ChangeSet::default();
+        let mut applied_crds = false;
+        for (stage, objs) in stages {
+            let stage_cs = self
+                .apply_stage(objs, opts, &discovery, applied_crds)
+                .await?;
+            if stage == Stage::Definitions {
+                applied_crds = stage_cs
+                    .entries
+                    .iter()
+                    .any(|e| e.object.kind == "CustomResourceDefinition");
+                let wait: Vec<ObjMetadata> = stage_cs
+                    .entries
+                    .iter()
+                    .filter(|e| e.action != Action::Skipped)
+                    .map(|e| e.object.clone())
+                    .collect();
+                self.wait_with(
+                    &discovery,
+                    &wait,
+                    WaitOptions {
+                        interval: opts.wait_interval.min(Duration::from_millis(500)),
+                        timeout: opts.wait_timeout,
+                        fail_fast: true,
+                    },
+                )
+                .await?;
+            }
+            cs.append(stage_cs);
+        }
+        Ok(cs)
+    }
+
+    /// Applies objects as one stage (dry run of all, then writes), without staging or waiting.
+    pub async fn apply_all(&self, objects: Vec<Value>, opts: &ApplyOptions) -> Result<ChangeSet> {
+        let desired = self.prepare(objects)?;
+        let discovery = Discovery::new(self.client.clone());
+        self.apply_stage(desired, opts, &discovery, false).await
+    }
+
+    /// Parses objects, labels them with the owner and strips server-owned metadata.
+    fn prepare(&self, objects: Vec<Value>) -> Result<Vec<Desired>> {
+        let labels = self.owner.labels();
+        let mut out = Vec::with_capacity(objects.len());
+        for mut obj in objects {
+            let meta = ObjMetadata::from_object(&obj)?;
+            let api_version = str_at(&obj, &["apiVersion"]).to_string();
+            let Some(metadata) = obj.get_mut("metadata").and_then(Value::as_object_mut) else {
+                return Err(Error::InvalidObject(format!(
+                    "{} has no metadata object",
+                    meta.subject()
+                )));
+            };
+            for field in [
+                "managedFields",
+                "resourceVersion",
+                "uid",
+                "selfLink",
+                "creationTimestamp",
+                "generation",
+            ] {
+                metadata.remove(field);
+            }
+            let obj_labels = metadata
+                .entry("labels")
+                .or_insert_with(|| Value::Object(Default::default()));
+            if !obj_labels.is_object() {
+                *obj_labels = Value::Object(Default::default());
+            }
+            if let Some(map) = obj_labels.as_object_mut() {
+                for (k, v) in &labels {
+                    map.insert(k.clone(), Value::String(v.clone()));
+                }
+            }
+            out.push(Desired {
+                obj,
+                meta,
+                api_version,
+            });
+        }
+        out.sort_by(|a, b| sort_key(&a.meta).cmp(&sort_key(&b.meta)));
+        // Two objects with one identity would fight each other; refuse like kustomize does.
+        for pair in out.windows(2) {
+            if pair[0].meta == pair[1].meta {
+                return Err(Error::InvalidObject(format!(
+                    "{} appears more than once",
+                    pair[0].meta.subject()
+                )));
+            }
+        }
+        Ok(out)
+    }
+
+    fn api_for(&self, resolved: &Resolved, namespace: &str) -> Api<DynamicObject> {
+        let (ar, caps) = resolved;
+        if is_namespaced(caps) {
+            Api::namespaced_with(self.client.clone(), namespace, ar)
+        } else {
+            Api::all_with(self.client.clone(), ar)
+        }
+    }
+
+    async fn resolve_desired(
+        &self,
+        d: &Desired,
+        discovery: &Discovery,
+        retry_unknown: bool,
+    ) -> Result<Resolved> {
+        let version = version_of(&d.api_version);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match discovery
+                .resolve(&d.meta.group, version, &d.meta.kind)
+                .await
+            {
+                Ok(Lookup::Found(r)) => return Ok(r),
+                // Right after a CRD is established its kind can take a moment to appear.
+                Ok(Lookup::Unknown) if retry_unknown && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Ok(Lookup::Unknown) => {
+                    return Err(Error::UnknownKind {
+                        subject: d.meta.subject(),
+                        kind: d.meta.kind.clone(),
+                        api_version: d.api_version.clone(),
+                    });
+                }
+                Err(e) => {
+                    return Err(Error::Discovery {
+                        subject: d.meta.subject(),
+                        message: e.to_string(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Validates one stage with dry runs, then writes what changed.
+    async fn apply_stage(
+        &self,
+        objs: Vec<Desired>,
+        opts: &ApplyOptions,
+        discovery: &Discovery,
+        retry_unknown: bool,
+    ) -> Result<ChangeSet> {
+        let mut plans = Vec::with_capacity(objs.len());
+        let mut errors = Vec::new();
+        for d in objs {
+            match self.plan(&d, opts, discovery, retry_unknown).await {
+                Ok((plan, api)) => plans.push((d, plan, api)),
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Error::DryRun(errors));
+        }
+        let mut cs = ChangeSet::default();
+        for (d, plan, api) in plans {
+            let action = match plan {
+                Plan::Skip => Action::Skipped,
+                Plan::Unchanged => Action::Unchanged,
+                Plan::Apply { action, cleanup } => {
+                    if let Some(patch) = cleanup {
+                        self.patch_cleanup(&api, &d.meta, patch).await?;
+                    }
+                    self.apply_one(&api, &d).await?;
+                    action
+                }
+                Plan::Recreate => {
+                    self.recreate(&api, &d, opts).await?;
+                    Action::Created
+                }
+            };
+            cs.entries.push(ChangeSetEntry {
+                object: d.meta.clone(),
+                version: version_of(&d.api_version).to_string(),
+                action,
+            });
+        }
+        Ok(cs)
+    }
+
+    /// Decides what to do with one object: skip, unchanged, apply (with cleanup) or recreate.
+    /// Writes nothing.
+    async fn plan(
+        &self,
+        d: &Desired,
+        opts: &ApplyOptions,
+        discovery: &Discovery,
+        retry_unknown: bool,
+    ) -> Result<(Plan, Api<DynamicObject>)> {
+        let subject = d.meta.subject();
+        let resolved = self.resolve_desired(d, discovery, retry_unknown).await?;
+        if is_namespaced(&resolved.1) && d.meta.namespace.is_empty() {
+            return Err(Error::NamespaceNotSpecified(subject));
+        }
+        let api = self.api_for(&resolved, &d.meta.namespace);
+        let existing = api
+            .get_opt(&d.meta.name)
+            .await
+            .map_err(|e| Error::Query {
+                subject: subject.clone(),
+                message: api_message(&e),
+            })?
+            .map(to_value)
+            .transpose()?;
+
+        let skip = match &existing {
+            Some(live) => {
+                any_in_metadata(live, &opts.if_not_present_selector)
+                    || any_in_metadata(&d.obj, &opts.if_not_present_selector)
+                    || any_in_metadata(live, &opts.exclusions)
+                    || any_in_metadata(&d.obj, &opts.exclusions)
+            }
+            None => any_in_metadata(&d.obj, &opts.exclusions),
+        };
+        if skip {
+            return Ok((Plan::Skip, api));
+        }
+
+        let dry = api
+            .patch(
+                &d.meta.name,
+                &self.apply_params().dry_run(),
+                &Patch::Apply(&d.obj),
+            )
+            .await;
+        let dry = match dry {
+            Ok(obj) => to_value(obj)?,
+            Err(e) => {
+                let force = opts.force || any_in_metadata(&d.obj, &opts.force_selector);
+                if existing.is_some() && force && is_immutable_error(&e) {
+                    return Ok((Plan::Recreate, api));
+                }
+                return Err(Error::DryRun(vec![dry_run_message(&subject, &e)]));
+            }
+        };
+        let Some(live) = existing else {
+            return Ok((
+                Plan::Apply {
+                    action: Action::Created,
+                    cleanup: None,
+                },
+                api,
+            ));
+        };
+        let cleanup = if any_in_metadata(&live, &opts.cleanup.exclusions)
+            || any_in_metadata(&d.obj, &opts.cleanup.exclusions)
+        {
+            None
+        } else {
+            cleanup_patch(&live, &self.field_manager, &opts.cleanup)
+        };
+        if cleanup.is_none() && !has_drifted(&live, &dry) {
+            return Ok((Plan::Unchanged, api));
+        }
+        Ok((
+            Plan::Apply {
+                action: Action::Configured,
+                cleanup,
+            },
+            api,
+        ))
+    }
+
+    fn apply_params(&self) -> PatchParams {
+        PatchParams::apply(&self.field_manager).force()
+    }
+
+    async fn apply_one(&self, api: &Api<DynamicObject>, d: &Desired) -> Result<()> {
+        api.patch(&d.meta.name, &self.apply_params(), &Patch::Apply(&d.obj))
+            .await
+            .map_err(|e| Error::Apply {
+                subject: d.meta.subject(),
+                message: api_message(&e),
+            })?;
+        Ok(())
+    }
+
+    async fn patch_cleanup(
+        &self,
+        api: &Api<DynamicObject>,
+        meta: &ObjMetadata,
+        patch: Value,
+    ) -> Result<()> {
+        let cleanup_err = |message: String| Error::Cleanup {
+            subject: meta.subject(),
+            message,
+        };
+        api.patch(&meta.name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .map_err(|e| cleanup_err(api_message(&e)))?;
+        Ok(())
+    }
+
+    /// Deletes the live object, waits until it is gone, then applies the desired one.
+    async fn recreate(
+        &self,
+        api: &Api<DynamicObject>,
+        d: &Desired,
+        opts: &ApplyOptions,
+    ) -> Result<()> {
+        let subject = d.meta.subject();
+        match api.delete(&d.meta.name, &DeleteParams::background()).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(s)) if s.code == 404 => {}
+            Err(e) => {
+                return Err(Error::Apply {
+                    subject,
+                    message: format!("delete before recreate failed: {}", api_message(&e)),
+                });
+            }
+        }
+        let deadline = Instant::now() + opts.wait_timeout;
+        loop {
+            match api.get_opt(&d.meta.name).await {
+                Ok(None) => break,
+                Ok(Some(_)) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Ok(Some(_)) => {
+                    return Err(Error::Apply {
+                        subject,
+                        message: format!(
+                            "timeout waiting for the old object to be deleted before recreate after {:?}",
+                            opts.wait_timeout
+                        ),
+                    });
+                }
+                Err(e) => {
+                    return Err(Error::Query {
+                        subject,
+                        message: api_message(&e),
+                    });
+                }
+            }
+        }
+        self.apply_one(api, d).await
+    }
+
+    /// Prunes objects: each is deleted (with `opts.propagation_policy`) unless it lacks the
+    /// inclusion labels (not ours) or carries an exclusion (`prune: disabled`), in which case it
+    /// is `Skipped`. Objects already gone, or whose kind is no longer served, count as
+    /// `Deleted`. Deletion goes on past failures; the error lists every failure.
+    pub async fn delete_all(
+        &self,
+        objects: &[ObjMetadata],
+        opts: &DeleteOptions,
+    ) -> Result<ChangeSet> {
+        let discovery = Discovery::new(self.client.clone());
+        let mut cs = ChangeSet::default();
+        let mut errors = Vec::new();
+        let mut sorted: Vec<&ObjMetadata> = objects.iter().collect();
+        // Reverse apply order: workloads before their namespaces and CRDs.
+        sorted.sort_by(|a, b| sort_key(b).cmp(&sort_key(a)));
+        for meta in sorted {
+            match self.delete_one(meta, opts, &discovery).await {
+                Ok((action, version)) => cs.entries.push(ChangeSetEntry {
+                    object: meta.clone(),
+                    version,
+                    action,
+                }),
+                Err(e) => errors.push(e),
+            }
+        }
+        if errors.is_empty() {
+            Ok(cs)
+        } else {
+            Err(Error::Delete(errors))
+        }
+    }
+
+    async fn delete_one(
+        &self,
+        meta: &ObjMetadata,
+        opts: &DeleteOptions,
+        discovery: &Discovery,
+    ) -> std::result::Result<(Action, String), String> {
+        let subject = meta.subject();
+        let resolved = match discovery.resolve_gk(&meta.group, &meta.kind).await {
+            Ok(Lookup::Found(r)) => r,
+            Ok(Lookup::Unknown) => return Ok((Action::Deleted, String::new())),
+            Err(e) => return Err(format!("{subject} discovery failed: {}", api_message(&e))),
+        };
+        let version = resolved.0.version.clone();
+        let api = self.api_for(&resolved, &meta.namespace);
+        let live = match api.get_opt(&meta.name).await {
+            Ok(Some(o)) => to_value(o).map_err(|e| e.to_string())?,
+            Ok(None) => return Ok((Action::Deleted, version)),
+            Err(e) => return Err(format!("{subject} query failed: {}", api_message(&e))),
+        };
+        let labels = live.pointer("/metadata/labels");
+        let included = opts.inclusions.iter().all(|(k, v)| {
+            labels
+                .and_then(|l| l.get(k))
+                .and_then(Value::as_str)
+                .is_some_and(|actual| actual == v)
+        });
+        if !included || any_in_metadata(&live, &opts.exclusions) {
+            return Ok((Action::Skipped, version));
+        }
+        let dp = DeleteParams {
+            propagation_policy: Some(opts.propagation_policy.clone()),
+            ..DeleteParams::default()
+        };
+        match api.delete(&meta.name, &dp).await {
+            Ok(_) => Ok((Action::Deleted, version)),
+            Err(kube::Error::Api(s)) if s.code == 404 => Ok((Action::Deleted, version)),
+            Err(e) => Err(format!("{subject} delete failed: {}", api_message(&e))),
+        }
+    }
+
+    /// Waits until every object is Current by the [`status`] rules. On timeout the error
+    /// lists the objects that are not, with their status and message:
+    /// `timeout waiting for: [Deployment/app/podinfo status: 'InProgress': Ready: 0/1]`.
+    /// With `fail_fast`, a Failed object ends the wait at once
+    /// (`failed early due to stalled resources: [...]`).
+    pub async fn wait_for_set(&self, objects: &[ObjMetadata], opts: WaitOptions) -> Result<()> {
+        let discovery = Discovery::new(self.client.clone());
+        self.wait_with(&discovery, objects, opts).await
+    }
+
+    async fn wait_with(
+        &self,
+        discovery: &Discovery,
+        objects: &[ObjMetadata],
+        opts: WaitOptions,
+    ) -> Result<()> {
+        let start = Instant::now();
+        loop {
+            let results =
+                futures::future::join_all(objects.iter().map(|m| self.status_of(discovery, m)))
+                    .await;
+            let pending: Vec<(&ObjMetadata, status::Result)> = objects
+                .iter()
+                .zip(results)
+                .filter(|(_, r)| r.status != Status::Current)
+                .collect();
+            if pending.is_empty() {
+                return Ok(());
+            }
+            let list = |items: &[(&ObjMetadata, status::Result)]| {
+                items
+                    .iter()
+                    .map(|(m, r)| {
+                        if r.message.is_empty() {
+                            format!("{} status: '{}'", m.subject(), r.status)
+                        } else {
+                            format!("{} status: '{}': {}", m.subject(), r.status, r.message)
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            if opts.fail_fast {
+                let failed: Vec<_> = pending
+                    .iter()
+                    .filter(|(_, r)| r.status == Status::Failed)
+                    .cloned()
+                    .collect();
+                if !failed.is_empty() {
+                    return Err(Error::Stalled(format!(
+                        "failed early due to stalled resources: [{}]",
+                        list(&failed)
+                    )));
+                }
+            }
+            if start.elapsed() >= opts.timeout {
+                return Err(Error::Timeout(format!(
+                    "timeout waiting for: [{}]",
+                    list(&pending)
+                )));
+            }
+            let left = opts.timeout.saturating_sub(start.elapsed());
+            tokio::time::sleep(opts.interval.min(left).max(Duration::from_millis(10))).await;
+        }
+    }
+
+    async fn status_of(&self, discovery: &Discovery, meta: &ObjMetadata) -> status::Result {
+        let unknown = |message: String| status::Result {
+            status: Status::Unknown,
+            message,
+        };
+        let resolved = match discovery.resolve_gk(&meta.group, &meta.kind).await {
+            Ok(Lookup::Found(r)) => r,
+            Ok(Lookup::Unknown) => {
+                return unknown(format!(
+                    "no matches for kind \"{}\" in group \"{}\"",
+                    meta.kind, meta.group
+                ));
+            }
+            Err(e) => return unknown(api_message(&e)),
+        };
+        let api = self.api_for(&resolved, &meta.namespace);
+        match api.get_opt(&meta.name).await {
+            Ok(Some(o)) => match to_value(o) {
+                Ok(v) => status::compute(&v),
+                Err(e) => unknown(e.to_string()),
+            },
+            Ok(None) => status::Result {
+                status: Status::NotFound,
+                message: "Resource not found".into(),
+            },
+            Err(e) => unknown(api_message(&e)),
+        }
+    }
+
+    /// Waits until every object is gone (after [`ResourceManager::delete_all`]).
+    pub async fn wait_for_termination(
+        &self,
+        objects: &[ObjMetadata],
+        opts: WaitOptions,
+    ) -> Result<()> {
+        let discovery = Discovery::new(self.client.clone());
+        let start = Instant::now();
+        loop {
+            let results =
+                futures::future::join_all(objects.iter().map(|m| self.status_of(&discovery, m)))
+                    .await;
+            let remaining: Vec<String> = objects
+                .iter()
+                .zip(results)
+                .filter(|(_, r)| r.status != Status::NotFound)
+                .map(|(m, _)| m.subject())
+                .collect();
+            if remaining.is_empty() {
+                return Ok(());
+            }
+            if start.elapsed() >= opts.timeout {
+                return Err(Error::Timeout(format!(
+                    "timeout waiting for termination of: [{}]",
+                    remaining.join(", ")
+                )));
+            }
+            let left = opts.timeout.saturating_sub(start.elapsed());
+            tokio::time::sleep(opts.interval.min(left).max(Duration::from_millis(10))).await;
+        }
+    }
+}
+
+fn to_value(obj: DynamicObject) -> Result<Value> {
+    serde_json::to_value(obj).map_err(|e| Error::InvalidObject(e.to_string()))
+}
+
+/// The API server's message for an error (its Status message when there is one).
+fn api_message(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) if !s.message.is_empty() => s.message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Flux's validation error: `Deployment/app/podinfo dry-run failed (Invalid): <message>`.
+fn dry_run_message(subject: &str, e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) if !s.reason.is_empty() => {
+            format!("{subject} dry-run failed ({}): {}", s.reason, s.message)
+        }
+        other => format!("{subject} dry-run failed: {}", api_message(other)),
+    }
+}
+
+/// Whether a failed apply was refused because it changes an immutable field (the only case
+/// where deleting and recreating the object can help).
+fn is_immutable_error(e: &kube::Error) -> bool {
+    let kube::Error::Api(s) = e else {
+        return false;
+    };
+    if s.code != 422 && s.code != 409 && s.reason != "Invalid" {
+        return false;
+    }
+    let m = s.message.to_ascii_lowercase();
+    [
+        "immutable",
+        "may not change",
+        "cannot change",
+        "are forbidden",
+        "cannot be changed",
+    ]
+    .iter()
+    .any(|p| m.contains(p))
+}
+
+/// The object without what the server changes on every write (metadata other than labels
+/// and annotations, status), to compare a dry-run result with the live object.
+fn comparable(obj: &Value) -> Value {
+    let mut v = obj.clone();
+    if let Some(map) = v.as_object_mut() {
+        map.remove("metadata");
+        map.remove("status");
+    }
+    v
+}
+
+fn has_drifted(live: &Value, dry: &Value) -> bool {
+    let meta = |v: &Value, f: &str| v.pointer(&format!("/metadata/{f}")).cloned();
+    let empty_to_none =
+        |v: Option<Value>| v.filter(|m| m.as_object().is_some_and(|o| !o.is_empty()));
+    empty_to_none(meta(live, "labels")) != empty_to_none(meta(dry, "labels"))
+        || empty_to_none(meta(live, "annotations")) != empty_to_none(meta(dry, "annotations"))
+        || comparable(live) != comparable(dry)
+}
+
+/// Deep union of two `fieldsV1` sets.
+fn merge_fields(into: &mut Value, from: &Value) {
+    match (into.as_object_mut(), from.as_object()) {
+        (Some(a), Some(b)) => {
+            for (k, v) in b {
+                match a.get_mut(k) {
+                    Some(existing) => merge_fields(existing, v),
+                    None => {
+                        a.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (None, Some(_)) => *into = from.clone(),
+        _ => {}
+    }
+}
+
+/// The merge patch that removes the cleanup annotations/labels and hands the fields of the
+/// cleanup field managers to ours (Flux's `PatchReplaceFieldsManagers`; a merge patch replaces
+/// the `managedFields` list as a whole), or None when the live object needs no cleanup.
+pub(crate) fn cleanup_patch(
+    live: &Value,
+    field_manager: &str,
+    opts: &CleanupOptions,
+) -> Option<Value> {
+    let mut metadata = serde_json::Map::new();
+    for (field, keys) in [("annotations", &opts.annotations), ("labels", &opts.labels)] {
+        let present: serde_json::Map<String, Value> = keys
+            .iter()
+            .filter(|key| {
+                live.pointer(&format!("/metadata/{field}"))
+                    .and_then(|m| m.get(key.as_str()))
+                    .is_some()
+            })
+            .map(|key| (key.clone(), Value::Null))
+            .collect();
+        if !present.is_empty() {
+            metadata.insert(field.to_string(), Value::Object(present));
+        }
+    }
+    let entries = live
+        .pointer("/metadata/managedFields")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let is_ours = |e: &Value| {
+        str_at(e, &["manager"]) == field_manager
+            && str_at(e, &["operation"]) == "Apply"
+            && str_at(e, &["subresource"]).is_empty()
+    };
+    let (taken, mut kept): (Vec<Value>, Vec<Value>) = entries
+        .into_iter()
+        .partition(|e| !is_ours(e) && opts.field_managers.iter().any(|fm| fm.matches(e)));
+    if !taken.is_empty() {
+        let idx = match kept.iter().position(is_ours) {
+            Some(i) => i,
+            None => {
+                kept.push(json!({
+                    "manager": field_manager,
+                    "operation": "Apply",
+                    "apiVersion": str_at(live, &["apiVersion"]),
+                    "fieldsType": "FieldsV1",
+                    "fieldsV1": {},
+                }));
+                kept.len() - 1
+            }
+        };
+        for t in &taken {
+            if let Some(fields) = t.get("fieldsV1") {
+                let target = &mut kept[idx];
+                if target.get("fieldsV1").is_none() {
+                    target["fieldsV1"] = json!({});
+                }
+                merge_fields(&mut target["fieldsV1"], fields);
+            }
+        }
+        metadata.insert("managedFields".into(), Value::Array(kept));
+    }
+    (!metadata.is_empty()).then(|| json!({ "metadata": metadata }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stages_and_order_follow_flux() {
+        let m = |g: &str, k: &str| ObjMetadata {
+            namespace: String::new(),
+            name: "x".into(),
+            group: g.into(),
+            kind: k.into(),
+        };
+        assert_eq!(
+            stage_of(&m("apiextensions.k8s.io", "CustomResourceDefinition")),
+            Stage::Definitions
+        );
+        assert_eq!(stage_of(&m("", "Namespace")), Stage::Definitions);
+        assert_eq!(
+            stage_of(&m("storage.k8s.io", "StorageClass")),
+            Stage::Classes
+        );
+        assert_eq!(
+            stage_of(&m("networking.k8s.io", "IngressClass")),
+            Stage::Classes
+        );
+        assert_eq!(stage_of(&m("apps", "Deployment")), Stage::Rest);
+        assert!(kind_rank("ConfigMap") < kind_rank("Deployment"));
+        assert!(kind_rank("Deployment") < kind_rank("Widget"));
+        assert!(kind_rank("Widget") < kind_rank("ValidatingWebhookConfiguration"));
+    }
+
+    #[test]
+    fn drift_ignores_server_metadata_and_status() {
+        let live = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "a", "resourceVersion": "1", "labels": {"x": "1"},
+                         "managedFields": [{"manager": "a"}]},
+            "data": {"k": "v"}});
+        let mut dry = live.clone();
+        dry["metadata"]["resourceVersion"] = json!("2");
+        dry["metadata"]["managedFields"] = json!([{"manager": "b"}]);
+        assert!(!has_drifted(&live, &dry));
+        dry["data"]["k"] = json!("w");
+        assert!(has_drifted(&live, &dry));
+        let mut relabelled = live.clone();
+        relabelled["metadata"]["labels"]["x"] = json!("2");
+        assert!(has_drifted(&live, &relabelled));
+    }
+
+    #[test]
+    fn cleanup_takes_over_kubectl_fields_and_removes_last_applied() {
+        let live = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "d",
+            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}"},
+            "managedFields": [
+                {"manager": "kustomize-controller", "operation": "Apply", "apiVersion": "apps/v1",
+                 "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {"f:replicas": {}}}},
+                {"manager": "kubectl-edit", "operation": "Update", "apiVersion": "apps/v1",
+                 "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {"f:paused": {}}}},
+                {"manager": "kube-controller-manager", "operation": "Update",
+                 "subresource": "status", "fieldsV1": {"f:status": {}}}
+            ]}});
+        let opts = ApplyOptions::default().cleanup;
+        let patch = cleanup_patch(&live, "kustomize-controller", &opts).unwrap();
+        assert_eq!(
+            patch["metadata"]["annotations"],
+            json!({"kubectl.kubernetes.io/last-applied-configuration": null})
+        );
+        let fields = &patch["metadata"]["managedFields"];
+        assert_eq!(fields.as_array().unwrap().len(), 2);
+        assert_eq!(
+            fields[0]["fieldsV1"],
+            json!({"f:spec": {"f:replicas": {}, "f:paused": {}}})
+        );
+        assert_eq!(fields[1]["manager"], "kube-controller-manager");
+
+        // nothing to clean
+        let clean = json!({"metadata": {"managedFields": [
+            {"manager": "kustomize-controller", "operation": "Apply"}]}});
+        assert!(cleanup_patch(&clean, "kustomize-controller", &opts).is_none());
+    }
+
+    #[test]
+    fn immutable_errors_are_recognised() {
+        let err = |code: u16, reason: &str, message: &str| {
+            kube::Error::Api(Box::new(kube::core::Status {
+                code,
+                reason: reason.into(),
+                message: message.into(),
+                ..Default::default()
+            }))
+        };
+        assert!(is_immutable_error(&err(
+            422,
+            "Invalid",
+            "Job.batch \"j\" is invalid: spec.template: Invalid value: ...: field is immutable"
+        )));
+        assert!(is_immutable_error(&err(
+            422,
+            "Invalid",
+            "Service \"s\" is invalid: spec.clusterIPs[0]: Invalid value: []string{\"10.0.0.9\"}: may not change once set"
+        )));
+        assert!(!is_immutable_error(&err(
+            422,
+            "Invalid",
+            "Deployment.apps \"d\" is invalid: spec.replicas: must be >= 0"
+        )));
+        assert!(!is_immutable_error(&err(403, "Forbidden", "immutable")));
+    }
+}
