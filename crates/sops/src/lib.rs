@@ -12,6 +12,16 @@
 //! are ignored here, so a document encrypted only for them fails with [`Error::NoMatchingKey`].
 #![forbid(unsafe_code)]
 
+mod cipher;
+mod dotenv;
+mod json;
+mod metadata;
+mod node;
+mod tree;
+mod yaml;
+
+use metadata::Metadata;
+use node::Node;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -40,8 +50,8 @@ pub enum Error {
     #[error("failed to decrypt value at '{path}': {reason}")]
     Value { path: String, reason: String },
     /// The MAC stored in the document does not match the values.
-    #[error("MAC mismatch: the SOPS file was modified after encryption")]
-    MacMismatch,
+    #[error("MAC mismatch: {0}")]
+    MacMismatch(String),
     /// Decryption worked but the plaintext cannot be written in the document's format.
     #[error("failed to emit {format} document: {reason}")]
     Emit {
@@ -143,16 +153,100 @@ impl Format {
 /// True when `data` is a SOPS document: it has top-level `sops` metadata with a `mac` (dotenv:
 /// a `sops_mac` entry; binary: a JSON document with `data` and `sops`).
 pub fn is_encrypted(data: &[u8], format: Format) -> bool {
-    let _ = (data, format);
-    false
+    let has_mac = |root: &Node| root.get("sops").is_some_and(|m| m.get("mac").is_some());
+    match format {
+        Format::Yaml => std::str::from_utf8(data)
+            .ok()
+            .and_then(|text| yaml::parse(text).ok())
+            .is_some_and(|docs| docs.first().is_some_and(has_mac)),
+        Format::Json => json::parse(data, "JSON").is_ok_and(|root| has_mac(&root)),
+        Format::Binary => json::parse(data, "binary")
+            .is_ok_and(|root| has_mac(&root) && root.get("data").is_some()),
+        Format::Dotenv => data
+            .split(|&b| b == b'\n')
+            .any(|line| line.starts_with(b"sops_mac=")),
+    }
 }
 
 /// Decrypts a SOPS document and returns the plaintext document in the same format (binary:
-/// the raw bytes of `data`).
+/// the raw bytes of `data`). The data key comes from the first age recipient one of `keys`
+/// opens; every encrypted value is authenticated with its path and the MAC over all values is
+/// verified, so a modified document fails instead of yielding altered plaintext.
+///
+/// YAML and JSON output keep key order; YAML comments are dropped (dotenv comments are kept).
 pub fn decrypt(data: &[u8], format: Format, keys: &Keys) -> Result<Vec<u8>> {
-    let _ = (data, keys);
-    Err(Error::Parse {
-        format: format.name(),
-        reason: "decryption is not implemented yet".into(),
-    })
+    let text = || {
+        std::str::from_utf8(data).map_err(|_| Error::Parse {
+            format: format.name(),
+            reason: "not UTF-8".into(),
+        })
+    };
+    match format {
+        Format::Yaml => {
+            let mut docs = yaml::parse(text()?)?;
+            let first = docs.first().ok_or_else(|| missing_metadata(format))?;
+            let metadata = metadata_of(first, format)?;
+            for doc in &mut docs {
+                remove_sops(doc);
+            }
+            let key = metadata.data_key(keys)?;
+            tree::decrypt(&mut docs, &metadata, &key)?;
+            Ok(yaml::emit(&docs).into_bytes())
+        }
+        Format::Json | Format::Binary => {
+            let mut root = json::parse(data, format.name())?;
+            let metadata = metadata_of(&root, format)?;
+            remove_sops(&mut root);
+            let key = metadata.data_key(keys)?;
+            tree::decrypt(std::slice::from_mut(&mut root), &metadata, &key)?;
+            if format == Format::Json {
+                return Ok(json::emit(&root).into_bytes());
+            }
+            match root.get("data") {
+                Some(Node::Str(s)) => Ok(s.clone().into_bytes()),
+                Some(Node::Bytes(b)) => Ok(b.clone()),
+                Some(_) => Err(Error::Emit {
+                    format: format.name(),
+                    reason: "'data' is not a string".into(),
+                }),
+                None => Err(Error::Emit {
+                    format: format.name(),
+                    reason: "no 'data' key in the document".into(),
+                }),
+            }
+        }
+        Format::Dotenv => {
+            let items = dotenv::parse(text()?)?;
+            let meta = dotenv::unflatten_metadata(&items);
+            if meta.get("mac").is_none() {
+                return Err(missing_metadata(format));
+            }
+            let metadata = Metadata::from_json(meta)?;
+            let key = metadata.data_key(keys)?;
+            let mut tree = dotenv::data_tree(&items);
+            tree::decrypt(std::slice::from_mut(&mut tree), &metadata, &key)?;
+            // Top-level comments are encrypted under the empty path.
+            Ok(dotenv::emit(&items, &tree, |c| {
+                tree::decrypt_comment(c, &key, ":")
+            }))
+        }
+    }
+}
+
+fn missing_metadata(format: Format) -> Error {
+    Error::Metadata(format!(
+        "no top-level 'sops' metadata in the {} document",
+        format.name()
+    ))
+}
+
+fn metadata_of(root: &Node, format: Format) -> Result<Metadata> {
+    let sops = root.get("sops").ok_or_else(|| missing_metadata(format))?;
+    Metadata::from_json(sops.to_json())
+}
+
+fn remove_sops(doc: &mut Node) {
+    if let Node::Map(entries) = doc {
+        entries.retain(|(k, _)| k != "sops");
+    }
 }

@@ -1,0 +1,583 @@
+//! YAML in and out. Scalars are typed as SOPS sees them (Go's yaml.v3 decoding into
+//! `interface{}`), because the MAC hashes each value's typed form.
+
+use crate::node::{Node, yaml_float};
+use crate::{Error, Result};
+use granit_parser::{Event, Parser, ScalarStyle, Tag};
+use std::collections::HashMap;
+
+fn parse_error(reason: impl std::fmt::Display) -> Error {
+    Error::Parse {
+        format: "YAML",
+        reason: reason.to_string(),
+    }
+}
+
+/// Parses every document of a YAML stream. An empty document is an empty map; a document that
+/// is a scalar or a sequence is refused, as SOPS does.
+pub(crate) fn parse(text: &str) -> Result<Vec<Node>> {
+    let mut reader = Reader {
+        parser: Parser::new_from_str(text),
+        anchors: HashMap::new(),
+    };
+    let mut docs = Vec::new();
+    loop {
+        match reader.next()? {
+            Event::StreamStart | Event::DocumentEnd => {}
+            Event::StreamEnd => break,
+            Event::DocumentStart(..) => {
+                reader.anchors.clear();
+                let doc = match reader.next()? {
+                    Event::DocumentEnd => Node::Map(Vec::new()),
+                    event => {
+                        let node = reader.node(event)?;
+                        match node {
+                            Node::Null => Node::Map(Vec::new()),
+                            Node::Map(_) => node,
+                            Node::Seq(_) => {
+                                return Err(parse_error(
+                                    "YAML documents that are sequences are not supported",
+                                ));
+                            }
+                            _ => {
+                                return Err(parse_error(
+                                    "YAML documents that are values are not supported",
+                                ));
+                            }
+                        }
+                    }
+                };
+                docs.push(doc);
+            }
+            other => return Err(parse_error(format!("unexpected event {other:?}"))),
+        }
+    }
+    Ok(docs)
+}
+
+struct Reader<'a> {
+    parser: Parser<'a, granit_parser::StrInput<'a>>,
+    anchors: HashMap<usize, Node>,
+}
+
+impl<'a> Reader<'a> {
+    /// The next event that carries data (comments and anchor metadata are skipped).
+    fn next(&mut self) -> Result<Event<'a>> {
+        loop {
+            match self.parser.next_event() {
+                None => return Ok(Event::StreamEnd),
+                Some(Err(e)) => return Err(parse_error(e)),
+                Some(Ok((event, _))) => match event {
+                    Event::StreamStart
+                    | Event::StreamEnd
+                    | Event::DocumentStart(..)
+                    | Event::DocumentEnd
+                    | Event::Alias(_)
+                    | Event::Scalar(..)
+                    | Event::SequenceStart(..)
+                    | Event::SequenceEnd
+                    | Event::MappingStart(..)
+                    | Event::MappingEnd => return Ok(event),
+                    _ => continue,
+                },
+            }
+        }
+    }
+
+    fn node(&mut self, event: Event<'a>) -> Result<Node> {
+        match event {
+            Event::Scalar(value, style, anchor, tag) => {
+                let node = resolve(&value, style, tag.as_deref())?;
+                self.anchor(anchor, &node);
+                Ok(node)
+            }
+            Event::Alias(id) => self
+                .anchors
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| parse_error(format!("unknown alias (anchor id {id})"))),
+            Event::SequenceStart(_, anchor, _) => {
+                let mut items = Vec::new();
+                loop {
+                    match self.next()? {
+                        Event::SequenceEnd => break,
+                        event => items.push(self.node(event)?),
+                    }
+                }
+                let node = Node::Seq(items);
+                self.anchor(anchor, &node);
+                Ok(node)
+            }
+            Event::MappingStart(_, anchor, _) => {
+                let mut entries = Vec::new();
+                loop {
+                    let key = match self.next()? {
+                        Event::MappingEnd => break,
+                        event => self.node(event)?,
+                    };
+                    let key = key_string(key)?;
+                    let event = self.next()?;
+                    entries.push((key, self.node(event)?));
+                }
+                let node = Node::Map(entries);
+                self.anchor(anchor, &node);
+                Ok(node)
+            }
+            other => Err(parse_error(format!("unexpected event {other:?}"))),
+        }
+    }
+
+    fn anchor(&mut self, id: usize, node: &Node) {
+        if id != 0 {
+            self.anchors.insert(id, node.clone());
+        }
+    }
+}
+
+/// SOPS only supports string keys; scalar keys of other types keep their text.
+fn key_string(key: Node) -> Result<String> {
+    Ok(match key {
+        Node::Str(s) => s,
+        Node::Null => String::new(),
+        Node::Bool(b) => b.to_string(),
+        Node::Int(i) => i.to_string(),
+        Node::Float(f) => yaml_float(f),
+        Node::Bytes(b) => String::from_utf8_lossy(&b).into_owned(),
+        Node::Seq(_) | Node::Map(_) => {
+            return Err(parse_error("complex mapping keys are not supported"));
+        }
+    })
+}
+
+const CORE: &str = "tag:yaml.org,2002:";
+
+/// Types a scalar as yaml.v3 does when decoding into `interface{}`.
+fn resolve(value: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Node> {
+    if let Some(tag) = tag {
+        let core = tag.handle() == CORE || tag.handle() == "!!";
+        return Ok(match (core, tag.suffix()) {
+            (true, "str") => Node::Str(value.into()),
+            (true, "null") => Node::Null,
+            (true, "bool" | "int" | "float") => match resolve_plain(value) {
+                Node::Str(_) => {
+                    return Err(parse_error(format!(
+                        "cannot decode {value:?} as !!{}",
+                        tag.suffix()
+                    )));
+                }
+                node => node,
+            },
+            (true, "binary") => {
+                use base64::Engine;
+                let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(compact)
+                    .map_err(|e| parse_error(format!("invalid !!binary value: {e}")))?;
+                match String::from_utf8(bytes) {
+                    Ok(s) => Node::Str(s),
+                    Err(e) => Node::Bytes(e.into_bytes()),
+                }
+            }
+            // Timestamps decode to strings in yaml.v3; unknown tags keep the text.
+            _ => Node::Str(value.into()),
+        });
+    }
+    if style != ScalarStyle::Plain {
+        return Ok(Node::Str(value.into()));
+    }
+    Ok(resolve_plain(value))
+}
+
+fn resolve_plain(value: &str) -> Node {
+    match value {
+        "" | "~" | "null" | "Null" | "NULL" => return Node::Null,
+        "true" | "True" | "TRUE" => return Node::Bool(true),
+        "false" | "False" | "FALSE" => return Node::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Node::Float(f64::INFINITY);
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Node::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Node::Float(f64::NAN),
+        _ => {}
+    }
+    let first = value.as_bytes()[0];
+    if first == b'.' {
+        return match value.parse::<f64>() {
+            Ok(f) if is_go_float_syntax(value) => Node::Float(f),
+            _ => Node::Str(value.into()),
+        };
+    }
+    if !(first.is_ascii_digit() || first == b'+' || first == b'-') {
+        return Node::Str(value.into());
+    }
+    if looks_like_timestamp(value) {
+        return Node::Str(value.into());
+    }
+    let plain: String = value.chars().filter(|&c| c != '_').collect();
+    if let Some(i) = go_parse_int(&plain) {
+        return Node::Int(i);
+    }
+    if go_parse_int_u64(&plain) {
+        // Beyond int64: yaml.v3 yields uint64, which SOPS cannot walk; keep it as a number.
+        if let Ok(f) = plain.trim_start_matches('+').parse::<f64>() {
+            return Node::Float(f);
+        }
+    }
+    if is_yaml_style_float(&plain)
+        && let Ok(f) = plain.parse::<f64>()
+    {
+        return Node::Float(f);
+    }
+    let (neg, digits) = match plain.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, plain.as_str()),
+    };
+    for (prefix, radix) in [("0b", 2), ("0o", 8)] {
+        if let Some(d) = digits.strip_prefix(prefix)
+            && let Ok(i) = i64::from_str_radix(d, radix)
+            && !d.starts_with(['+', '-'])
+        {
+            return Node::Int(if neg { -i } else { i });
+        }
+    }
+    Node::Str(value.into())
+}
+
+/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$` (yaml.v3's `yamlStyleFloat`).
+fn is_yaml_style_float(s: &str) -> bool {
+    let b = s.strip_prefix(['+', '-']).unwrap_or(s).as_bytes();
+    let mut i = 0;
+    let int_digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    i += int_digits;
+    if int_digits == 0 {
+        if b.get(i) != Some(&b'.') {
+            return false;
+        }
+        i += 1;
+        let frac = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if frac == 0 {
+            return false;
+        }
+        i += frac;
+    } else if b.get(i) == Some(&b'.') {
+        i += 1;
+        i += b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let exp = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if exp == 0 {
+            return false;
+        }
+        i += exp;
+    }
+    i == b.len()
+}
+
+/// What Go's `strconv.ParseFloat` accepts among strings starting with '.'.
+fn is_go_float_syntax(s: &str) -> bool {
+    is_yaml_style_float(s)
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)`: optional sign, then `0x`, `0o`, `0b` or a leading `0`
+/// (octal) prefix, or decimal.
+fn go_parse_int(s: &str) -> Option<i64> {
+    let (neg, body) = match s.as_bytes().first()? {
+        b'+' => (false, &s[1..]),
+        b'-' => (true, &s[1..]),
+        _ => (false, s),
+    };
+    let magnitude = parse_magnitude(body)?;
+    if neg {
+        if magnitude <= i64::MAX as u64 + 1 {
+            Some((magnitude as i128).wrapping_neg() as i64)
+        } else {
+            None
+        }
+    } else {
+        i64::try_from(magnitude).ok()
+    }
+}
+
+fn go_parse_int_u64(s: &str) -> bool {
+    let body = s.strip_prefix('+').unwrap_or(s);
+    !body.starts_with('-') && parse_magnitude(body).is_some()
+}
+
+fn parse_magnitude(body: &str) -> Option<u64> {
+    if body.is_empty() || body.starts_with(['+', '-']) {
+        return None;
+    }
+    let (digits, radix) = if let Some(d) = body.strip_prefix("0x").or(body.strip_prefix("0X")) {
+        (d, 16)
+    } else if let Some(d) = body.strip_prefix("0o").or(body.strip_prefix("0O")) {
+        (d, 8)
+    } else if let Some(d) = body.strip_prefix("0b").or(body.strip_prefix("0B")) {
+        (d, 2)
+    } else if body.len() > 1 && body.starts_with('0') {
+        (&body[1..], 8)
+    } else {
+        (body, 10)
+    };
+    if digits.is_empty() || digits.starts_with(['+', '-']) {
+        return None;
+    }
+    u64::from_str_radix(digits, radix).ok()
+}
+
+/// yaml.v3 resolves unquoted timestamps (`2001-12-14`, `2001-12-14t21:59:43.10-05:00`, …) and
+/// then hands them to `interface{}` as strings; they must not be read as numbers.
+fn looks_like_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[5].is_ascii_digit()
+}
+
+/// Renders documents as a YAML stream (`---` between documents). Comments are not kept.
+pub(crate) fn emit(docs: &[Node]) -> String {
+    let mut out = String::new();
+    for (i, doc) in docs.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        match doc {
+            Node::Map(entries) if entries.is_empty() => out.push_str("{}\n"),
+            Node::Map(entries) => emit_entries(&mut out, entries, 0),
+            other => emit_value_line(&mut out, other, 0),
+        }
+    }
+    out
+}
+
+const INDENT: usize = 4;
+
+fn pad(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n(' ', n));
+}
+
+/// Map entries, each on its own line at `indent` (the first one's indentation is written by the
+/// caller when `skip_first_pad`).
+fn emit_entries_from(out: &mut String, entries: &[(String, Node)], indent: usize, inline: bool) {
+    for (i, (key, value)) in entries.iter().enumerate() {
+        if !(inline && i == 0) {
+            pad(out, indent);
+        }
+        out.push_str(&scalar_string(key));
+        out.push(':');
+        match value {
+            Node::Map(e) if !e.is_empty() => {
+                out.push('\n');
+                emit_entries(out, e, indent + INDENT);
+            }
+            Node::Seq(items) if !items.is_empty() => {
+                out.push('\n');
+                emit_items(out, items, indent + INDENT);
+            }
+            scalar => {
+                out.push(' ');
+                emit_value_line(out, scalar, indent + INDENT);
+            }
+        }
+    }
+}
+
+fn emit_entries(out: &mut String, entries: &[(String, Node)], indent: usize) {
+    emit_entries_from(out, entries, indent, false);
+}
+
+fn emit_items(out: &mut String, items: &[Node], indent: usize) {
+    for item in items {
+        pad(out, indent);
+        out.push_str("- ");
+        match item {
+            Node::Map(e) if !e.is_empty() => emit_entries_from(out, e, indent + 2, true),
+            Node::Seq(inner) if !inner.is_empty() => {
+                // Nested sequence: its first item follows the dash on the same line.
+                let mut nested = String::new();
+                emit_items(&mut nested, inner, indent + 2);
+                out.push_str(nested.trim_start());
+            }
+            scalar => emit_value_line(out, scalar, indent + 2),
+        }
+    }
+}
+
+/// A scalar (or empty collection) after `key: ` or `- `, ending the line. `indent` is the
+/// indentation of block scalar content.
+fn emit_value_line(out: &mut String, node: &Node, indent: usize) {
+    match node {
+        Node::Str(s) if literal_block_ok(s) => {
+            let body = s.trim_end_matches('\n');
+            let trailing = s.len() - body.len();
+            out.push_str(match trailing {
+                0 => "|-",
+                1 => "|",
+                _ => "|+",
+            });
+            out.push('\n');
+            for line in s[..s.len() - trailing.min(1)].split('\n') {
+                if !line.is_empty() {
+                    pad(out, indent);
+                    out.push_str(line);
+                }
+                out.push('\n');
+            }
+            if trailing == 0 {
+                // `split` above already ended the last line.
+            }
+        }
+        Node::Bytes(b) => match std::str::from_utf8(b) {
+            Ok(s) => emit_value_line(out, &Node::Str(s.to_string()), indent),
+            Err(_) => {
+                use base64::Engine;
+                out.push_str("!!binary ");
+                out.push_str(&base64::engine::general_purpose::STANDARD.encode(b));
+                out.push('\n');
+            }
+        },
+        other => {
+            out.push_str(&scalar_text(other));
+            out.push('\n');
+        }
+    }
+}
+
+fn scalar_text(node: &Node) -> String {
+    match node {
+        Node::Null => "null".into(),
+        Node::Bool(b) => b.to_string(),
+        Node::Int(i) => i.to_string(),
+        Node::Float(f) => yaml_float(*f),
+        Node::Str(s) => scalar_string(s),
+        Node::Bytes(b) => scalar_string(&String::from_utf8_lossy(b)),
+        Node::Seq(_) => "[]".into(),
+        Node::Map(_) => "{}".into(),
+    }
+}
+
+/// Multi-line text reads best as a literal block; it must start with a non-space (no indentation
+/// indicator needed) and hold only printable characters.
+fn literal_block_ok(s: &str) -> bool {
+    s.contains('\n')
+        && !s.starts_with([' ', '\t', '\n'])
+        && s.chars()
+            .all(|c| c == '\n' || c == '\t' || !is_special_char(c))
+        && !s.split('\n').any(|line| line.ends_with([' ', '\t']))
+}
+
+fn is_special_char(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}' | '\u{85}')
+}
+
+/// A string as a plain scalar when every YAML 1.1/1.2 reader takes it back as the same string,
+/// else double-quoted.
+pub(crate) fn scalar_string(s: &str) -> String {
+    if plain_ok(s) {
+        s.to_string()
+    } else {
+        double_quoted(s)
+    }
+}
+
+fn plain_ok(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    if "-?:,[]{}#&*!|>'\"%@` \t".contains(first) || first.is_ascii_digit() || first == '+' {
+        return false;
+    }
+    if first == '.' || s.ends_with([' ', ':']) {
+        return false;
+    }
+    if s.contains(": ") || s.contains(" #") || s.chars().any(|c| c == '\t' || is_special_char(c)) {
+        return false;
+    }
+    let lower = s.to_ascii_lowercase();
+    !matches!(
+        lower.as_str(),
+        "null" | "~" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | "<<" | "="
+    )
+}
+
+fn double_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\0' => out.push_str("\\0"),
+            c if is_special_char(c) => {
+                let n = c as u32;
+                if n <= 0xff {
+                    out.push_str(&format!("\\x{n:02x}"));
+                } else {
+                    out.push_str(&format!("\\u{n:04x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> Node {
+        parse(text).unwrap().remove(0)
+    }
+
+    #[test]
+    fn plain_scalars_are_typed_as_yaml_v3() {
+        let doc = one(
+            "a: 1\nb: 1.5\nc: true\nd: ~\ne: 0x10\nf: 1e3\ng: \"1\"\nh: yes\ni: 0777\nj: 08\n\
+             k: 1_000\nl: 2001-12-14\nm: .5\nn: -.inf\no: !!str 5\np: '0'\nq: +12\n",
+        );
+        let get = |k| doc.get(k).unwrap().clone();
+        assert_eq!(get("a"), Node::Int(1));
+        assert_eq!(get("b"), Node::Float(1.5));
+        assert_eq!(get("c"), Node::Bool(true));
+        assert_eq!(get("d"), Node::Null);
+        assert_eq!(get("e"), Node::Int(16));
+        assert_eq!(get("f"), Node::Float(1000.0));
+        assert_eq!(get("g"), Node::Str("1".into()));
+        assert_eq!(get("h"), Node::Str("yes".into()));
+        assert_eq!(get("i"), Node::Int(511));
+        assert_eq!(get("j"), Node::Float(8.0));
+        assert_eq!(get("k"), Node::Int(1000));
+        assert_eq!(get("l"), Node::Str("2001-12-14".into()));
+        assert_eq!(get("m"), Node::Float(0.5));
+        assert_eq!(get("n"), Node::Float(f64::NEG_INFINITY));
+        assert_eq!(get("o"), Node::Str("5".into()));
+        assert_eq!(get("p"), Node::Str("0".into()));
+        assert_eq!(get("q"), Node::Int(12));
+    }
+
+    #[test]
+    fn aliases_resolve_and_documents_split() {
+        let docs = parse("a: &x {b: 1}\nc: *x\n---\nd: [1, 2]\n---\n").unwrap();
+        assert_eq!(docs.len(), 3);
+        assert_eq!(docs[0].get("c"), docs[0].get("a"));
+        assert_eq!(docs[2], Node::Map(vec![]));
+        assert!(parse("- a\n").is_err());
+        assert!(parse("just a value\n").is_err());
+    }
+
+    #[test]
+    fn emitted_yaml_reads_back_the_same() {
+        let text = "s: \"123\"\nt: \"yes\"\nu: plain text\nv: \"a: b\"\nw: \"line1\\nline2\\n\"\n\
+                    x: [1, {y: z, w: [a, [b, c]]}, \"\"]\nn: null\nf: 1.5\nb: false\ne: {}\nl: []\n\
+                    m: \"  lead\\nx\"\nk: \"multi\\n\\n\\nend\\n\\n\"\nq: \"tab\\tand \\\"quote\\\"\"\n";
+        let docs = parse(text).unwrap();
+        let out = emit(&docs);
+        assert_eq!(parse(&out).unwrap(), docs, "{out}");
+    }
+}

@@ -1,0 +1,514 @@
+//! Documents encrypted by the real `sops` (built by `hack/tools.sh` into `.cache/bin`) decrypt
+//! to what `sops decrypt` prints, and tampering or a wrong key is refused.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test file: failing loudly is the point
+
+use ferroflux_sops::{Error, Format, Keys, decrypt, is_encrypted};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn bin(name: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../.cache/bin")
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `make tools` (or `hack/tools.sh sops age age-keygen`) first",
+        path.display()
+    );
+    path
+}
+
+/// An age identity made by the reference `age-keygen`.
+struct AgeKey {
+    secret: String,
+    recipient: String,
+}
+
+struct Env {
+    dir: tempfile::TempDir,
+    keys: Vec<AgeKey>,
+}
+
+impl Env {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = (0..3)
+            .map(|i| {
+                let file = dir.path().join(format!("key{i}.txt"));
+                let out = Command::new(bin("age-keygen"))
+                    .arg("-o")
+                    .arg(&file)
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "age-keygen: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                let text = std::fs::read_to_string(&file).unwrap();
+                let secret = text
+                    .lines()
+                    .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+                    .unwrap();
+                let recipient = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("# public key: "))
+                    .unwrap();
+                AgeKey {
+                    secret: secret.to_string(),
+                    recipient: recipient.to_string(),
+                }
+            })
+            .collect();
+        Env { dir, keys }
+    }
+
+    fn sops(&self, args: &[&str], key: usize) -> std::process::Output {
+        let key_file = self.dir.path().join(format!("key{key}.txt"));
+        Command::new(bin("sops"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("SOPS_AGE_KEY_FILE", key_file)
+            .env_remove("SOPS_AGE_KEY")
+            .env_remove("SOPS_AGE_RECIPIENTS")
+            .output()
+            .unwrap()
+    }
+
+    /// Encrypts `plain` (written as `name`) for the given recipients with extra sops flags.
+    fn encrypt(&self, name: &str, plain: &[u8], recipients: &[usize], flags: &[&str]) -> Vec<u8> {
+        std::fs::write(self.dir.path().join(name), plain).unwrap();
+        let recipients: Vec<&str> = recipients
+            .iter()
+            .map(|&i| self.keys[i].recipient.as_str())
+            .collect();
+        let joined = recipients.join(",");
+        let mut args = vec!["encrypt", "--age", joined.as_str()];
+        // `mac_only_encrypted` is only set through a creation rule.
+        let config = self.dir.path().join(".sops.yaml");
+        let mac_only = flags.contains(&"--mac-only-encrypted");
+        if mac_only {
+            std::fs::write(&config, "creation_rules:\n  - mac_only_encrypted: true\n").unwrap();
+        }
+        args.extend(flags.iter().filter(|f| **f != "--mac-only-encrypted"));
+        args.push(name);
+        let out = self.sops(&args, 0);
+        if mac_only {
+            std::fs::remove_file(&config).unwrap();
+            assert!(String::from_utf8_lossy(&out.stdout).contains("mac_only_encrypted"));
+        }
+        assert!(
+            out.status.success(),
+            "sops encrypt: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    /// What `sops decrypt` prints for `encrypted` (stored as `name`, which sets the format).
+    fn reference_decrypt(&self, name: &str, encrypted: &[u8], key: usize) -> Vec<u8> {
+        let path = format!("enc-{name}");
+        std::fs::write(self.dir.path().join(&path), encrypted).unwrap();
+        let out = self.sops(&["decrypt", path.as_str()], key);
+        assert!(
+            out.status.success(),
+            "sops decrypt: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    fn keys(&self, which: &[usize]) -> Keys {
+        let mut data = BTreeMap::new();
+        for &i in which {
+            data.insert(
+                format!("key{i}.agekey"),
+                self.keys[i].secret.clone().into_bytes(),
+            );
+        }
+        Keys::from_secret_data(&data).unwrap()
+    }
+}
+
+fn yaml_docs(bytes: &[u8]) -> Vec<serde_json::Value> {
+    serde_saphyr::from_multiple(std::str::from_utf8(bytes).unwrap()).unwrap()
+}
+
+const SECRET: &str = "\
+# A Kubernetes Secret as Flux users commit it.
+apiVersion: v1
+kind: Secret
+metadata:
+  name: db-credentials # inline comment
+  namespace: apps
+  labels:
+    app.kubernetes.io/name: db
+  annotations:
+    replicas: \"3\"
+type: Opaque
+stringData:
+  username: admin
+  password: \"s3cr3t: with colon & stuff\"
+  config.yaml: |
+    host: db.example.com
+    port: 5432
+data:
+  token: aGVsbG8gd29ybGQ=
+  empty: \"\"
+";
+
+#[test]
+fn yaml_secret_with_encrypted_regex_decrypts_as_sops_does() {
+    let env = Env::new();
+    let enc = env.encrypt(
+        "secret.yaml",
+        SECRET.as_bytes(),
+        &[0],
+        &["--encrypted-regex", "^(data|stringData)$"],
+    );
+    let text = String::from_utf8(enc.clone()).unwrap();
+    assert!(text.contains("encrypted_regex"), "{text}");
+    assert!(
+        text.contains("name: db-credentials"),
+        "metadata stays clear:\n{text}"
+    );
+    assert!(!text.contains("admin"));
+    assert!(is_encrypted(&enc, Format::Yaml));
+    assert!(!is_encrypted(SECRET.as_bytes(), Format::Yaml));
+
+    let ours = decrypt(&enc, Format::Yaml, &env.keys(&[0])).unwrap();
+    let reference = env.reference_decrypt("secret.yaml", &enc, 0);
+    assert_eq!(yaml_docs(&ours), yaml_docs(&reference));
+    let doc = &yaml_docs(&ours)[0];
+    assert_eq!(doc["stringData"]["password"], "s3cr3t: with colon & stuff");
+    assert_eq!(
+        doc["stringData"]["config.yaml"],
+        "host: db.example.com\nport: 5432\n"
+    );
+    assert_eq!(doc["data"]["token"], "aGVsbG8gd29ybGQ=");
+    assert_eq!(doc["metadata"]["annotations"]["replicas"], "3");
+    assert!(doc.get("sops").is_none());
+    // Key order is kept.
+    let ours = String::from_utf8(ours).unwrap();
+    let order: Vec<usize> = [
+        "apiVersion",
+        "kind",
+        "metadata",
+        "type",
+        "stringData",
+        "data",
+    ]
+    .iter()
+    .map(|k| {
+        ours.find(&format!("\n{k}:"))
+            .or(ours.find(&format!("{k}:")))
+            .unwrap()
+    })
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{ours}");
+}
+
+const TYPED: &str = "\
+# comment at the top
+top: value
+int: 42
+negative: -7
+float: 3.25
+big_float: 1000000.0
+small_float: 0.00001
+bool_true: true
+bool_false: false
+nothing: null
+empty: \"\"
+quoted_number: \"0123\"
+hex: 0x1F
+nested:
+  # comment inside a map
+  deeper:
+    list:
+      - one
+      - 2
+      - true
+      - {name: item, value: 1.5}
+      - [a, b]
+  other: x
+lists_of_maps:
+  - name: first
+    port: 80
+  - name: second
+    port: 443 # trailing comment
+multiline: |
+  line one
+  line two
+unicode: \"héllo wörld ✓\"
+plain_unencrypted: stays
+";
+
+#[test]
+fn nested_maps_lists_and_scalar_types_round_trip() {
+    let env = Env::new();
+    let enc = env.encrypt("typed.yaml", TYPED.as_bytes(), &[0], &[]);
+    let text = String::from_utf8_lossy(&enc);
+    for t in [
+        "type:int",
+        "type:float",
+        "type:bool",
+        "type:str",
+        "type:comment",
+    ] {
+        assert!(text.contains(t), "sops wrote {t}:\n{text}");
+    }
+    let ours = decrypt(&enc, Format::Yaml, &env.keys(&[0])).unwrap();
+    let reference = env.reference_decrypt("typed.yaml", &enc, 0);
+    assert_eq!(
+        yaml_docs(&ours),
+        yaml_docs(&reference),
+        "ours:\n{}",
+        String::from_utf8_lossy(&ours)
+    );
+    let doc = &yaml_docs(&ours)[0];
+    assert_eq!(doc["int"], 42);
+    assert_eq!(doc["float"], 3.25);
+    assert_eq!(doc["bool_false"], false);
+    assert_eq!(doc["quoted_number"], "0123");
+    assert_eq!(doc["hex"], 31);
+    assert_eq!(doc["nested"]["deeper"]["list"][3]["value"], 1.5);
+    assert_eq!(doc["unicode"], "héllo wörld ✓");
+}
+
+#[test]
+fn multi_document_yaml_decrypts_every_document() {
+    let env = Env::new();
+    let plain = "a: 1\nb: secret-one\n---\nc: secret-two\nd: [x, y]\n";
+    let enc = env.encrypt("multi.yaml", plain.as_bytes(), &[0], &[]);
+    let ours = decrypt(&enc, Format::Yaml, &env.keys(&[0])).unwrap();
+    let reference = env.reference_decrypt("multi.yaml", &enc, 0);
+    let docs = yaml_docs(&ours);
+    assert_eq!(docs.len(), 2);
+    assert_eq!(docs, yaml_docs(&reference));
+    assert_eq!(docs[1]["c"], "secret-two");
+}
+
+#[test]
+fn json_decrypts_to_what_sops_prints() {
+    let env = Env::new();
+    let plain = r#"{"user": "admin", "port": 5432, "ratio": 0.5, "whole_float": 2.0,
+        "enabled": true, "none": null, "html": "<a href='x'>&</a>",
+        "nested": {"list": [1, "two", {"three": 3.5}], "empty_map": {}, "empty_list": []},
+        "z_last": "kept in order"}"#;
+    let enc = env.encrypt("config.json", plain.as_bytes(), &[0], &[]);
+    assert!(is_encrypted(&enc, Format::Json));
+    assert!(!is_encrypted(plain.as_bytes(), Format::Json));
+    let ours = decrypt(&enc, Format::Json, &env.keys(&[0])).unwrap();
+    let reference = env.reference_decrypt("config.json", &enc, 0);
+    assert_eq!(
+        String::from_utf8_lossy(&ours),
+        String::from_utf8_lossy(&reference)
+    );
+}
+
+#[test]
+fn dotenv_decrypts_to_what_sops_prints() {
+    let env = Env::new();
+    let plain = "# database settings\nDB_USER=admin\nDB_PASSWORD=p@ss=word\nMULTI=line1\\nline2\n\
+                 EMPTY=\nTOKEN_unencrypted=visible\n";
+    let enc = env.encrypt("app.env", plain.as_bytes(), &[0], &[]);
+    assert!(is_encrypted(&enc, Format::Dotenv));
+    assert!(!is_encrypted(plain.as_bytes(), Format::Dotenv));
+    let ours = decrypt(&enc, Format::Dotenv, &env.keys(&[0])).unwrap();
+    let reference = env.reference_decrypt("app.env", &enc, 0);
+    assert_eq!(
+        String::from_utf8_lossy(&ours),
+        String::from_utf8_lossy(&reference)
+    );
+    assert!(String::from_utf8_lossy(&ours).contains("DB_PASSWORD=p@ss=word\n"));
+}
+
+#[test]
+fn binary_decrypts_to_the_original_bytes() {
+    let env = Env::new();
+    let plain: Vec<u8> = (0..=255u8).chain(b"tail\n".iter().copied()).collect();
+    let enc = env.encrypt("blob.bin", &plain, &[0], &[]);
+    assert!(is_encrypted(&enc, Format::Binary));
+    assert!(!is_encrypted(&plain, Format::Binary));
+    let ours = decrypt(&enc, Format::Binary, &env.keys(&[0])).unwrap();
+    assert_eq!(ours, plain);
+    assert_eq!(ours, env.reference_decrypt("blob.bin", &enc, 0));
+}
+
+#[test]
+fn encryption_rules_are_honoured() {
+    let env = Env::new();
+    let plain = "db_secret: one\npublic: two\nnested:\n  api_secret: three\n  name: four\n";
+    for flags in [
+        &["--encrypted-suffix", "_secret"][..],
+        &["--unencrypted-regex", "^(public|name)$"][..],
+        &["--unencrypted-suffix", "_plain"][..],
+        &["--mac-only-encrypted", "--encrypted-regex", "secret"][..],
+    ] {
+        let enc = env.encrypt("rules.yaml", plain.as_bytes(), &[0], flags);
+        let ours = decrypt(&enc, Format::Yaml, &env.keys(&[0]))
+            .unwrap_or_else(|e| panic!("{flags:?}: {e}"));
+        let reference = env.reference_decrypt("rules.yaml", &enc, 0);
+        assert_eq!(yaml_docs(&ours), yaml_docs(&reference), "{flags:?}");
+        assert_eq!(yaml_docs(&ours)[0]["nested"]["api_secret"], "three");
+    }
+}
+
+#[test]
+fn mac_only_encrypted_allows_editing_clear_values() {
+    let env = Env::new();
+    let plain = "password: hunter2\nreplicas: 1\n";
+    let enc = env.encrypt(
+        "m.yaml",
+        plain.as_bytes(),
+        &[0],
+        &["--mac-only-encrypted", "--encrypted-regex", "^password$"],
+    );
+    let edited = String::from_utf8(enc)
+        .unwrap()
+        .replace("replicas: 1", "replicas: 5");
+    let ours = decrypt(edited.as_bytes(), Format::Yaml, &env.keys(&[0])).unwrap();
+    assert_eq!(yaml_docs(&ours)[0]["replicas"], 5);
+    assert_eq!(yaml_docs(&ours)[0]["password"], "hunter2");
+}
+
+#[test]
+fn wrong_key_is_refused_with_a_clear_error() {
+    let env = Env::new();
+    let enc = env.encrypt("secret.yaml", SECRET.as_bytes(), &[0], &[]);
+    let err = decrypt(&enc, Format::Yaml, &env.keys(&[1])).unwrap_err();
+    assert!(matches!(err, Error::NoMatchingKey(_)), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("failed to get the data key required to decrypt the SOPS file"),
+        "{msg}"
+    );
+    assert!(msg.contains("no age key matched"), "{msg}");
+    assert!(
+        msg.contains(&env.keys[0].recipient),
+        "names the file's recipient: {msg}"
+    );
+    // No keys at all.
+    let none = Keys::from_secret_data(&BTreeMap::new()).unwrap();
+    assert!(matches!(
+        decrypt(&enc, Format::Yaml, &none),
+        Err(Error::NoMatchingKey(_))
+    ));
+}
+
+#[test]
+fn second_identity_matches() {
+    let env = Env::new();
+    let enc = env.encrypt("secret.yaml", SECRET.as_bytes(), &[2], &[]);
+    // Two entries, the matching key last; plus one entry holding several identities.
+    let ours = decrypt(&enc, Format::Yaml, &env.keys(&[1, 2])).unwrap();
+    assert_eq!(yaml_docs(&ours)[0]["stringData"]["username"], "admin");
+    let mut data = BTreeMap::new();
+    data.insert(
+        "identity.agekey".to_string(),
+        format!(
+            "# created by age-keygen\n{}\n\n{}\n",
+            env.keys[0].secret, env.keys[2].secret
+        )
+        .into_bytes(),
+    );
+    data.insert(
+        "ignored.asc".to_string(),
+        b"-----BEGIN PGP PRIVATE KEY BLOCK-----".to_vec(),
+    );
+    let keys = Keys::from_secret_data(&data).unwrap();
+    assert_eq!(keys.len(), 2);
+    assert!(decrypt(&enc, Format::Yaml, &keys).is_ok());
+}
+
+#[test]
+fn any_of_several_recipients_opens_the_file() {
+    let env = Env::new();
+    let enc = env.encrypt("secret.yaml", SECRET.as_bytes(), &[0, 1], &[]);
+    let ours = decrypt(&enc, Format::Yaml, &env.keys(&[1])).unwrap();
+    assert_eq!(
+        yaml_docs(&ours),
+        yaml_docs(&env.reference_decrypt("secret.yaml", &enc, 1))
+    );
+}
+
+/// Flips one base64 character inside the first `data:` field after `marker`.
+fn tamper_after(doc: &str, marker: &str) -> String {
+    let start = doc.find(marker).unwrap();
+    let data = start + doc[start..].find("data:").unwrap() + "data:".len();
+    let mut bytes = doc.as_bytes().to_vec();
+    bytes[data] = if bytes[data] == b'A' { b'B' } else { b'A' };
+    String::from_utf8(bytes).unwrap()
+}
+
+#[test]
+fn tampered_ciphertext_is_refused() {
+    let env = Env::new();
+    let enc = String::from_utf8(env.encrypt("secret.yaml", SECRET.as_bytes(), &[0], &[])).unwrap();
+    let bad = tamper_after(&enc, "password:");
+    let err = decrypt(bad.as_bytes(), Format::Yaml, &env.keys(&[0])).unwrap_err();
+    assert!(matches!(err, Error::Value { .. }), "{err}");
+    assert!(err.to_string().contains("stringData.password"), "{err}");
+}
+
+#[test]
+fn tampered_mac_is_refused() {
+    let env = Env::new();
+    let enc = String::from_utf8(env.encrypt(
+        "secret.yaml",
+        SECRET.as_bytes(),
+        &[0],
+        &["--encrypted-regex", "^(data|stringData)$"],
+    ))
+    .unwrap();
+    let bad = tamper_after(&enc, "mac: ENC");
+    let err = decrypt(bad.as_bytes(), Format::Yaml, &env.keys(&[0])).unwrap_err();
+    assert!(err.to_string().contains("MAC mismatch"), "{err}");
+
+    // A clear value changed after encryption: every value is in the MAC.
+    let edited = enc.replace("namespace: apps", "namespace: attacker");
+    let err = decrypt(edited.as_bytes(), Format::Yaml, &env.keys(&[0])).unwrap_err();
+    assert!(matches!(err, Error::MacMismatch(_)), "{err}");
+    assert!(err.to_string().contains("MAC mismatch"));
+
+    // Swapping two encrypted values breaks their path binding.
+    let json =
+        String::from_utf8(env.encrypt("c.json", br#"{"a": "x", "b": "y"}"#, &[0], &[])).unwrap();
+    let value = |k: &str| {
+        let start = json.find(&format!("\"{k}\": \"ENC")).unwrap() + k.len() + 5;
+        json[start..start + json[start..].find('"').unwrap()].to_string()
+    };
+    let (a, b) = (value("a"), value("b"));
+    assert!(a.starts_with("ENC[") && b.starts_with("ENC["), "{a} {b}");
+    let swapped = json.replace(&a, "@A@").replace(&b, &a).replace("@A@", &b);
+    let err = decrypt(swapped.as_bytes(), Format::Json, &env.keys(&[0])).unwrap_err();
+    assert!(matches!(err, Error::Value { .. }), "{err}");
+}
+
+#[test]
+fn format_follows_the_file_name() {
+    assert_eq!(Format::from_path(Path::new("a/secret.yaml")), Format::Yaml);
+    assert_eq!(Format::from_path(Path::new("secret.yml")), Format::Yaml);
+    assert_eq!(Format::from_path(Path::new("config.json")), Format::Json);
+    assert_eq!(Format::from_path(Path::new(".env")), Format::Binary);
+    assert_eq!(Format::from_path(Path::new("app.env")), Format::Dotenv);
+    assert_eq!(Format::from_path(Path::new("cert.pem")), Format::Binary);
+}
+
+#[test]
+fn invalid_keys_and_documents_are_named() {
+    let mut data = BTreeMap::new();
+    data.insert("bad.agekey".to_string(), b"AGE-SECRET-KEY-NOTAKEY".to_vec());
+    let err = Keys::from_secret_data(&data).unwrap_err();
+    assert!(err.to_string().contains("bad.agekey"), "{err}");
+
+    let keys = Keys::from_secret_data(&BTreeMap::new()).unwrap();
+    let err = decrypt(b"a: 1\n", Format::Yaml, &keys).unwrap_err();
+    assert!(matches!(err, Error::Metadata(_)), "{err}");
+    let err = decrypt(b"a: [\n", Format::Yaml, &keys).unwrap_err();
+    assert!(matches!(err, Error::Parse { .. }), "{err}");
+    assert!(decrypt(b"{", Format::Json, &keys).is_err());
+    assert!(decrypt(b"NOEQUALS\n", Format::Dotenv, &keys).is_err());
+}
