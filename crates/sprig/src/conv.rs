@@ -1,0 +1,348 @@
+//! Go's view of template arguments: how `text/template` checks typed
+//! parameters, and spf13/cast's conversions that Sprig applies to
+//! `interface{}` parameters.
+
+use ferroflux_gotemplate::{Dict, FuncError, Value};
+
+use crate::fmtv;
+
+pub type R = Result<Value, FuncError>;
+
+pub fn err(msg: impl Into<String>) -> FuncError {
+    FuncError::new(msg)
+}
+
+/// Go's `%T` of a value as a template function receives it.
+pub fn type_name(v: &Value) -> String {
+    match v {
+        Value::Nil => "<nil>".into(),
+        Value::Bool(_) => "bool".into(),
+        Value::Int(_) => "int".into(),
+        Value::Float(_) => "float64".into(),
+        Value::String(_) => "string".into(),
+        Value::Bytes(_) => "[]uint8".into(),
+        Value::List(_) => "[]interface {}".into(),
+        Value::Map(_) => "map[string]interface {}".into(),
+        Value::Object(o) => o.type_name().to_string(),
+    }
+}
+
+/// `reflect.Kind` name (`kindOf`).
+pub fn kind_name(v: &Value) -> &'static str {
+    match v {
+        Value::Nil => "invalid",
+        Value::Bool(_) => "bool",
+        Value::Int(_) => "int",
+        Value::Float(_) => "float64",
+        Value::String(_) => "string",
+        Value::Bytes(_) | Value::List(_) => "slice",
+        Value::Map(_) => "map",
+        Value::Object(o) => {
+            if o.type_name().starts_with('*') {
+                "ptr"
+            } else {
+                "struct"
+            }
+        }
+    }
+}
+
+/// The error Go's template engine raises when an argument does not fit a typed
+/// parameter. A nil (missing key) arrives as an empty `interface {}`.
+pub fn wrong_type(expected: &str, got: &Value) -> FuncError {
+    let got = match got {
+        Value::Nil => "interface {}".to_string(),
+        v => type_name(v),
+    };
+    err(format!(
+        "wrong type for value; expected {expected}; got {got}"
+    ))
+}
+
+/// A Go `string` parameter.
+pub fn str_arg(v: &Value) -> Result<&str, FuncError> {
+    match v {
+        Value::String(s) => Ok(s),
+        other => Err(wrong_type("string", other)),
+    }
+}
+
+/// A Go `int` parameter.
+pub fn int_arg(v: &Value) -> Result<i64, FuncError> {
+    match v {
+        Value::Int(i) => Ok(*i),
+        other => Err(wrong_type("int", other)),
+    }
+}
+
+/// A Go `bool` parameter.
+pub fn bool_arg(v: &Value) -> Result<bool, FuncError> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        other => Err(wrong_type("bool", other)),
+    }
+}
+
+/// A Go `map[string]interface{}` parameter.
+pub fn map_arg(v: &Value) -> Result<Dict, FuncError> {
+    match v {
+        Value::Map(d) => Ok(d.clone()),
+        other => Err(wrong_type("map[string]interface {}", other)),
+    }
+}
+
+/// Items of a slice-like value (`reflect.Slice`/`Array`), `None` otherwise.
+pub fn list_items(v: &Value) -> Option<Vec<Value>> {
+    match v {
+        Value::List(l) => Some(l.to_vec()),
+        Value::Bytes(b) => Some(b.iter().map(|x| Value::Int(i64::from(*x))).collect()),
+        _ => None,
+    }
+}
+
+/// Sprig's `strval`: strings as they are, bytes as text, the rest through `%v`.
+pub fn strval(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.to_string(),
+        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        other => fmtv::sprint_v(other),
+    }
+}
+
+/// spf13/cast `ToInt64`: numbers truncate, strings parse with Go's base
+/// prefixes (after trailing `.0…` is trimmed), bools are 0/1, the rest 0.
+pub fn to_int64(v: &Value) -> i64 {
+    match v {
+        Value::Int(i) => *i,
+        Value::Float(f) => go_f64_to_i64(*f),
+        Value::Bool(b) => i64::from(*b),
+        Value::String(s) => parse_go_int(trim_zero_decimal(s)).unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// Go's float64 → int64 conversion on amd64 (out of range gives MinInt64).
+pub fn go_f64_to_i64(f: f64) -> i64 {
+    const LIM: f64 = 9_223_372_036_854_775_808.0;
+    if f.is_nan() || !(-LIM..LIM).contains(&f) {
+        i64::MIN
+    } else {
+        f as i64
+    }
+}
+
+/// spf13/cast `ToFloat64`.
+pub fn to_float64(v: &Value) -> f64 {
+    match v {
+        Value::Int(i) => *i as f64,
+        Value::Float(f) => *f,
+        Value::Bool(b) => f64::from(u8::from(*b)),
+        Value::String(s) => parse_go_float(s).unwrap_or(0.0),
+        _ => 0.0,
+    }
+}
+
+fn trim_zero_decimal(s: &str) -> &str {
+    let b = s.as_bytes();
+    let mut found_zero = false;
+    for i in (1..=b.len()).rev() {
+        match b[i - 1] {
+            b'.' => {
+                if found_zero {
+                    return &s[..i - 1];
+                }
+            }
+            b'0' => found_zero = true,
+            _ => return s,
+        }
+    }
+    s
+}
+
+/// `strconv.ParseInt(s, 0, 64)`: sign, `0x`/`0o`/`0b`/leading-`0` octal,
+/// underscores only with a base prefix.
+pub fn parse_go_int(s: &str) -> Option<i64> {
+    let (neg, rest) = match s.as_bytes().first()? {
+        b'+' => (false, &s[1..]),
+        b'-' => (true, &s[1..]),
+        _ => (false, s),
+    };
+    let lower = rest.to_ascii_lowercase();
+    let (radix, digits, prefixed) = if let Some(d) = lower.strip_prefix("0x") {
+        (16, d.to_string(), true)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (2, d.to_string(), true)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (8, d.to_string(), true)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, lower[1..].to_string(), true)
+    } else {
+        (10, lower.clone(), false)
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let digits = if prefixed && digits.contains('_') {
+        if digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
+            return None;
+        }
+        digits.replace('_', "")
+    } else if digits.contains('_') {
+        return None;
+    } else {
+        digits
+    };
+    if !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let mag = u64::from_str_radix(&digits, radix).ok()?;
+    if neg {
+        if mag > 1u64 << 63 {
+            None
+        } else {
+            Some((mag as i64).wrapping_neg())
+        }
+    } else {
+        i64::try_from(mag).ok()
+    }
+}
+
+/// `strconv.ParseFloat(s, 64)` for the forms templates meet: decimal,
+/// exponent, `inf`/`nan`, hex floats are rare and rejected.
+pub fn parse_go_float(s: &str) -> Option<f64> {
+    let t = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let lower = t.to_ascii_lowercase();
+    if matches!(lower.as_str(), "inf" | "infinity" | "nan") {
+        return s.to_ascii_lowercase().parse::<f64>().ok();
+    }
+    if t.is_empty()
+        || !t
+            .chars()
+            .all(|c| c.is_ascii_digit() || "._eE+-".contains(c))
+    {
+        return None;
+    }
+    let cleaned = if t.contains('_') {
+        s.replace('_', "")
+    } else {
+        s.to_string()
+    };
+    cleaned.parse::<f64>().ok()
+}
+
+/// `strconv.Atoi`.
+pub fn atoi(s: &str) -> Option<i64> {
+    let (neg, digits) = match s.as_bytes().first()? {
+        b'+' => (false, &s[1..]),
+        b'-' => (true, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let v: i64 = digits.parse().ok().or_else(|| {
+        // -9223372036854775808 does not fit as a positive magnitude
+        if neg && digits == "9223372036854775808" {
+            Some(i64::MIN)
+        } else {
+            None
+        }
+    })?;
+    Some(if neg { v.wrapping_neg() } else { v })
+}
+
+/// Sprig's `empty`: Go zero values.
+pub fn empty(v: &Value) -> bool {
+    match v {
+        Value::Nil => true,
+        Value::Bool(b) => !b,
+        Value::Int(i) => *i == 0,
+        Value::Float(f) => *f == 0.0,
+        Value::String(s) => s.is_empty(),
+        Value::Bytes(b) => b.is_empty(),
+        Value::List(l) => l.is_empty(),
+        Value::Map(m) => m.is_empty(),
+        Value::Object(_) => false,
+    }
+}
+
+/// `reflect.DeepEqual` over template values.
+pub fn deep_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Nil, Value::Nil) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Float(x), Value::Float(y)) => x == y,
+        (Value::String(x), Value::String(y)) => x == y,
+        (Value::Bytes(x), Value::Bytes(y)) => x == y,
+        (Value::List(x), Value::List(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| deep_equal(p, q))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            if x.ptr_eq(y) {
+                return true;
+            }
+            let (x, y) = (x.snapshot(), y.snapshot());
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            std::sync::Arc::ptr_eq(x, y)
+                || (x.type_name() == y.type_name() && fmtv::sprint_v(a) == fmtv::sprint_v(b))
+        }
+        _ => false,
+    }
+}
+
+/// Deep copy: new dicts all the way down (Go's copystructure).
+pub fn deep_copy(v: &Value) -> Value {
+    match v {
+        Value::List(l) => Value::list(l.iter().map(deep_copy)),
+        Value::Map(m) => Value::map(m.snapshot().into_iter().map(|(k, v)| (k, deep_copy(&v)))),
+        other => other.clone(),
+    }
+}
+
+/// A list of strings as a template value (`[]string`).
+pub fn str_list<I, S>(items: I) -> Value
+where
+    I: IntoIterator<Item = S>,
+    S: Into<std::sync::Arc<str>>,
+{
+    Value::list(items.into_iter().map(|s| Value::String(s.into())))
+}
+
+/// Sprig's `strslice` (`toStrings`): nil items dropped, the rest `strval`.
+pub fn strslice(v: &Value) -> Vec<String> {
+    match v {
+        Value::List(l) => l.iter().filter(|x| !x.is_nil()).map(strval).collect(),
+        Value::Bytes(b) => b.iter().map(|x| x.to_string()).collect(),
+        Value::Nil => Vec::new(),
+        other => vec![strval(other)],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cast_to_int64_follows_spf13_cast() {
+        assert_eq!(to_int64(&Value::string("0x1F")), 31);
+        assert_eq!(to_int64(&Value::string("010")), 8);
+        assert_eq!(to_int64(&Value::string("3.000")), 3);
+        assert_eq!(to_int64(&Value::string("3.5")), 0);
+        assert_eq!(to_int64(&Value::Float(-3.7)), -3);
+        assert_eq!(to_int64(&Value::Bool(true)), 1);
+        assert_eq!(to_int64(&Value::Nil), 0);
+    }
+
+    #[test]
+    fn atoi_rejects_what_go_rejects() {
+        assert_eq!(atoi("42"), Some(42));
+        assert_eq!(atoi("-7"), Some(-7));
+        assert_eq!(atoi("4.2"), None);
+        assert_eq!(atoi(" 4"), None);
+    }
+}

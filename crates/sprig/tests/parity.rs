@@ -1,0 +1,281 @@
+//! Every function against the reference: `tests/cases.txt` holds template
+//! expressions and what Helm 3 (`helm template`, Sprig v3) printed for each,
+//! or the error it reported. Each expression is evaluated here with a tiny
+//! evaluator (literals, `.Values.x`, nested calls) over our function map.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+
+use ferroflux_gotemplate::{FuncMap, Value};
+use ferroflux_sprig::{Options, funcs, sprint_v};
+
+/// The chart's values.yaml used to produce the expectations, as Helm decodes
+/// it (every number a float64).
+fn values() -> Value {
+    let json = serde_json::json!({
+        "f": 3, "s": "3", "n": null, "l": [1, 2], "m": {"a": 1},
+        "b": true, "z": 0, "e": "", "x": 1.5, "big": 1000000, "str": "hello world",
+        "nested": {"a": {"b": {"c": "deep"}}}, "strs": ["b", "a", "c"]
+    });
+    Value::from_json(&json)
+}
+
+struct Eval<'a> {
+    fm: &'a FuncMap,
+    values: Value,
+}
+
+#[derive(Debug)]
+enum Tok {
+    Open,
+    Close,
+    Pipe,
+    Atom(String),
+    Str(String),
+}
+
+fn lex(s: &str) -> Vec<Tok> {
+    let mut out = Vec::new();
+    let mut it = s.chars().peekable();
+    while let Some(&c) = it.peek() {
+        match c {
+            ' ' | '\t' => {
+                it.next();
+            }
+            '(' => {
+                it.next();
+                out.push(Tok::Open);
+            }
+            ')' => {
+                it.next();
+                out.push(Tok::Close);
+            }
+            '|' => {
+                it.next();
+                out.push(Tok::Pipe);
+            }
+            '"' => {
+                it.next();
+                let mut v = String::new();
+                while let Some(c) = it.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => match it.next() {
+                            Some('n') => v.push('\n'),
+                            Some('t') => v.push('\t'),
+                            Some('r') => v.push('\r'),
+                            Some('u') => {
+                                let hex: String = it.by_ref().take(4).collect();
+                                let c = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32);
+                                v.extend(c);
+                            }
+                            Some(o) => v.push(o),
+                            None => {}
+                        },
+                        o => v.push(o),
+                    }
+                }
+                out.push(Tok::Str(v));
+            }
+            '`' => {
+                it.next();
+                let mut v = String::new();
+                for c in it.by_ref() {
+                    if c == '`' {
+                        break;
+                    }
+                    v.push(c);
+                }
+                out.push(Tok::Str(v));
+            }
+            _ => {
+                let mut v = String::new();
+                while let Some(&c) = it.peek() {
+                    if " \t()|".contains(c) {
+                        break;
+                    }
+                    v.push(c);
+                    it.next();
+                }
+                out.push(Tok::Atom(v));
+            }
+        }
+    }
+    out
+}
+
+impl Eval<'_> {
+    fn pipeline(&self, toks: &[Tok], pos: &mut usize) -> Result<Value, String> {
+        let mut prev: Option<Value> = None;
+        loop {
+            let v = self.command(toks, pos, prev.take())?;
+            if matches!(toks.get(*pos), Some(Tok::Pipe)) {
+                *pos += 1;
+                prev = Some(v);
+            } else {
+                return Ok(v);
+            }
+        }
+    }
+
+    fn command(
+        &self,
+        toks: &[Tok],
+        pos: &mut usize,
+        piped: Option<Value>,
+    ) -> Result<Value, String> {
+        let first = match toks.get(*pos) {
+            Some(Tok::Atom(a)) if self.fm.contains_key(a.as_str()) => a.clone(),
+            _ => {
+                let v = self.operand(toks, pos)?;
+                return Ok(v);
+            }
+        };
+        *pos += 1;
+        let mut args = Vec::new();
+        while let Some(t) = toks.get(*pos) {
+            if matches!(t, Tok::Close | Tok::Pipe) {
+                break;
+            }
+            args.push(self.operand(toks, pos)?);
+        }
+        if let Some(p) = piped {
+            args.push(p);
+        }
+        let f = &self.fm[first.as_str()];
+        f(&args).map_err(|e| format!("error calling {first}: {e}"))
+    }
+
+    fn operand(&self, toks: &[Tok], pos: &mut usize) -> Result<Value, String> {
+        let t = toks.get(*pos).ok_or("unexpected end")?;
+        *pos += 1;
+        match t {
+            Tok::Open => {
+                let v = self.pipeline(toks, pos)?;
+                if !matches!(toks.get(*pos), Some(Tok::Close)) {
+                    return Err("missing )".into());
+                }
+                *pos += 1;
+                Ok(v)
+            }
+            Tok::Str(s) => Ok(Value::string(s.as_str())),
+            Tok::Atom(a) => Ok(match a.as_str() {
+                "nil" => Value::Nil,
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                a if a.starts_with(".Values.") => {
+                    let mut cur = self.values.clone();
+                    for k in a[".Values.".len()..].split('.') {
+                        cur = match cur {
+                            Value::Map(m) => m.get(k).unwrap_or(Value::Nil),
+                            _ => Value::Nil,
+                        };
+                    }
+                    cur
+                }
+                a if self.fm.contains_key(a) => {
+                    let f = &self.fm[a];
+                    f(&[]).map_err(|e| format!("error calling {a}: {e}"))?
+                }
+                a => {
+                    if let Ok(i) = a.parse::<i64>() {
+                        Value::Int(i)
+                    } else if let Ok(f) = a.parse::<f64>() {
+                        Value::Float(f)
+                    } else {
+                        return Err(format!("bad atom {a}"));
+                    }
+                }
+            }),
+            other => Err(format!("unexpected {other:?}")),
+        }
+    }
+}
+
+/// A case's expectation: printed output, or (part of) the error text.
+enum Want {
+    Out(String),
+    Err(String),
+}
+
+fn load() -> Vec<(String, Want)> {
+    let text = include_str!("cases.txt");
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (expr, want) = l.split_once('\t').expect("tab-separated case");
+            let want = if let Some(e) = want.strip_prefix("ERR ") {
+                Want::Err(serde_json::from_str::<String>(e).expect("json error text"))
+            } else {
+                Want::Out(serde_json::from_str::<String>(want).expect("json output"))
+            };
+            (expr.to_string(), want)
+        })
+        .collect()
+}
+
+#[test]
+fn functions_match_helm_template_output() {
+    let fm = funcs(&Options::default());
+    let ev = Eval {
+        fm: &fm,
+        values: values(),
+    };
+    let cases = load();
+    let mut failures = Vec::new();
+    let mut err_text_differs = Vec::new();
+    for (expr, want) in &cases {
+        let toks = lex(expr);
+        let mut pos = 0;
+        let got = ev.pipeline(&toks, &mut pos);
+        match (want, got) {
+            (Want::Out(w), Ok(v)) => {
+                // Go prints a nil result as `<no value>`, which Helm then removes.
+                let printed = if v.is_nil() {
+                    String::new()
+                } else {
+                    sprint_v(&v)
+                };
+                if &printed != w {
+                    failures.push(format!("{expr}: want {w:?} got {printed:?}"));
+                }
+            }
+            (Want::Out(w), Err(e)) => failures.push(format!("{expr}: want {w:?} got error {e}")),
+            (Want::Err(w), Ok(v)) => {
+                failures.push(format!("{expr}: want error {w:?} got {:?}", sprint_v(&v)))
+            }
+            (Want::Err(w), Err(e)) => {
+                // Go's message: `... at <expr>: error calling f: msg` or a
+                // type-check message; ours must be its tail.
+                let tail = e.split_once(": ").map(|x| x.1).unwrap_or(&e);
+                if !w.ends_with(tail) && !w.ends_with(&e) {
+                    err_text_differs.push(format!("{expr}: helm {w:?}\n    ours {e:?}"));
+                }
+            }
+        }
+    }
+    println!(
+        "{} of {} cases identical to helm; {} error messages differ in wording",
+        cases.len() - failures.len() - err_text_differs.len(),
+        cases.len(),
+        err_text_differs.len()
+    );
+    for e in &err_text_differs {
+        println!("  error wording: {e}");
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn values_fixture_is_map() {
+    let v = values();
+    let Value::Map(m) = v else { panic!("map") };
+    let keys: BTreeMap<_, _> = m.snapshot();
+    assert!(keys.contains_key("f"));
+}
