@@ -5,8 +5,34 @@
 //! this controller never writes statuses it did not earn.
 #![forbid(unsafe_code)]
 
-use clap::Parser;
+use clap::{Args, Parser};
+use ferroflux_api::kustomize::v1::Kustomization;
 use ferroflux_runtime::{Manager, RuntimeArgs};
+
+pub mod build;
+pub mod clients;
+pub mod kustomization;
+pub mod source;
+
+/// What can go wrong building a Kustomization (apply errors come from `ferroflux-ssa`).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `spec.path` is missing from the artifact or leaves it.
+    #[error("{0}")]
+    Path(String),
+    /// Generating, overriding or building the kustomization failed.
+    #[error("{0}")]
+    Build(String),
+    /// SOPS decryption failed.
+    #[error("{0}")]
+    Decrypt(String),
+    /// The client for `spec.kubeConfig` or `spec.serviceAccountName` could not be built.
+    #[error("{0}")]
+    KubeConfig(String),
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Binary name, field manager, lease prefix and `reportingController` of events.
 pub const NAME: &str = "kustomize-controller";
@@ -29,13 +55,42 @@ pub const FEATURE_GATES: &[(&str, bool)] = &[
 pub struct Cli {
     #[command(flatten)]
     pub runtime: RuntimeArgs<4>,
+    #[command(flatten)]
+    pub kustomize: KustomizeArgs,
+}
+
+/// kustomize-controller's own flags.
+#[derive(Args, Debug, Clone)]
+pub struct KustomizeArgs {
+    /// The maximum number of retries when failing to fetch artifacts over HTTP.
+    #[arg(long = "http-retry", default_value_t = 9)]
+    pub http_retry: u32,
+    /// Disallow remote bases usage in Kustomize overlays (always the case here: remote bases
+    /// are refused by the build engine).
+    #[arg(long = "no-remote-bases", default_value_t = false)]
+    pub no_remote_bases: bool,
 }
 
 /// Runs the controller until SIGTERM/SIGINT or a lost lease.
 pub async fn run(cli: Cli) -> ferroflux_runtime::Result<()> {
     let config = cli.runtime.into_config(FEATURE_GATES)?;
     ferroflux_runtime::logging::init(&config.log)?;
-    let manager = Manager::new(NAME, config).await?;
+    let default_sa = config.default_service_account.clone();
+    let mut manager = Manager::new(NAME, config).await?;
+    // The controller's own configuration, cloned for impersonating clients.
+    let base = kube::Config::infer().await.ok();
+    let fetch = ferroflux_artifact::fetch::FetchOptions {
+        retries: cli.kustomize.http_retry,
+        // Flux's knob for controllers run outside the cluster against a port-forward.
+        host_override: std::env::var("SOURCE_CONTROLLER_LOCALHOST")
+            .ok()
+            .filter(|s| !s.is_empty()),
+        ..Default::default()
+    };
+    manager.add_controller::<Kustomization, _>(kustomization::KustomizationReconciler::new(
+        fetch,
+        clients::Clients::new(base, default_sa),
+    ));
     manager.run().await
 }
 
@@ -53,6 +108,7 @@ mod tests {
         assert_eq!(config.concurrent, 4);
         assert_eq!(config.health_addr, "0.0.0.0:9440");
         assert_eq!(config.metrics_addr.as_deref(), Some("0.0.0.0:8080"));
+        assert_eq!(cli.kustomize.http_retry, 9);
     }
 
     #[test]

@@ -1,0 +1,822 @@
+//! Kustomization end to end: a git repository served over smart HTTP, source-controller and
+//! kustomize-controller as real binaries, the local control plane. Each test has its own
+//! namespaces (Flux objects, and the "app" namespace the walkthrough applies into), so tests
+//! run in parallel.
+
+use std::time::Duration;
+
+use ferroflux_api::kustomize::v1::Kustomization;
+use ferroflux_e2e::gitserver::{GitHttp, HttpAuth, TestRepo};
+use ferroflux_e2e::{Cluster, ControllerProcess, TestNamespace, wait_for};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service};
+use kube::Client;
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
+use kube::core::GroupVersionKind;
+use kube::discovery::pinned_kind;
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(90);
+
+fn deployment(replicas: u32, image_tag: &str) -> String {
+    format!(
+        r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: podinfo
+  labels:
+    app: podinfo
+spec:
+  replicas: {replicas}
+  selector:
+    matchLabels:
+      app: podinfo
+  template:
+    metadata:
+      labels:
+        app: podinfo
+    spec:
+      containers:
+        - name: podinfo
+          image: ghcr.io/stefanprodan/podinfo:{image_tag}
+          ports:
+            - containerPort: 9898
+"#
+    )
+}
+
+const SERVICE: &str = r#"apiVersion: v1
+kind: Service
+metadata:
+  name: podinfo
+spec:
+  selector:
+    app: podinfo
+  ports:
+    - name: http
+      port: 9898
+      targetPort: 9898
+"#;
+
+const CONFIGMAP: &str = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: podinfo-config
+data:
+  greeting: hello
+"#;
+
+/// The walkthrough's `react-app` repository: podinfo's Deployment, Service and ConfigMap under
+/// `manifests/`, plus files the GitRepository's ignore block leaves out.
+fn react_app_repo() -> TestRepo {
+    let repo = TestRepo::new("react-app").unwrap();
+    repo.write("manifests/deployment.yaml", deployment(1, "6.0.0"))
+        .unwrap();
+    repo.write("manifests/service.yaml", SERVICE).unwrap();
+    repo.write("manifests/configmap.yaml", CONFIGMAP).unwrap();
+    repo.write("src/index.js", "console.log('hi')\n").unwrap();
+    repo.write("README.md", "# react app\n").unwrap();
+    repo.commit("initial app").unwrap();
+    repo
+}
+
+struct Env {
+    cluster: Cluster,
+    client: Client,
+    ns: TestNamespace,
+    app: TestNamespace,
+    _served: tempfile::TempDir,
+    http: GitHttp,
+    sc: ControllerProcess,
+    kc: ControllerProcess,
+}
+
+impl Env {
+    async fn start(prefix: &str, repo: &mut TestRepo, kc_flags: &[String]) -> Env {
+        let cluster = Cluster::shared().unwrap();
+        let client = cluster.client().await.unwrap();
+        let ns = TestNamespace::create(&client, &cluster, prefix)
+            .await
+            .unwrap();
+        let app = TestNamespace::create(&client, &cluster, &format!("{prefix}-app"))
+            .await
+            .unwrap();
+        let served = tempfile::tempdir().unwrap();
+        repo.publish_to(served.path()).unwrap();
+        let http = GitHttp::start(served.path(), HttpAuth::None, false).unwrap();
+        let sc = ControllerProcess::start("source-controller", &cluster.kubeconfig, &ns.name, &[])
+            .unwrap();
+        let kc = ControllerProcess::start(
+            "kustomize-controller",
+            &cluster.kubeconfig,
+            &ns.name,
+            kc_flags,
+        )
+        .unwrap();
+        Env {
+            cluster,
+            client,
+            ns,
+            app,
+            _served: served,
+            http,
+            sc,
+            kc,
+        }
+    }
+
+    fn ks(&self) -> Api<Kustomization> {
+        Api::namespaced(self.client.clone(), &self.ns.name)
+    }
+
+    fn app_api<K>(&self) -> Api<K>
+    where
+        K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>,
+    {
+        Api::namespaced(self.client.clone(), &self.app.name)
+    }
+
+    /// Server-side applies a manifest (any served version) into the test namespace.
+    async fn apply(&self, doc: &Value) {
+        let api_version = doc["apiVersion"].as_str().unwrap();
+        let kind = doc["kind"].as_str().unwrap();
+        let name = doc["metadata"]["name"].as_str().unwrap();
+        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+        let (ar, _) = pinned_kind(&self.client, &GroupVersionKind::gvk(group, version, kind))
+            .await
+            .unwrap();
+        let api: Api<DynamicObject> = Api::namespaced_with(self.client.clone(), &self.ns.name, &ar);
+        let obj: DynamicObject = serde_json::from_value(doc.clone()).unwrap();
+        api.patch(
+            name,
+            &PatchParams::apply("e2e").force(),
+            &Patch::Apply(&obj),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{kind}/{name} ({api_version}) rejected: {e}"));
+    }
+
+    /// The walkthrough's GitRepository and Kustomization (`02-git-react-app.yaml`), in
+    /// `version` form (`v1beta2` as written, or `v1`), pointed at our HTTP server and
+    /// namespaces.
+    fn walkthrough_docs(&self, v1: bool) -> Vec<Value> {
+        let path = ferroflux_e2e::shared_dir().join("examples/02-git-react-app.yaml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let docs: Vec<Value> = serde_saphyr::from_multiple(&text).unwrap();
+        docs.into_iter()
+            .filter(|d| d.is_object())
+            .map(|mut d| {
+                d["metadata"]["namespace"] = Value::from(self.ns.name.as_str());
+                if d["kind"] == "GitRepository" {
+                    d["spec"]["url"] = Value::from(self.http.url_for("react-app"));
+                }
+                if d["kind"] == "Kustomization" {
+                    assert_eq!(d["spec"]["targetNamespace"], "app");
+                    d["spec"]["targetNamespace"] = Value::from(self.app.name.as_str());
+                }
+                if v1 {
+                    let av = d["apiVersion"].as_str().unwrap().replace("/v1beta2", "/v1");
+                    d["apiVersion"] = Value::from(av);
+                }
+                d
+            })
+            .collect()
+    }
+
+    /// Asks for a reconcile now (`flux reconcile`'s annotation) of a source or Kustomization.
+    async fn request_reconcile(&self, kind: &str, name: &str) {
+        let ts = format!("{:?}", std::time::SystemTime::now());
+        self.cluster
+            .kubectl(&[
+                "annotate",
+                "--overwrite",
+                "-n",
+                &self.ns.name,
+                kind,
+                name,
+                &format!("reconcile.fluxcd.io/requestedAt={ts}"),
+            ])
+            .unwrap();
+    }
+
+    /// Waits until the Kustomization's Ready condition has `status` for its generation and
+    /// `pred` holds, printing the controllers' logs on timeout.
+    async fn wait_ks(
+        &self,
+        name: &str,
+        status: &str,
+        pred: impl Fn(&Kustomization) -> bool,
+    ) -> Kustomization {
+        let api = self.ks();
+        let got = wait_for(WAIT, || async {
+            let k = api.get(name).await.ok()?;
+            let st = k.status.as_ref()?;
+            let c = st.conditions.iter().find(|c| c.type_ == "Ready")?;
+            let observed = st.observed_generation == k.metadata.generation;
+            (c.status.as_str() == status && (observed || status != "True") && pred(&k)).then_some(k)
+        })
+        .await;
+        match got {
+            Ok(k) => k,
+            Err(e) => {
+                let k = api.get(name).await.ok();
+                panic!(
+                    "Kustomization {name} never became Ready={status}: {e}\nstatus: {:#?}\n--- kustomize-controller ---\n{}\n--- source-controller ---\n{}",
+                    k.and_then(|k| k.status),
+                    self.kc.logs(),
+                    self.sc.logs()
+                )
+            }
+        }
+    }
+
+    async fn wait_app<T, F, Fut>(&self, what: &str, f: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        match wait_for(WAIT, f).await {
+            Ok(v) => v,
+            Err(e) => panic!(
+                "{what}: {e}\n--- kustomize-controller ---\n{}",
+                self.kc.logs()
+            ),
+        }
+    }
+}
+
+fn ready_message(k: &Kustomization) -> String {
+    k.status
+        .as_ref()
+        .and_then(|s| s.conditions.iter().find(|c| c.type_ == "Ready"))
+        .map(|c| format!("{}: {}", c.reason, c.message))
+        .unwrap_or_default()
+}
+
+async fn deployment_json(api: &Api<Deployment>) -> Option<Value> {
+    serde_json::to_value(api.get("podinfo").await.ok()?).ok()
+}
+
+async fn replicas(api: &Api<Deployment>) -> Option<i64> {
+    deployment_json(api)
+        .await?
+        .pointer("/spec/replicas")?
+        .as_i64()
+}
+
+async fn image(api: &Api<Deployment>) -> Option<String> {
+    deployment_json(api)
+        .await?
+        .pointer("/spec/template/spec/containers/0/image")?
+        .as_str()
+        .map(str::to_string)
+}
+
+/// The walkthrough end to end, with the manifests in `v1beta2` (as written) or `v1` form.
+async fn walkthrough(v1: bool) {
+    let mut repo = react_app_repo();
+    let prefix = if v1 { "ks-walk-v1" } else { "ks-walk" };
+    let env = Env::start(prefix, &mut repo, &[]).await;
+    for doc in env.walkthrough_docs(v1) {
+        env.apply(&doc).await;
+    }
+
+    // 1. The manifests land in the app namespace, owned by the Kustomization.
+    let head = repo.head().unwrap();
+    let rev = format!("main@sha1:{head}");
+    let k = env
+        .wait_ks("react-app", "True", |k| {
+            k.status
+                .as_ref()
+                .and_then(|s| s.last_applied_revision.as_deref())
+                == Some(rev.as_str())
+        })
+        .await;
+    let st = k.status.clone().unwrap();
+    assert_eq!(
+        ready_message(&k),
+        format!("ReconciliationSucceeded: Applied revision: {rev}")
+    );
+    assert_eq!(st.last_attempted_revision.as_deref(), Some(rev.as_str()));
+    let mut ids: Vec<String> = st
+        .inventory
+        .unwrap()
+        .entries
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    ids.sort();
+    let app = env.app.name.clone();
+    assert_eq!(
+        ids,
+        vec![
+            format!("{app}_podinfo-config__ConfigMap"),
+            format!("{app}_podinfo__Service"),
+            format!("{app}_podinfo_apps_Deployment"),
+        ]
+    );
+    assert_eq!(st.history.len(), 1);
+    assert!(st.history[0].digest.starts_with("sha256:"));
+    let deploys: Api<Deployment> = env.app_api();
+    let d = deploys.get("podinfo").await.unwrap();
+    let labels = d.metadata.labels.clone().unwrap_or_default();
+    assert_eq!(labels["kustomize.toolkit.fluxcd.io/name"], "react-app");
+    assert_eq!(labels["kustomize.toolkit.fluxcd.io/namespace"], env.ns.name);
+    assert_eq!(replicas(&deploys).await, Some(1));
+    let services: Api<Service> = env.app_api();
+    services.get("podinfo").await.unwrap();
+    let cms: Api<ConfigMap> = env.app_api();
+    cms.get("podinfo-config").await.unwrap();
+    // Field manager of the apply is the controller.
+    let managers: Vec<String> = d
+        .metadata
+        .managed_fields
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|m| m.manager)
+        .collect();
+    assert!(
+        managers.contains(&"kustomize-controller".to_string()),
+        "{managers:?}"
+    );
+
+    // 2. A commit that edits the Deployment is applied once the source has it: the source's
+    // new revision alone triggers the Kustomization (its own interval is 5m).
+    repo.write("manifests/deployment.yaml", deployment(2, "6.0.0"))
+        .unwrap();
+    let head2 = repo.commit("scale to 2").unwrap();
+    repo.push().unwrap();
+    env.request_reconcile("gitrepository", "react-app").await;
+    let rev2 = format!("main@sha1:{head2}");
+    env.wait_ks("react-app", "True", |k| {
+        k.status
+            .as_ref()
+            .and_then(|s| s.last_applied_revision.as_deref())
+            == Some(rev2.as_str())
+    })
+    .await;
+    assert_eq!(replicas(&deploys).await, Some(2));
+
+    // 3. A commit that deletes the ConfigMap prunes it.
+    repo.remove("manifests/configmap.yaml").unwrap();
+    let head3 = repo.commit("drop the config map").unwrap();
+    repo.push().unwrap();
+    env.request_reconcile("gitrepository", "react-app").await;
+    let rev3 = format!("main@sha1:{head3}");
+    let k = env
+        .wait_ks("react-app", "True", |k| {
+            k.status
+                .as_ref()
+                .and_then(|s| s.last_applied_revision.as_deref())
+                == Some(rev3.as_str())
+        })
+        .await;
+    assert!(
+        cms.get_opt("podinfo-config").await.unwrap().is_none(),
+        "the ConfigMap left the source and must be pruned"
+    );
+    assert_eq!(k.status.unwrap().inventory.unwrap().entries.len(), 2);
+
+    // 4. `kubectl edit` of a field we own is reverted at the next reconcile.
+    let out = std::process::Command::new(ferroflux_e2e::tool("kubectl"))
+        .args(["edit", "-n", &app, "deployment/podinfo"])
+        .env("KUBECONFIG", &env.cluster.kubeconfig)
+        .env("KUBE_EDITOR", "sed -i s#podinfo:6.0.0#podinfo:6.6.6#")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "kubectl edit: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        image(&deploys).await.as_deref(),
+        Some("ghcr.io/stefanprodan/podinfo:6.6.6")
+    );
+    env.request_reconcile("kustomization", "react-app").await;
+    env.wait_app("kubectl edit reverted", || async {
+        (image(&deploys).await.as_deref() == Some("ghcr.io/stefanprodan/podinfo:6.0.0"))
+            .then_some(())
+    })
+    .await;
+
+    // 5. `kubectl scale` is reverted too.
+    env.cluster
+        .kubectl(&["scale", "-n", &app, "deployment/podinfo", "--replicas=5"])
+        .unwrap();
+    assert_eq!(replicas(&deploys).await, Some(5));
+    env.request_reconcile("kustomization", "react-app").await;
+    env.wait_app("kubectl scale reverted", || async {
+        (replicas(&deploys).await == Some(2)).then_some(())
+    })
+    .await;
+
+    // 6. Suspended, nothing is applied: a new commit and a requested reconcile change nothing.
+    env.ks()
+        .patch(
+            "react-app",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"suspend": true}})),
+        )
+        .await
+        .unwrap();
+    repo.write("manifests/deployment.yaml", deployment(3, "6.0.0"))
+        .unwrap();
+    let head4 = repo.commit("scale to 3").unwrap();
+    repo.push().unwrap();
+    env.request_reconcile("gitrepository", "react-app").await;
+    let repos: Api<ferroflux_api::source::v1::GitRepository> =
+        Api::namespaced(env.client.clone(), &env.ns.name);
+    let rev4 = format!("main@sha1:{head4}");
+    env.wait_app("source has the new commit", || async {
+        let r = repos.get("react-app").await.ok()?;
+        (r.status?.artifact?.revision == rev4).then_some(())
+    })
+    .await;
+    env.request_reconcile("kustomization", "react-app").await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(replicas(&deploys).await, Some(2), "suspended: not applied");
+    let k = env.ks().get("react-app").await.unwrap();
+    assert_eq!(
+        k.status.unwrap().last_applied_revision.as_deref(),
+        Some(rev3.as_str())
+    );
+
+    // Resumed, it catches up.
+    env.ks()
+        .patch(
+            "react-app",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"suspend": false}})),
+        )
+        .await
+        .unwrap();
+    env.wait_ks("react-app", "True", |k| {
+        k.status
+            .as_ref()
+            .and_then(|s| s.last_applied_revision.as_deref())
+            == Some(rev4.as_str())
+    })
+    .await;
+    assert_eq!(replicas(&deploys).await, Some(3));
+
+    // 7. Deleting the Kustomization (prune: true) deletes what it applied.
+    env.ks()
+        .delete("react-app", &DeleteParams::default())
+        .await
+        .unwrap();
+    env.wait_app("objects garbage-collected", || async {
+        let d = deploys.get_opt("podinfo").await.ok()?;
+        let s = services.get_opt("podinfo").await.ok()?;
+        let k = env.ks().get_opt("react-app").await.ok()?;
+        (d.is_none() && s.is_none() && k.is_none()).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn walkthrough_v1beta2_applies_updates_prunes_reverts_drift_suspends_and_deletes() {
+    walkthrough(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn walkthrough_v1_applies_updates_prunes_reverts_drift_suspends_and_deletes() {
+    walkthrough(true).await;
+}
+
+// ------------------------------------------------------------------------------------------
+// Bad input
+// ------------------------------------------------------------------------------------------
+
+/// A GitRepository `name` on the env's server and a v1 Kustomization of it at `path`.
+fn pipeline(env: &Env, name: &str, repo: &str, path: &str, extra: Value) -> [Value; 2] {
+    let mut spec = json!({
+        "interval": "10m",
+        "retryInterval": "5s",
+        "path": path,
+        "prune": true,
+        "sourceRef": {"kind": "GitRepository", "name": name},
+        "targetNamespace": env.app.name,
+    });
+    if let (Some(s), Some(e)) = (spec.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            s.insert(k.clone(), v.clone());
+        }
+    }
+    [
+        json!({
+            "apiVersion": "source.toolkit.fluxcd.io/v1",
+            "kind": "GitRepository",
+            "metadata": {"name": name, "namespace": env.ns.name},
+            "spec": {"interval": "10m", "url": env.http.url_for(repo), "ref": {"branch": "main"}},
+        }),
+        json!({
+            "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+            "kind": "Kustomization",
+            "metadata": {"name": name, "namespace": env.ns.name},
+            "spec": spec,
+        }),
+    ]
+}
+
+/// Bad repositories: one directory per case in one repository.
+fn bad_repo() -> TestRepo {
+    let repo = TestRepo::new("bad").unwrap();
+    repo.write("good/configmap.yaml", CONFIGMAP).unwrap();
+    repo.write(
+        "invalid-yaml/configmap.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: broken\n data: [unclosed\n",
+    )
+    .unwrap();
+    repo.write(
+        "kustomize-error/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - missing.yaml\n",
+    )
+    .unwrap();
+    // One valid object and one the API server rejects: the dry run fails, nothing is applied.
+    repo.write(
+        "rejected/ok.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: should-not-exist\ndata:\n  a: b\n",
+    )
+    .unwrap();
+    repo.write(
+        "rejected/bad.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: bad-svc\nspec:\n  type: NotAType\n  ports:\n    - port: 99999\n",
+    )
+    .unwrap();
+    repo.write(
+        "unknown-kind/ok.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: also-not-applied\n",
+    )
+    .unwrap();
+    repo.write(
+        "unknown-kind/widget.yaml",
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec: {}\n",
+    )
+    .unwrap();
+    repo.write(
+        "substitution/configmap.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: vars\ndata:\n  cluster: ${cluster_name}\n",
+    )
+    .unwrap();
+    repo.commit("bad inputs").unwrap();
+    repo
+}
+
+async fn wait_failed(env: &Env, name: &str, reason: &str, needle: &str) -> Kustomization {
+    let k = env
+        .wait_ks(name, "False", |k| ready_message(k).starts_with(reason))
+        .await;
+    let msg = ready_message(&k);
+    assert!(
+        msg.contains(needle),
+        "{name}: {msg:?} should name {needle:?}"
+    );
+    k
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_fails_with_a_message_naming_the_file_or_object_and_applies_nothing() {
+    let mut repo = bad_repo();
+    let env = Env::start(
+        "ks-bad",
+        &mut repo,
+        &["--feature-gates=StrictPostBuildSubstitutions=true".to_string()],
+    )
+    .await;
+    let cases: [(&str, &str, Value); 6] = [
+        ("invalid-yaml", "./invalid-yaml", json!({})),
+        ("kustomize-error", "./kustomize-error", json!({})),
+        ("rejected", "./rejected", json!({})),
+        ("unknown-kind", "./unknown-kind", json!({})),
+        ("missing-path", "./does-not-exist", json!({})),
+        (
+            "substitution",
+            "./substitution",
+            json!({"postBuild": {"substitute": {"other": "x"}}}),
+        ),
+    ];
+    for (name, path, extra) in &cases {
+        for doc in pipeline(&env, name, "bad", path, extra.clone()) {
+            env.apply(&doc).await;
+        }
+    }
+    // A Kustomization whose source does not exist.
+    env.apply(&json!({
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+        "kind": "Kustomization",
+        "metadata": {"name": "no-source", "namespace": env.ns.name},
+        "spec": {"interval": "10m", "retryInterval": "5s", "prune": true,
+                 "sourceRef": {"kind": "GitRepository", "name": "nope"}},
+    }))
+    .await;
+
+    wait_failed(&env, "invalid-yaml", "BuildFailed", "configmap.yaml").await;
+    wait_failed(&env, "kustomize-error", "BuildFailed", "missing.yaml").await;
+    wait_failed(&env, "rejected", "ReconciliationFailed", "Service/").await;
+    wait_failed(&env, "unknown-kind", "ReconciliationFailed", "Widget").await;
+    wait_failed(&env, "missing-path", "ArtifactFailed", "does-not-exist").await;
+    wait_failed(&env, "substitution", "BuildFailed", "cluster_name").await;
+    wait_failed(&env, "no-source", "ArtifactFailed", "GitRepository/nope").await;
+
+    // The dry run failed, so the valid objects beside the bad ones were not applied.
+    let cms: Api<ConfigMap> = env.app_api();
+    for name in ["should-not-exist", "also-not-applied", "vars"] {
+        assert!(
+            cms.get_opt(name).await.unwrap().is_none(),
+            "{name} was applied although its Kustomization failed"
+        );
+    }
+    // Nothing recorded as applied.
+    for (name, _, _) in &cases {
+        let k = env.ks().get(name).await.unwrap();
+        let st = k.status.unwrap_or_default();
+        assert!(st.last_applied_revision.is_none(), "{name}: {st:?}");
+        assert!(st.inventory.is_none_or(|i| i.entries.is_empty()), "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_revision_prunes_nothing_and_keeps_the_last_applied_objects() {
+    let mut repo = TestRepo::new("app").unwrap();
+    repo.write("deploy/configmap.yaml", CONFIGMAP).unwrap();
+    repo.write(
+        "deploy/second.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: second\n",
+    )
+    .unwrap();
+    repo.commit("two config maps").unwrap();
+    let env = Env::start("ks-noprune", &mut repo, &[]).await;
+    for doc in pipeline(&env, "app", "app", "./deploy", json!({})) {
+        env.apply(&doc).await;
+    }
+    let head = repo.head().unwrap();
+    let rev = format!("main@sha1:{head}");
+    env.wait_ks("app", "True", |k| {
+        k.status
+            .as_ref()
+            .and_then(|s| s.last_applied_revision.as_deref())
+            == Some(rev.as_str())
+    })
+    .await;
+    // The next commit drops `second` but breaks the other file: nothing may be pruned.
+    repo.remove("deploy/second.yaml").unwrap();
+    repo.write("deploy/configmap.yaml", "kind: [broken\n")
+        .unwrap();
+    repo.commit("broken").unwrap();
+    repo.push().unwrap();
+    env.request_reconcile("gitrepository", "app").await;
+    let k = wait_failed(&env, "app", "BuildFailed", "configmap.yaml").await;
+    let st = k.status.unwrap();
+    assert_eq!(st.last_applied_revision.as_deref(), Some(rev.as_str()));
+    assert_ne!(st.last_attempted_revision.as_deref(), Some(rev.as_str()));
+    assert_eq!(st.inventory.unwrap().entries.len(), 2);
+    let cms: Api<ConfigMap> = env.app_api();
+    assert!(
+        cms.get_opt("second").await.unwrap().is_some(),
+        "pruned after a failed build"
+    );
+}
+
+// ------------------------------------------------------------------------------------------
+// Post-build substitution, dependencies, health checks
+// ------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn substitution_from_configmaps_secrets_and_inline_values() {
+    let mut repo = TestRepo::new("subst").unwrap();
+    repo.write(
+        "apps/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  cluster: ${cluster}\n  region: ${region}\n  token: ${token}\n  fallback: ${missing:=default}\n",
+    )
+    .unwrap();
+    repo.commit("vars").unwrap();
+    let env = Env::start("ks-subst", &mut repo, &[]).await;
+    let cms: Api<ConfigMap> = Api::namespaced(env.client.clone(), &env.ns.name);
+    cms.create(
+        &PostParams::default(),
+        &serde_json::from_value(json!({"metadata": {"name": "vars"}, "data": {"cluster": "from-cm", "region": "eu-west-1"}}))
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let secrets: Api<Secret> = Api::namespaced(env.client.clone(), &env.ns.name);
+    secrets
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(
+                json!({"metadata": {"name": "secret-vars"}, "stringData": {"token": "s3cret"}}),
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let extra = json!({"postBuild": {
+        "substitute": {"cluster": "inline-wins"},
+        "substituteFrom": [
+            {"kind": "ConfigMap", "name": "vars"},
+            {"kind": "Secret", "name": "secret-vars"},
+            {"kind": "ConfigMap", "name": "absent", "optional": true},
+        ],
+    }});
+    for doc in pipeline(&env, "subst", "subst", "./apps", extra) {
+        env.apply(&doc).await;
+    }
+    env.wait_ks("subst", "True", |_| true).await;
+    let app_cms: Api<ConfigMap> = env.app_api();
+    let data = app_cms.get("settings").await.unwrap().data.unwrap();
+    assert_eq!(data["cluster"], "inline-wins");
+    assert_eq!(data["region"], "eu-west-1");
+    assert_eq!(data["token"], "s3cret");
+    assert_eq!(data["fallback"], "default");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn depends_on_waits_for_the_dependency_and_health_checks_gate_readiness() {
+    let mut repo = TestRepo::new("deps").unwrap();
+    repo.write("infra/configmap.yaml", CONFIGMAP).unwrap();
+    repo.write("app/deployment.yaml", deployment(1, "6.0.0"))
+        .unwrap();
+    repo.commit("infra and app").unwrap();
+    let env = Env::start("ks-deps", &mut repo, &[]).await;
+    // The app depends on infra, which does not exist yet.
+    let [src, app] = pipeline(
+        &env,
+        "app",
+        "deps",
+        "./app",
+        json!({"dependsOn": [{"name": "infra"}], "wait": true, "timeout": "60s",
+               "sourceRef": {"kind": "GitRepository", "name": "deps"}}),
+    );
+    let [_, mut infra] = pipeline(
+        &env,
+        "infra",
+        "deps",
+        "./infra",
+        json!({"sourceRef": {"kind": "GitRepository", "name": "deps"},
+               "healthChecks": [{"apiVersion": "v1", "kind": "ConfigMap", "name": "podinfo-config", "namespace": env.app.name}]}),
+    );
+    let mut src = src;
+    src["metadata"]["name"] = json!("deps");
+    env.apply(&src).await;
+    env.apply(&app).await;
+    let k = env
+        .wait_ks("app", "False", |k| {
+            ready_message(k).starts_with("DependencyNotReady")
+        })
+        .await;
+    assert!(ready_message(&k).contains("infra"), "{}", ready_message(&k));
+    let deploys: Api<Deployment> = env.app_api();
+    assert!(deploys.get_opt("podinfo").await.unwrap().is_none());
+
+    infra["metadata"]["name"] = json!("infra");
+    env.apply(&infra).await;
+    let infra_k = env.wait_ks("infra", "True", |_| true).await;
+    let healthy = infra_k
+        .status
+        .unwrap()
+        .conditions
+        .into_iter()
+        .find(|c| c.type_ == "Healthy")
+        .expect("Healthy condition with healthChecks");
+    assert_eq!(healthy.status.as_str(), "True");
+    // The dependent is retried (requeue-dependency) and becomes Ready with a healthy
+    // Deployment (kwok runs its pods).
+    env.request_reconcile("kustomization", "app").await;
+    let k = env.wait_ks("app", "True", |_| true).await;
+    let healthy = k
+        .status
+        .unwrap()
+        .conditions
+        .into_iter()
+        .find(|c| c.type_ == "Healthy")
+        .unwrap();
+    assert_eq!(healthy.status.as_str(), "True", "{}", healthy.message);
+    assert!(
+        healthy.message.starts_with("Health check passed in"),
+        "{}",
+        healthy.message
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_check_of_a_missing_object_fails_after_the_timeout() {
+    let mut repo = TestRepo::new("health").unwrap();
+    repo.write("apps/configmap.yaml", CONFIGMAP).unwrap();
+    repo.commit("cm").unwrap();
+    let env = Env::start("ks-health", &mut repo, &[]).await;
+    let extra = json!({"timeout": "5s",
+        "healthChecks": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "not-there", "namespace": env.app.name}]});
+    for doc in pipeline(&env, "health", "health", "./apps", extra) {
+        env.apply(&doc).await;
+    }
+    let k = wait_failed(&env, "health", "HealthCheckFailed", "not-there").await;
+    let healthy = k
+        .status
+        .unwrap()
+        .conditions
+        .into_iter()
+        .find(|c| c.type_ == "Healthy")
+        .unwrap();
+    assert_eq!(healthy.status.as_str(), "False");
+}
