@@ -10,9 +10,7 @@ pub const FILE_NAMES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Ku
 /// Fields kustomize accepts that this engine does not implement yet: refusing them beats
 /// silently building something different from kustomize.
 pub const UNSUPPORTED_FIELDS: &[&str] = &[
-    "replacements",
     "vars",
-    "transformers",
     "generators",
     "validators",
     "helmCharts",
@@ -65,6 +63,10 @@ pub struct Kustomization {
     pub patches_json6902: Vec<Patch>,
     /// Output ordering.
     pub sort_options: Option<SortOptions>,
+    /// Replacements, inline or `{path: file}`.
+    pub replacements: Vec<Value>,
+    /// Transformer configuration files (built-in transformers only).
+    pub transformers: Vec<String>,
 }
 
 /// One `labels` entry.

@@ -13,7 +13,9 @@ pub mod kustomization;
 pub mod loader;
 pub mod nameref;
 pub mod patch;
+pub mod replacement;
 pub mod resource;
+pub mod schema;
 mod sort;
 pub mod transform;
 pub mod value;
@@ -67,6 +69,17 @@ pub fn build_with(dir: &Path, opts: &Options) -> Result<Vec<Resource>> {
         r.set_name(&name);
     }
     nameref::fix(&mut res, &b.cfg)?;
+    // kustomize rewrites every object's annotations when dropping its internal build
+    // annotations, which removes an empty or null `metadata.annotations`.
+    for r in &mut res {
+        if let Some(m) = r.value.get_mut("metadata").and_then(Value::as_map_mut)
+            && m.get("annotations").is_some_and(|a| {
+                matches!(a, Value::Null) || a.as_map().is_some_and(|a| a.is_empty())
+            })
+        {
+            m.shift_remove("annotations");
+        }
+    }
     sort::sort(&mut res, k.sort_options.as_ref());
     Ok(res)
 }
@@ -287,6 +300,94 @@ impl Builder {
         }
         transform::replicas(res, &k.replicas, cfg)?;
         transform::images(res, &k.images, cfg)?;
+        self.replacements(dir, kfile, k, res)?;
+        for t in &k.transformers {
+            self.config_transformer(dir, t, res)?;
+        }
+        Ok(())
+    }
+
+    /// `replacements`: inline entries and `path:` files, in order.
+    fn replacements(
+        &self,
+        dir: &Path,
+        kfile: &Path,
+        k: &Kustomization,
+        res: &mut [Resource],
+    ) -> Result<()> {
+        let origin = kfile.display().to_string();
+        for entry in &k.replacements {
+            if let Some(p) = entry.str_at(&["path"]) {
+                let (path, text) = loader::read_text(dir, p)?;
+                let reps = replacement::parse_file(&path, &text)?;
+                replacement::apply(res, &reps, &path.display().to_string())?;
+            } else {
+                let rep: replacement::Replacement = serde_json::from_value(entry.to_json())
+                    .map_err(|e| Error::Invalid {
+                        file: kfile.to_path_buf(),
+                        message: format!("replacements: {e}"),
+                    })?;
+                replacement::apply(res, std::slice::from_ref(&rep), &origin)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One `transformers` entry: a file configuring built-in transformers. Only the
+    /// built-ins that map onto this engine's own are accepted; anything else (exec or
+    /// container plugins, other kinds) is refused, as Flux refuses plugins.
+    fn config_transformer(&self, dir: &Path, entry: &str, res: &mut [Resource]) -> Result<()> {
+        if dir.join(entry).is_dir() {
+            return Err(Error::Invalid {
+                file: dir.join(entry),
+                message:
+                    "transformers: kustomization directories as transformers are not supported"
+                        .into(),
+            });
+        }
+        let (path, text) = loader::read_text(dir, entry)?;
+        for doc in loader::parse_docs(&path, &text)? {
+            if matches!(doc, Value::Null) {
+                continue;
+            }
+            let kind = doc.str_at(&["kind"]).unwrap_or_default().to_string();
+            let api = doc.str_at(&["apiVersion"]).unwrap_or_default();
+            let invalid = |message: String| Error::Invalid {
+                file: path.clone(),
+                message,
+            };
+            if api != "builtin" {
+                return Err(invalid(format!(
+                    "transformer '{kind}' ({api}) is a plugin; plugins are not supported"
+                )));
+            }
+            let specs: Vec<fieldspec::FieldSpec> = match doc.get("fieldSpecs") {
+                Some(v) => serde_json::from_value(v.to_json())
+                    .map_err(|e| invalid(format!("fieldSpecs: {e}")))?,
+                None => Vec::new(),
+            };
+            let pairs = |field: &str| -> Vec<(String, String)> {
+                doc.get(field)
+                    .and_then(Value::as_map)
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| (k.clone(), v.scalar_string().unwrap_or_default()))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            match kind.as_str() {
+                "LabelTransformer" => transform::set_map_fields(res, &pairs("labels"), &specs)?,
+                "AnnotationsTransformer" => {
+                    transform::set_map_fields(res, &pairs("annotations"), &specs)?
+                }
+                _ => {
+                    return Err(invalid(format!(
+                        "built-in transformer '{kind}' is not supported in 'transformers'"
+                    )));
+                }
+            }
+        }
         Ok(())
     }
 }
@@ -397,6 +498,29 @@ fn smp_into(res: &mut Vec<Resource>, i: usize, patch: &Value) {
         .value
         .str_at(&["metadata", "namespace"])
         .map(str::to_string);
+    // kustomize's merge walks the whole object and drops entries left empty in the source
+    // (`key:`); entries inside plain lists are not walked and stay.
+    for p in std::mem::take(&mut res[i].blank_nulls) {
+        if p.iter().any(|s| s.parse::<usize>().is_ok()) {
+            continue;
+        }
+        if let Some((last, parent)) = p.split_last() {
+            let parent: Vec<&str> = parent.iter().map(String::as_str).collect();
+            let target = if parent.is_empty() {
+                res[i].value.as_map_mut()
+            } else {
+                res[i]
+                    .value
+                    .pointer_mut(&parent)
+                    .and_then(Value::as_map_mut)
+            };
+            if let Some(m) = target
+                && matches!(m.get(last), Some(Value::Null))
+            {
+                m.shift_remove(last);
+            }
+        }
+    }
     if patch::strategic_merge(&mut res[i].value, patch, &gvk) {
         res[i].set_name(&name);
         match ns {

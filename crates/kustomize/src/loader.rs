@@ -81,8 +81,17 @@ pub fn parse_docs(path: &Path, text: &str) -> Result<Vec<Value>> {
 /// items, empty documents skipped. Errors name the file.
 pub fn parse_objects(path: &Path, text: &str) -> Result<Vec<Resource>> {
     let docs = parse_docs(path, text)?;
+    let mut blanks = if may_have_blank_values(text) {
+        blank_null_paths(text)
+    } else {
+        Vec::new()
+    };
+    if blanks.len() != docs.len() {
+        blanks.clear();
+    }
+    blanks.resize(docs.len(), Vec::new());
     let mut out = Vec::new();
-    for doc in docs {
+    for (doc, blank) in docs.into_iter().zip(blanks) {
         match doc {
             Value::Null => {}
             Value::Map(ref m) if m.is_empty() => {}
@@ -104,7 +113,15 @@ pub fn parse_objects(path: &Path, text: &str) -> Result<Vec<Resource>> {
                             message: "missing kind in object".into(),
                         });
                     }
-                    out.push(Resource::new(doc));
+                    let mut r = Resource::new(doc);
+                    r.blank_nulls = blank
+                        .into_iter()
+                        .filter(|p| {
+                            let p: Vec<&str> = p.iter().map(String::as_str).collect();
+                            matches!(r.value.pointer(&p), Some(Value::Null))
+                        })
+                        .collect();
+                    out.push(r);
                 }
             }
             _ => {
@@ -118,9 +135,124 @@ pub fn parse_objects(path: &Path, text: &str) -> Result<Vec<Resource>> {
     Ok(out)
 }
 
+/// Cheap line scan: whether some mapping key may have an empty value (`key:` followed by a
+/// line that is not nested under it). Only then is the exact event pass worth running.
+fn may_have_blank_values(text: &str) -> bool {
+    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let mut lines = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .peekable();
+    while let Some(l) = lines.next() {
+        if !l.trim_end().ends_with(':') {
+            continue;
+        }
+        match lines.peek() {
+            None => return true,
+            Some(n) => {
+                let (a, b) = (indent(l), indent(n));
+                if b < a || (b == a && !n.trim_start().starts_with('-')) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+/// Paths (per document) of mapping entries whose value is empty in the source (`key:` with
+/// nothing after it, rather than an explicit `null` or `~`). kustomize's strategic merge drops
+/// exactly those entries from the objects it patches, so they are remembered at parse time.
+pub fn blank_null_paths(text: &str) -> Vec<Vec<Vec<String>>> {
+    use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
+    enum Frame {
+        Map { key: Option<String> },
+        Seq { index: usize },
+    }
+    let mut docs = Vec::new();
+    let mut cur: Vec<Vec<String>> = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    let path_of = |stack: &[Frame]| -> Vec<String> {
+        stack
+            .iter()
+            .filter_map(|f| match f {
+                Frame::Map { key } => key.clone(),
+                Frame::Seq { index } => Some(index.to_string()),
+            })
+            .collect()
+    };
+    // After a value completes in the innermost frame: a map expects its next key, a sequence
+    // moves to its next index.
+    fn value_done(stack: &mut [Frame]) {
+        match stack.last_mut() {
+            Some(Frame::Map { key }) => *key = None,
+            Some(Frame::Seq { index }) => *index += 1,
+            None => {}
+        }
+    }
+    let mut parser = Parser::new_from_str(text);
+    while let Some(Ok((ev, span))) = parser.next_event() {
+        match ev {
+            Event::DocumentStart(..) => {
+                cur.clear();
+                stack.clear();
+            }
+            Event::DocumentEnd => docs.push(std::mem::take(&mut cur)),
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                let is_map = matches!(ev, Event::MappingStart(..));
+                stack.push(if is_map {
+                    Frame::Map { key: None }
+                } else {
+                    Frame::Seq { index: 0 }
+                });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                stack.pop();
+                value_done(&mut stack);
+            }
+            Event::Scalar(v, style, _, tag) => {
+                if let Some(Frame::Map { key: key @ None }) = stack.last_mut() {
+                    *key = Some(v.into_owned());
+                    continue;
+                }
+                if matches!(stack.last(), Some(Frame::Map { .. }))
+                    && style == ScalarStyle::Plain
+                    && v == "~"
+                    && span.is_empty()
+                    && tag.is_none()
+                {
+                    cur.push(path_of(&stack));
+                }
+                value_done(&mut stack);
+            }
+            Event::Alias(_) => {
+                if let Some(Frame::Map { key: key @ None }) = stack.last_mut() {
+                    *key = Some(String::new());
+                    continue;
+                }
+                value_done(&mut stack);
+            }
+            _ => {}
+        }
+    }
+    docs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blank_values_are_told_from_explicit_nulls() {
+        // The parser reports an empty value as `~` with an empty span.
+        let text = "a:\n  b:\n  c: null\n  d: ~\n  e: ''\nl:\n- x:\n---\nf:\n";
+        assert!(may_have_blank_values(text));
+        let p = blank_null_paths(text);
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0], vec![vec!["a", "b"], vec!["l", "0", "x"]]);
+        assert_eq!(p[1], vec![vec!["f"]]);
+        assert!(!may_have_blank_values("a:\n  b: 1\nc:\n- 1\n"));
+    }
 
     #[test]
     fn remote_detection() {

@@ -4,89 +4,50 @@
 use crate::error::{Error, Result};
 use crate::kustomization::Selector;
 use crate::resource::{Gvk, Resource};
+use crate::schema::Schema;
 use crate::value::{Mapping, Value};
 use regex::Regex;
 
-/// Patch-merge keys of built-in list fields: these lists merge item by item (as Kubernetes'
-/// strategic merge does); every other list is replaced. The key for `ports` depends on the
-/// items (`containerPort` in containers, `port` in Services).
-fn merge_key(field: &str, items: &[Value]) -> Option<&'static str> {
-    match field {
-        "containers"
-        | "initContainers"
-        | "ephemeralContainers"
-        | "volumes"
-        | "env"
-        | "imagePullSecrets"
-        | "volumeDevices"
-        | "resourceClaims" => Some("name"),
-        "volumeMounts" => Some("mountPath"),
-        "hostAliases" => Some("ip"),
-        "topologySpreadConstraints" => Some("topologyKey"),
-        "ports" => {
-            if items.iter().any(|i| i.get("containerPort").is_some()) {
-                Some("containerPort")
-            } else if items.iter().any(|i| i.get("port").is_some()) {
-                Some("port")
-            } else {
-                None
-            }
-        }
-        _ => None,
-    }
-}
-
-/// Whether kustomize knows the kind's schema (built-in group); custom kinds get plain list
-/// replacement, as kustomize does without an `openapi` schema.
-fn builtin_schema(gvk: &Gvk) -> bool {
-    matches!(
-        gvk.group.as_str(),
-        "" | "apps"
-            | "batch"
-            | "autoscaling"
-            | "policy"
-            | "networking.k8s.io"
-            | "rbac.authorization.k8s.io"
-            | "storage.k8s.io"
-            | "extensions"
-            | "admissionregistration.k8s.io"
-            | "apiextensions.k8s.io"
-            | "scheduling.k8s.io"
-            | "coordination.k8s.io"
-            | "discovery.k8s.io"
-            | "certificates.k8s.io"
-            | "node.k8s.io"
-    )
-}
-
-/// Strategic-merge `patch` into `target`. Returns `false` when the patch deletes the object.
+/// Strategic-merge `patch` into `target` as kustomize does (kyaml's merge2 with list items
+/// from the patch prepended): lists merge only where the built-in schema says so
+/// ([`Schema`]), paired by their merge keys; every other list is replaced. Returns `false`
+/// when the patch deletes the object.
+///
+/// Only `$patch` is a directive here: kustomize v5 copies `$setElementOrder/…`,
+/// `$retainKeys` and `$deleteFromPrimitiveList/…` into the output unchanged, and so do we.
 pub fn strategic_merge(target: &mut Value, patch: &Value, gvk: &Gvk) -> bool {
     if patch.str_at(&["$patch"]) == Some("delete") {
         return false;
     }
-    merge_value(target, patch, builtin_schema(gvk));
+    let schema = Schema::for_kind(&gvk.group, &gvk.version, &gvk.kind);
+    merge_value(target, patch, schema);
     true
 }
 
-fn merge_value(target: &mut Value, patch: &Value, schema: bool) {
+fn merge_value(target: &mut Value, patch: &Value, schema: Schema) {
     match (target, patch) {
         (Value::Map(t), Value::Map(p)) => merge_map(t, p, schema),
         (t, p) => *t = strip_directives(p),
     }
 }
 
-/// Remove `$patch` and other directives from a value being inserted as a whole.
+fn is_delete(v: &Value) -> bool {
+    v.str_at(&["$patch"]) == Some("delete")
+}
+
+/// Remove `$patch` directives from a value being inserted as a whole (and list items that
+/// delete themselves).
 fn strip_directives(v: &Value) -> Value {
     match v {
         Value::Map(m) => Value::Map(
             m.iter()
-                .filter(|(k, _)| !k.starts_with('$'))
+                .filter(|(k, _)| k.as_str() != "$patch")
                 .map(|(k, v)| (k.clone(), strip_directives(v)))
                 .collect(),
         ),
         Value::Seq(s) => Value::Seq(
             s.iter()
-                .filter(|i| i.str_at(&["$patch"]) != Some("delete"))
+                .filter(|i| !is_delete(i))
                 .map(strip_directives)
                 .collect(),
         ),
@@ -94,31 +55,36 @@ fn strip_directives(v: &Value) -> Value {
     }
 }
 
-fn merge_map(t: &mut Mapping, p: &Mapping, schema: bool) {
+fn merge_map(t: &mut Mapping, p: &Mapping, schema: Schema) {
     if p.get("$patch").and_then(Value::as_str) == Some("replace") {
         *t = p
             .iter()
-            .filter(|(k, _)| !k.starts_with('$'))
+            .filter(|(k, _)| k.as_str() != "$patch")
             .map(|(k, v)| (k.clone(), strip_directives(v)))
             .collect();
         return;
     }
     for (k, pv) in p {
-        if k.starts_with('$') {
+        if k == "$patch" {
             continue;
         }
         match pv {
             Value::Null => {
                 t.shift_remove(k);
             }
-            Value::Map(pm) if pm.get("$patch").and_then(Value::as_str) == Some("delete") => {
+            Value::Map(_) if is_delete(pv) => {
                 t.shift_remove(k);
             }
             Value::Seq(pitems) => {
-                let key = if schema { merge_key(k, pitems) } else { None };
-                match (key, t.get_mut(k)) {
-                    (Some(key), Some(Value::Seq(titems))) => {
-                        merge_list(titems, pitems, key, schema)
+                let field = schema.field(k).filter(|f| f.merges());
+                match (field, t.get_mut(k)) {
+                    (Some(f), Some(Value::Seq(titems))) => {
+                        let keys = f.merge_keys();
+                        if keys.is_empty() {
+                            merge_primitive_list(titems, pitems);
+                        } else {
+                            merge_keyed_list(titems, pitems, &keys, schema.items(k));
+                        }
                     }
                     _ => {
                         t.insert(k.clone(), strip_directives(pv));
@@ -126,7 +92,7 @@ fn merge_map(t: &mut Mapping, p: &Mapping, schema: bool) {
                 }
             }
             _ => match t.get_mut(k) {
-                Some(tv) => merge_value(tv, pv, schema),
+                Some(tv) => merge_value(tv, pv, schema.child(k)),
                 None => {
                     t.insert(k.clone(), strip_directives(pv));
                 }
@@ -135,23 +101,70 @@ fn merge_map(t: &mut Mapping, p: &Mapping, schema: bool) {
     }
 }
 
-fn merge_list(t: &mut Vec<Value>, p: &[Value], key: &str, schema: bool) {
-    for item in p {
-        let Some(kv) = item.get(key) else {
-            t.push(strip_directives(item));
-            continue;
-        };
-        let pos = t.iter().position(|x| x.get(key) == Some(kv));
-        let delete = item.str_at(&["$patch"]) == Some("delete");
-        match (pos, delete) {
-            (Some(i), true) => {
-                t.remove(i);
-            }
-            (None, true) => {}
-            (Some(i), false) => merge_value(&mut t[i], item, schema),
-            (None, false) => t.push(strip_directives(item)),
+/// A set of scalars (`finalizers`): the patch's values first, then the target's others.
+fn merge_primitive_list(t: &mut Vec<Value>, p: &[Value]) {
+    let mut out: Vec<Value> = Vec::with_capacity(t.len() + p.len());
+    for v in p.iter().chain(t.iter()) {
+        if !matches!(v, Value::Null) && !out.contains(v) {
+            out.push(v.clone());
         }
     }
+    *t = out;
+}
+
+/// The values of the merge keys an item has (kyaml pairs items on the keys present).
+fn key_values(item: &Value, keys: &[String]) -> Vec<(String, String)> {
+    keys.iter()
+        .filter_map(|k| {
+            let v = item.get(k)?.scalar_string()?;
+            (!v.is_empty()).then(|| (k.clone(), v))
+        })
+        .collect()
+}
+
+/// A list of objects paired by merge keys: the patch's items first (merged into their
+/// counterparts), then the target's unpaired items in their order; `$patch: delete` items
+/// remove their counterpart, a `$patch: replace` item replaces the whole list.
+fn merge_keyed_list(t: &mut Vec<Value>, p: &[Value], keys: &[String], items: Schema) {
+    if p.iter().any(|i| i.str_at(&["$patch"]) == Some("replace")) {
+        *t = p
+            .iter()
+            .filter(|i| i.str_at(&["$patch"]).is_none())
+            .map(strip_directives)
+            .collect();
+        return;
+    }
+    let mut used = vec![false; t.len()];
+    let mut out: Vec<Value> = Vec::with_capacity(t.len() + p.len());
+    for item in p {
+        let kv = key_values(item, keys);
+        if kv.is_empty() {
+            if !is_delete(item) {
+                out.push(strip_directives(item));
+            }
+            continue;
+        }
+        let pos = t.iter().enumerate().position(|(i, x)| {
+            !used[i]
+                && kv
+                    .iter()
+                    .all(|(k, v)| x.get(k).and_then(Value::scalar_string).as_ref() == Some(v))
+        });
+        match pos {
+            Some(i) => {
+                used[i] = true;
+                if !is_delete(item) {
+                    let mut merged = t[i].clone();
+                    merge_value(&mut merged, item, items);
+                    out.push(merged);
+                }
+            }
+            None if !is_delete(item) => out.push(strip_directives(item)),
+            None => {}
+        }
+    }
+    out.extend(t.drain(..).zip(used).filter(|(_, u)| !u).map(|(x, _)| x));
+    *t = out;
 }
 
 /// A JSON 6902 operation failure.
@@ -453,9 +466,29 @@ mod tests {
         let p = v(
             "spec:\n  args: [c]\n  containers:\n  - name: a\n    image: z\n    env: [{name: B, value: '2'}]\n  - name: b\n    $patch: delete\n  - name: c\n    image: new\n",
         );
-        assert!(strategic_merge(&mut t, &p, &apps()));
+        assert!(strategic_merge(
+            &mut t,
+            &p,
+            &Gvk::from_api_version("v1", "Pod")
+        ));
         let exp = v(
-            "spec:\n  args: [c]\n  containers:\n  - name: a\n    image: z\n    env: [{name: A, value: '1'}, {name: B, value: '2'}]\n  - name: c\n    image: new\n",
+            "spec:\n  args: [c]\n  containers:\n  - name: a\n    image: z\n    env: [{name: B, value: '2'}, {name: A, value: '1'}]\n  - name: c\n    image: new\n",
+        );
+        assert_eq!(t, exp);
+    }
+
+    #[test]
+    fn smp_prepends_patch_items_like_kustomize() {
+        let pod = Gvk::from_api_version("v1", "Pod");
+        let mut t = v(
+            "metadata: {finalizers: [a, b]}\nspec:\n  containers:\n  - name: a\n    ports: [{containerPort: 80, protocol: TCP}]\n  - name: b\n  tolerations: [{key: a}]\n",
+        );
+        let p = v(
+            "metadata: {finalizers: [c, a]}\nspec:\n  $setElementOrder/containers: [{name: b}]\n  containers:\n  - name: c\n  - name: a\n    ports: [{containerPort: 80, protocol: UDP}]\n  tolerations: [{key: b}]\n",
+        );
+        assert!(strategic_merge(&mut t, &p, &pod));
+        let exp = v(
+            "metadata: {finalizers: [c, a, b]}\nspec:\n  containers:\n  - name: c\n  - name: a\n    ports: [{containerPort: 80, protocol: UDP}, {containerPort: 80, protocol: TCP}]\n  - name: b\n  tolerations: [{key: b}]\n  $setElementOrder/containers: [{name: b}]\n",
         );
         assert_eq!(t, exp);
     }

@@ -141,6 +141,9 @@ pub struct Resource {
     pub needs_hash: bool,
     /// Generated object's behaviour.
     pub behavior: Behavior,
+    /// Mapping entries left empty in the source (`key:`), which kustomize's strategic merge
+    /// removes from the objects it patches.
+    pub blank_nulls: Vec<Vec<String>>,
 }
 
 impl Resource {
@@ -151,6 +154,7 @@ impl Resource {
             prev_ids: Vec::new(),
             needs_hash: false,
             behavior: Behavior::Create,
+            blank_nulls: Vec::new(),
         }
     }
     /// The object's `kind`.

@@ -81,11 +81,11 @@ pub fn sort(res: &mut [Resource], opts: Option<&SortOptions>) {
         } else {
             r.name().to_string()
         };
+        // kustomize compares `ns|name` as one string, so `a-b|x` sorts before `a|x`.
         (
             rank.get(g.kind.as_str()).copied().unwrap_or(0),
             gvk_key(&g),
-            ns,
-            name,
+            format!("{ns}|{name}"),
         )
     });
 }

@@ -77,6 +77,10 @@ impl Value {
     pub fn pointer(&self, path: &[&str]) -> Option<&Value> {
         path.iter().try_fold(self, |v, k| v.get(k))
     }
+    /// Follow a path of mapping keys, mutably.
+    pub fn pointer_mut(&mut self, path: &[&str]) -> Option<&mut Value> {
+        path.iter().try_fold(self, |v, k| v.get_mut(k))
+    }
     /// String at a path of mapping keys.
     pub fn str_at(&self, path: &[&str]) -> Option<&str> {
         self.pointer(path).and_then(Value::as_str)
