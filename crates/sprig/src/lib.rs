@@ -25,6 +25,7 @@ mod math;
 mod paths;
 mod regexfns;
 mod strings;
+mod url;
 
 pub use conv::{deep_equal, empty, strval, to_float64, to_int64};
 pub use dates::GoTime;
@@ -111,6 +112,7 @@ pub fn funcs(opts: &Options) -> FuncMap {
     encoding::register(&mut r);
     paths::register(&mut r);
     dates::register(&mut r);
+    url::register(&mut r);
     let _ = opts;
     map
 }

@@ -17,6 +17,13 @@ pub(crate) fn compile(pat: &str) -> Result<Regex, FuncError> {
         let msg = e.to_string();
         let detail = msg.lines().last().unwrap_or(&msg).trim();
         let detail = detail.strip_prefix("error: ").unwrap_or(detail);
+        // Go's wording for the common mistakes
+        let detail = match detail {
+            "unclosed group" => "missing closing )",
+            "unopened group" => "unexpected )",
+            "unclosed character class" => "missing closing ]",
+            d => d,
+        };
         err(format!("error parsing regexp: {detail}: `{pat}`"))
     })
 }

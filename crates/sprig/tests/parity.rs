@@ -249,6 +249,11 @@ fn functions_match_helm_template_output() {
                 // Go's message: `... at <expr>: error calling f: msg` or a
                 // type-check message; ours must be its tail.
                 let tail = e.split_once(": ").map(|x| x.1).unwrap_or(&e);
+                // Helm reports `required`/`fail` messages without the call prefix
+                let tail = match (tail.find("HELM_ERR_START"), tail.find("HELM_ERR_END")) {
+                    (Some(a), Some(b)) => &tail[a + "HELM_ERR_START".len()..b],
+                    _ => tail,
+                };
                 if !w.ends_with(tail) && !w.ends_with(&e) {
                     err_text_differs.push(format!("{expr}: helm {w:?}\n    ours {e:?}"));
                 }
