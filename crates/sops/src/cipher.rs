@@ -104,6 +104,12 @@ fn typed(plain: Vec<u8>, datatype: &str) -> CipherResult<Node> {
             Err(e) => Node::Bytes(e.into_bytes()),
         },
         "bytes" => Node::Bytes(plain),
+        "time" => {
+            let s = text()?;
+            Node::Time(
+                crate::yaml::parse_timestamp(&s).ok_or_else(|| format!("invalid time {s:?}"))?,
+            )
+        }
         "int" | "int64" => {
             let s = text()?;
             Node::Int(s.parse().map_err(|_| format!("invalid int {s:?}"))?)

@@ -90,7 +90,7 @@ fn write(out: &mut String, node: &Node, indent: usize) {
         Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Node::Int(i) => out.push_str(&i.to_string()),
         Node::Float(f) => out.push_str(&json_float(*f)),
-        Node::Str(s) => out.push_str(&quote(s)),
+        Node::Str(s) | Node::Time(s) => out.push_str(&quote(s)),
         Node::Bytes(b) => out.push_str(&quote(&String::from_utf8_lossy(b))),
         Node::Seq(items) if items.is_empty() => out.push_str("[]"),
         Node::Map(entries) if entries.is_empty() => out.push_str("{}"),

@@ -9,6 +9,8 @@ pub(crate) enum Node {
     Int(i64),
     Float(f64),
     Str(String),
+    /// A YAML timestamp, held in Go's `time.Time` text form (`2001-12-14T00:00:00Z`).
+    Time(String),
     /// Raw bytes: a decrypted `type:bytes` value or the payload of a binary document.
     Bytes(Vec<u8>),
     Seq(Vec<Node>),
@@ -28,7 +30,7 @@ impl Node {
     /// The bytes SOPS feeds into the MAC for a scalar (Go's `sops.ToBytes`).
     pub(crate) fn mac_bytes(&self) -> Vec<u8> {
         match self {
-            Node::Str(s) => s.as_bytes().to_vec(),
+            Node::Str(s) | Node::Time(s) => s.as_bytes().to_vec(),
             Node::Bytes(b) => b.clone(),
             Node::Int(i) => i.to_string().into_bytes(),
             Node::Float(f) => go_format_float_f(*f).into_bytes(),
@@ -46,7 +48,7 @@ impl Node {
             Node::Bool(b) => Value::Bool(*b),
             Node::Int(i) => Value::from(*i),
             Node::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
-            Node::Str(s) => Value::String(s.clone()),
+            Node::Str(s) | Node::Time(s) => Value::String(s.clone()),
             Node::Bytes(b) => Value::String(String::from_utf8_lossy(b).into_owned()),
             Node::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
             Node::Map(entries) => Value::Object(

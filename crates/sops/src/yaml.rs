@@ -142,6 +142,7 @@ fn key_string(key: Node) -> Result<String> {
         Node::Bool(b) => b.to_string(),
         Node::Int(i) => i.to_string(),
         Node::Float(f) => yaml_float(f),
+        Node::Time(t) => t,
         Node::Bytes(b) => String::from_utf8_lossy(&b).into_owned(),
         Node::Seq(_) | Node::Map(_) => {
             return Err(parse_error("complex mapping keys are not supported"));
@@ -158,15 +159,22 @@ fn resolve(value: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Node> {
         return Ok(match (core, tag.suffix()) {
             (true, "str") => Node::Str(value.into()),
             (true, "null") => Node::Null,
-            (true, "bool" | "int" | "float") => match resolve_plain(value) {
-                Node::Str(_) => {
-                    return Err(parse_error(format!(
-                        "cannot decode {value:?} as !!{}",
-                        tag.suffix()
-                    )));
+            (true, "bool" | "int" | "float" | "timestamp") => {
+                match (tag.suffix(), resolve_plain(value)) {
+                    ("bool", node @ Node::Bool(_))
+                    | ("int", node @ Node::Int(_))
+                    | ("float", node @ Node::Float(_))
+                    | ("timestamp", node @ Node::Time(_)) => node,
+                    // yaml.v3 widens an integer tagged !!float.
+                    ("float", Node::Int(i)) => Node::Float(i as f64),
+                    _ => {
+                        return Err(parse_error(format!(
+                            "cannot decode {value:?} as !!{}",
+                            tag.suffix()
+                        )));
+                    }
                 }
-                node => node,
-            },
+            }
             (true, "binary") => {
                 use base64::Engine;
                 let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
@@ -178,7 +186,7 @@ fn resolve(value: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Node> {
                     Err(e) => Node::Bytes(e.into_bytes()),
                 }
             }
-            // Timestamps decode to strings in yaml.v3; unknown tags keep the text.
+            // Other tags keep the text, as yaml.v3 does.
             _ => Node::Str(value.into()),
         });
     }
@@ -210,8 +218,8 @@ fn resolve_plain(value: &str) -> Node {
     if !(first.is_ascii_digit() || first == b'+' || first == b'-') {
         return Node::Str(value.into());
     }
-    if looks_like_timestamp(value) {
-        return Node::Str(value.into());
+    if let Some(time) = parse_timestamp(value) {
+        return Node::Time(time);
     }
     let plain: String = value.chars().filter(|&c| c != '_').collect();
     if let Some(i) = go_parse_int(&plain) {
@@ -328,11 +336,117 @@ fn parse_magnitude(body: &str) -> Option<u64> {
     u64::from_str_radix(digits, radix).ok()
 }
 
-/// yaml.v3 resolves unquoted timestamps (`2001-12-14`, `2001-12-14t21:59:43.10-05:00`, …) and
-/// then hands them to `interface{}` as strings; they must not be read as numbers.
-fn looks_like_timestamp(s: &str) -> bool {
+/// yaml.v3's unquoted timestamps (`2001-12-14`, `2001-12-14T21:59:43.10-05:00`,
+/// `2001-12-14 21:59:43.10`), which SOPS 3.10+ keeps as `time.Time`: returns Go's
+/// `MarshalText` form (RFC 3339 with nanoseconds, trailing zeros dropped), which is both what
+/// the MAC hashes and what `sops decrypt` prints.
+pub(crate) fn parse_timestamp(s: &str) -> Option<String> {
     let b = s.as_bytes();
-    b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[5].is_ascii_digit()
+    if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return None;
+    }
+    let mut i = 5;
+    // 1 or 2 digits (Go's non-padded layout fields).
+    let num = |i: &mut usize| -> Option<u32> {
+        let start = *i;
+        while *i < b.len() && *i - start < 2 && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        if *i == start {
+            None
+        } else {
+            s[start..*i].parse().ok()
+        }
+    };
+    let year: i32 = s[..4].parse().ok()?;
+    let month = num(&mut i)?;
+    if b.get(i) != Some(&b'-') {
+        return None;
+    }
+    i += 1;
+    let day = num(&mut i)?;
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if day == 0 || day > days_in_month {
+        return None;
+    }
+    let date = format!("{year:04}-{month:02}-{day:02}");
+    if i == b.len() {
+        return Some(format!("{date}T00:00:00Z"));
+    }
+    let with_zone = match b[i] {
+        b'T' | b't' => true,
+        b' ' => false,
+        _ => return None,
+    };
+    i += 1;
+    let hour = num(&mut i)?;
+    if b.get(i) != Some(&b':') {
+        return None;
+    }
+    i += 1;
+    let minute = num(&mut i)?;
+    if b.get(i) != Some(&b':') {
+        return None;
+    }
+    i += 1;
+    let second = num(&mut i)?;
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let mut frac = String::new();
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        // Nanosecond precision; Go drops trailing zeros when printing.
+        let digits: String = s[start..i].chars().take(9).collect();
+        let trimmed = digits.trim_end_matches('0');
+        if !trimmed.is_empty() {
+            frac = format!(".{trimmed}");
+        }
+    }
+    let zone = if with_zone {
+        match &s[i..] {
+            "Z" => "Z".to_string(),
+            z if z.len() == 6
+                && (z.starts_with('+') || z.starts_with('-'))
+                && z.as_bytes()[3] == b':'
+                && z[1..3]
+                    .bytes()
+                    .chain(z[4..6].bytes())
+                    .all(|c| c.is_ascii_digit()) =>
+            {
+                let (h, m): (u32, u32) = (z[1..3].parse().ok()?, z[4..6].parse().ok()?);
+                if h > 24 || m > 59 {
+                    return None;
+                }
+                if h == 0 && m == 0 {
+                    "Z".to_string()
+                } else {
+                    z.to_string()
+                }
+            }
+            _ => return None,
+        }
+    } else if i == b.len() {
+        "Z".to_string()
+    } else {
+        return None;
+    };
+    Some(format!(
+        "{date}T{hour:02}:{minute:02}:{second:02}{frac}{zone}"
+    ))
 }
 
 /// Renders documents as a YAML stream (`---` between documents). Comments are not kept.
@@ -450,6 +564,7 @@ fn scalar_text(node: &Node) -> String {
         Node::Bool(b) => b.to_string(),
         Node::Int(i) => i.to_string(),
         Node::Float(f) => yaml_float(*f),
+        Node::Time(t) => t.clone(),
         Node::Str(s) => scalar_string(s),
         Node::Bytes(b) => scalar_string(&String::from_utf8_lossy(b)),
         Node::Seq(_) => "[]".into(),
@@ -553,12 +668,34 @@ mod tests {
         assert_eq!(get("i"), Node::Int(511));
         assert_eq!(get("j"), Node::Float(8.0));
         assert_eq!(get("k"), Node::Int(1000));
-        assert_eq!(get("l"), Node::Str("2001-12-14".into()));
+        assert_eq!(get("l"), Node::Time("2001-12-14T00:00:00Z".into()));
         assert_eq!(get("m"), Node::Float(0.5));
         assert_eq!(get("n"), Node::Float(f64::NEG_INFINITY));
         assert_eq!(get("o"), Node::Str("5".into()));
         assert_eq!(get("p"), Node::Str("0".into()));
         assert_eq!(get("q"), Node::Int(12));
+    }
+
+    #[test]
+    fn timestamps_read_as_go_prints_them() {
+        let t = |s| parse_timestamp(s);
+        assert_eq!(t("2001-12-14").as_deref(), Some("2001-12-14T00:00:00Z"));
+        assert_eq!(t("2001-2-3").as_deref(), Some("2001-02-03T00:00:00Z"));
+        assert_eq!(
+            t("2001-12-14t21:59:43.100-05:00").as_deref(),
+            Some("2001-12-14T21:59:43.1-05:00")
+        );
+        assert_eq!(
+            t("2001-12-14 21:59:43.10").as_deref(),
+            Some("2001-12-14T21:59:43.1Z")
+        );
+        assert_eq!(
+            t("2024-01-02T03:04:05+00:00").as_deref(),
+            Some("2024-01-02T03:04:05Z")
+        );
+        assert_eq!(t("2001-02-30"), None);
+        assert_eq!(t("2001-12-14 21:59:43.10 -5"), None);
+        assert_eq!(t("1.2.3"), None);
     }
 
     #[test]

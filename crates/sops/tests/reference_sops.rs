@@ -243,6 +243,9 @@ multiline: |
   line two
 unicode: \"héllo wörld ✓\"
 plain_unencrypted: stays
+date: 2001-12-14
+when: 2001-12-14t21:59:43.10-05:00
+octal: 0o17
 ";
 
 #[test]
@@ -275,6 +278,13 @@ fn nested_maps_lists_and_scalar_types_round_trip() {
     assert_eq!(doc["hex"], 31);
     assert_eq!(doc["nested"]["deeper"]["list"][3]["value"], 1.5);
     assert_eq!(doc["unicode"], "héllo wörld ✓");
+    assert_eq!(doc["octal"], 15);
+    let ours = String::from_utf8(ours).unwrap();
+    assert!(ours.contains("date: 2001-12-14T00:00:00Z\n"), "{ours}");
+    assert!(
+        ours.contains("when: 2001-12-14T21:59:43.1-05:00\n"),
+        "{ours}"
+    );
 }
 
 #[test]
@@ -340,7 +350,8 @@ fn binary_decrypts_to_the_original_bytes() {
 #[test]
 fn encryption_rules_are_honoured() {
     let env = Env::new();
-    let plain = "db_secret: one\npublic: two\nnested:\n  api_secret: three\n  name: four\n";
+    let plain = "db_secret: one\npublic: two\nnested:\n  api_secret: three\n  name: four\n\
+                 public_date: 2020-01-02\ncount: 3\nratio: 0.5\nflag: true\n";
     for flags in [
         &["--encrypted-suffix", "_secret"][..],
         &["--unencrypted-regex", "^(public|name)$"][..],
