@@ -561,13 +561,11 @@ fn zone_abbrev(z: &Zoned) -> String {
     let tz = z.time_zone();
     let info = tz.to_offset_info(z.timestamp());
     let abbr = info.abbreviation().to_string();
-    if abbr.is_empty() || abbr.starts_with(['+', '-']) {
-        // Go prints the numeric offset when the zone has no abbreviation
+    let unnamed = tz.iana_name().is_none() && abbr != "UTC";
+    if abbr.is_empty() || unnamed || abbr.contains(':') {
+        // Go prints -0700 when the zone has no name
         let secs = info.offset().seconds();
         let (sign, a) = if secs < 0 { ('-', -secs) } else { ('+', secs) };
-        if a % 3600 == 0 {
-            return format!("{sign}{:02}", a / 3600);
-        }
         return format!("{sign}{:02}{:02}", a / 3600, a / 60 % 60);
     }
     abbr
@@ -699,8 +697,49 @@ pub fn parse_go(layout: &str, value: &str, loc: &TimeZone) -> Result<Zoned, Stri
         let before = s;
         let elem_name = |t: &Tok| -> String {
             // the layout element as Go names it in errors
-            let _ = t;
-            layout.to_string()
+            match t {
+                Tok::Year4 => "2006".into(),
+                Tok::Year2 => "06".into(),
+                Tok::MonthLong => "January".into(),
+                Tok::MonthShort => "Jan".into(),
+                Tok::Month2 => "01".into(),
+                Tok::Month1 => "1".into(),
+                Tok::DayLong => "Monday".into(),
+                Tok::DayShort => "Mon".into(),
+                Tok::Day2 => "02".into(),
+                Tok::Day1 => "2".into(),
+                Tok::DayUnder => "_2".into(),
+                Tok::YearDay3 => "002".into(),
+                Tok::YearDayUnder => "__2".into(),
+                Tok::Hour24 => "15".into(),
+                Tok::Hour12 => "3".into(),
+                Tok::Hour12_2 => "03".into(),
+                Tok::Min1 => "4".into(),
+                Tok::Min2 => "04".into(),
+                Tok::Sec1 => "5".into(),
+                Tok::Sec2 => "05".into(),
+                Tok::PmUpper => "PM".into(),
+                Tok::PmLower => "pm".into(),
+                Tok::TzName => "MST".into(),
+                Tok::Offset {
+                    z,
+                    colon,
+                    secs,
+                    hours_only,
+                } => {
+                    let mut n = String::from(if *z { "Z07" } else { "-07" });
+                    if !hours_only {
+                        n.push_str(if *colon { ":00" } else { "00" });
+                        if *secs {
+                            n.push_str(if *colon { ":00" } else { "00" });
+                        }
+                    }
+                    n
+                }
+                Tok::Frac { n, trim, sep } => {
+                    format!("{sep}{}", if *trim { "9" } else { "0" }.repeat(*n))
+                }
+            }
         };
         match t {
             Err(lit) => {
@@ -856,6 +895,24 @@ pub fn parse_go(layout: &str, value: &str, loc: &TimeZone) -> Result<Zoned, Stri
             crate::strings::go_quote(value),
             crate::strings::go_quote(s)
         ));
+    }
+    let range_err = |what: &str| {
+        format!(
+            "parsing time {}: {what} out of range",
+            crate::strings::go_quote(value)
+        )
+    };
+    if !(1..=12).contains(&month) {
+        return Err(range_err("month"));
+    }
+    if hour > 23 || (pm.is_some() && hour > 12) {
+        return Err(range_err("hour"));
+    }
+    if min > 59 {
+        return Err(range_err("minute"));
+    }
+    if sec > 59 {
+        return Err(range_err("second"));
     }
     if let Some(p) = pm {
         if p && hour < 12 {
