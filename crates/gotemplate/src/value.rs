@@ -217,7 +217,10 @@ impl Value {
             Value::Bytes(b) => serde_json::Value::Array(b.iter().map(|x| (*x).into()).collect()),
             Value::List(l) => serde_json::Value::Array(l.iter().map(Value::to_json).collect()),
             Value::Map(m) => serde_json::Value::Object(
-                m.read().iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
+                m.read()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
             ),
             Value::Object(o) => o
                 .to_data()
@@ -289,7 +292,9 @@ mod tests {
     #[test]
     fn json_numbers_decode_as_float64_like_go() {
         let v = Value::from_json(&serde_json::json!({"n": 1}));
-        let Value::Map(m) = v else { panic!("map expected") };
+        let Value::Map(m) = v else {
+            panic!("map expected")
+        };
         assert!(matches!(m.get("n"), Some(Value::Float(x)) if x == 1.0));
     }
 

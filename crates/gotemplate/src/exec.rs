@@ -1,0 +1,1458 @@
+//! The template set and its executor: a tree walker over the parsed nodes
+//! that follows `text/template/exec.go` (what is evaluated, in which order,
+//! and which error is raised where).
+
+use std::collections::HashMap;
+use std::fmt::Display;
+use std::sync::{Arc, Mutex};
+
+use crate::error::{Error, Result};
+use crate::gofmt::{self, go_quote, go_type};
+use crate::parse::{self, Arg, Branch, Builtin, Cmd, FuncLookup, FuncRef, Node, Pipe, Source};
+use crate::value::{FuncMap, Value};
+
+/// What a missing map key evaluates to (Go's `missingkey=` option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissingKey {
+    /// Go's default: an invalid value, printed as `<no value>`.
+    #[default]
+    Default,
+    /// The map element's zero value (nil for `interface{}` maps); Helm's choice.
+    Zero,
+    /// An execution error `map has no entry for key "x"`; Helm's `--strict`.
+    Error,
+}
+
+/// Helm's limit on nested `include` of the same template.
+const MAX_INCLUDE_NESTING: usize = 1000;
+/// Go's `maxExecDepth`.
+const MAX_EXEC_DEPTH: usize = 100_000;
+
+pub(crate) struct Tmpl {
+    name: Arc<str>,
+    src: Arc<Source>,
+    root: Vec<Node>,
+}
+
+/// The result of parsing a `tpl` text: its body plus its own `define`s, which
+/// are visible only while it runs (Helm clones the set for that; we overlay).
+struct TplParsed {
+    main: Arc<Tmpl>,
+    defines: HashMap<String, Arc<Tmpl>>,
+}
+
+/// A set of named templates sharing `define`s, like a Go `*template.Template`
+/// and its associated templates.
+///
+/// Besides Go's builtins the executor always provides Helm's `include` and
+/// `tpl` (they need the set itself, so they cannot be plain [`crate::Func`]s);
+/// a function of the same name in the [`FuncMap`] takes precedence.
+pub struct Templates {
+    funcs: FuncMap,
+    templates: HashMap<String, Arc<Tmpl>>,
+    missing_key: MissingKey,
+    root_name: String,
+    tpl_cache: Mutex<HashMap<String, Arc<TplParsed>>>,
+}
+
+impl FuncLookup for Templates {
+    fn lookup_func(&self, name: &str) -> Option<FuncRef> {
+        if let Some(f) = self.funcs.get(name) {
+            return Some(FuncRef::User(f.clone()));
+        }
+        Builtin::lookup(name).map(FuncRef::Builtin)
+    }
+}
+
+fn is_empty_tree(list: &[Node]) -> bool {
+    list.iter().all(|n| match n {
+        Node::Text(t) => t.trim().is_empty(),
+        _ => false,
+    })
+}
+
+impl Templates {
+    pub fn new(funcs: FuncMap) -> Self {
+        Self {
+            funcs,
+            templates: HashMap::new(),
+            missing_key: MissingKey::Default,
+            root_name: "gotpl".into(),
+            tpl_cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn set_missing_key(&mut self, mk: MissingKey) {
+        self.missing_key = mk;
+    }
+
+    /// The name of the set's root template (Helm's is `gotpl`); `tpl` parses
+    /// its text under this name, so it appears in `tpl` error messages.
+    pub fn set_root_name(&mut self, name: &str) {
+        self.root_name = name.to_string();
+    }
+
+    /// Adds a function after creation (before parsing templates that use it).
+    pub fn add_func(&mut self, name: &str, f: crate::value::Func) {
+        self.funcs.insert(name.to_string(), f);
+    }
+
+    /// Parses `src` as template `name`, adding its `define`s to the set. A
+    /// later definition replaces an earlier one unless it is empty (Go's
+    /// `AddParseTree` rule).
+    pub fn parse(&mut self, name: &str, src: &str) -> Result<()> {
+        let parsed = parse::parse(name, src, self)?;
+        let source = Arc::new(Source {
+            name: Arc::from(name),
+            text: Arc::from(src),
+        });
+        for (dname, list) in parsed.defines {
+            self.add_tree(&dname, list, &source);
+        }
+        let main_empty = is_empty_tree(&parsed.root);
+        if !(main_empty && self.templates.contains_key(name)) {
+            self.templates.insert(
+                name.to_string(),
+                Arc::new(Tmpl {
+                    name: Arc::from(name),
+                    src: source,
+                    root: parsed.root,
+                }),
+            );
+        }
+        Ok(())
+    }
+
+    fn add_tree(&mut self, name: &str, list: Vec<Node>, source: &Arc<Source>) {
+        if is_empty_tree(&list) && self.templates.contains_key(name) {
+            return;
+        }
+        self.templates.insert(
+            name.to_string(),
+            Arc::new(Tmpl {
+                name: Arc::from(name),
+                src: source.clone(),
+                root: list,
+            }),
+        );
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.templates.contains_key(name)
+    }
+
+    /// Names of all templates in the set (files and defines), unordered.
+    pub fn names(&self) -> Vec<&str> {
+        self.templates.keys().map(String::as_str).collect()
+    }
+
+    /// Executes template `name` with `data` as dot and `$`.
+    ///
+    /// The executor recurses per nested template/`include`; deeply recursive
+    /// charts need a large stack (run rendering on a thread with a generous
+    /// stack size).
+    pub fn execute(&self, name: &str, data: &Value) -> Result<String> {
+        let mut ex = Exec {
+            set: self,
+            vars: Vec::new(),
+            overlays: Vec::new(),
+            include_counts: HashMap::new(),
+            depth: 0,
+        };
+        let mut out = String::new();
+        ex.exec_named(name, data.clone(), &mut out)?;
+        Ok(out)
+    }
+}
+
+/// A value during evaluation; `None` is Go's invalid `reflect.Value` (a
+/// missing key under the default missingkey option), `Some(Value::Nil)` a
+/// nil interface.
+type V = Option<Value>;
+
+#[derive(Clone)]
+struct Dot {
+    v: V,
+    /// Whether the value sits in an `interface{}` slot (map element, list
+    /// element), which changes Go's type names in error messages.
+    boxed: bool,
+}
+
+enum Flow {
+    Break,
+    Continue,
+    Err(Error),
+}
+
+impl From<Error> for Flow {
+    fn from(e: Error) -> Self {
+        Flow::Err(e)
+    }
+}
+
+struct Exec<'s> {
+    set: &'s Templates,
+    vars: Vec<(Arc<str>, V)>,
+    overlays: Vec<Arc<TplParsed>>,
+    include_counts: HashMap<String, usize>,
+    depth: usize,
+}
+
+fn nil_to_invalid(v: V) -> V {
+    match v {
+        Some(Value::Nil) => None,
+        v => v,
+    }
+}
+
+fn truth(v: &V) -> bool {
+    v.as_ref().is_some_and(Value::truthy)
+}
+
+fn arg_value(v: V) -> Value {
+    v.unwrap_or(Value::Nil)
+}
+
+fn type_name(v: &V, boxed: bool) -> String {
+    if boxed {
+        return "interface {}".into();
+    }
+    match v {
+        Some(v) => go_type(v),
+        None => "<nil>".into(),
+    }
+}
+
+struct TemplateCtx<'a>(&'a Arc<str>, &'a Option<Pipe>);
+impl Display for TemplateCtx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.1 {
+            Some(p) => write!(f, "{{{{template {} {}}}}}", go_quote(self.0), p),
+            None => write!(f, "{{{{template {}}}}}", go_quote(self.0)),
+        }
+    }
+}
+
+struct NamedCtx<'a>(&'a str);
+impl Display for NamedCtx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl<'s> Exec<'s> {
+    fn lookup(&self, name: &str) -> Option<Arc<Tmpl>> {
+        for o in self.overlays.iter().rev() {
+            if name == o.main.name.as_ref() {
+                return Some(o.main.clone());
+            }
+            if let Some(t) = o.defines.get(name) {
+                return Some(t.clone());
+            }
+        }
+        self.set.templates.get(name).cloned()
+    }
+
+    fn exec_named(&mut self, name: &str, data: Value, out: &mut String) -> Result<()> {
+        let Some(t) = self.lookup(name) else {
+            return Err(Error::Other(format!(
+                "template: no template {} associated with template {}",
+                go_quote(name),
+                go_quote(&self.set.root_name)
+            )));
+        };
+        self.exec_tmpl(&t, Some(data), false, out)
+    }
+
+    fn exec_tmpl(&mut self, t: &Arc<Tmpl>, data: V, boxed: bool, out: &mut String) -> Result<()> {
+        let saved = std::mem::replace(&mut self.vars, vec![(Arc::from("$"), data.clone())]);
+        let dot = Dot { v: data, boxed };
+        let r = self.walk(t, &dot, &t.root, out);
+        self.vars = saved;
+        match r {
+            Ok(()) => Ok(()),
+            Err(Flow::Err(e)) => Err(e),
+            // The parser rejects break/continue outside range.
+            Err(Flow::Break | Flow::Continue) => Ok(()),
+        }
+    }
+
+    fn err(&self, t: &Tmpl, pos: usize, ctx: &dyn Display, msg: impl Into<String>) -> Error {
+        Error::Exec {
+            location: t.src.location(pos),
+            template: t.name.to_string(),
+            context: ctx.to_string(),
+            msg: msg.into(),
+        }
+    }
+
+    fn walk(
+        &mut self,
+        t: &Arc<Tmpl>,
+        dot: &Dot,
+        list: &[Node],
+        out: &mut String,
+    ) -> Result<(), Flow> {
+        for node in list {
+            match node {
+                Node::Text(s) => out.push_str(s),
+                Node::Action(pipe) => {
+                    let v = self.eval_pipeline(t, dot, pipe)?;
+                    if pipe.decl.is_empty() {
+                        match &v {
+                            None => out.push_str("<no value>"),
+                            Some(v) => gofmt::write_v(out, v),
+                        }
+                    }
+                }
+                Node::If(b) => self.walk_if_with(t, dot, b, false, out)?,
+                Node::With(b) => self.walk_if_with(t, dot, b, true, out)?,
+                Node::Range(b) => self.walk_range(t, dot, b, out)?,
+                Node::Template {
+                    pos, name, pipe, ..
+                } => {
+                    let ctx = TemplateCtx(name, pipe);
+                    let Some(tmpl) = self.lookup(name) else {
+                        return Err(self
+                            .err(
+                                t,
+                                *pos,
+                                &ctx,
+                                format!("template {} not defined", go_quote(name)),
+                            )
+                            .into());
+                    };
+                    if self.depth >= MAX_EXEC_DEPTH {
+                        return Err(self
+                            .err(
+                                t,
+                                *pos,
+                                &ctx,
+                                format!("exceeded maximum template depth ({MAX_EXEC_DEPTH})"),
+                            )
+                            .into());
+                    }
+                    let data = match pipe {
+                        Some(p) => self.eval_pipeline(t, dot, p)?,
+                        None => None,
+                    };
+                    self.depth += 1;
+                    let r = self.exec_tmpl(&tmpl, data, false, out);
+                    self.depth -= 1;
+                    r?;
+                }
+                Node::Break => return Err(Flow::Break),
+                Node::Continue => return Err(Flow::Continue),
+            }
+        }
+        Ok(())
+    }
+
+    fn walk_if_with(
+        &mut self,
+        t: &Arc<Tmpl>,
+        dot: &Dot,
+        b: &Branch,
+        with: bool,
+        out: &mut String,
+    ) -> Result<(), Flow> {
+        let mark = self.vars.len();
+        let v = self.eval_pipeline(t, dot, &b.pipe)?;
+        let r = if truth(&v) {
+            if with {
+                let d = Dot { v, boxed: false };
+                self.walk(t, &d, &b.list, out)
+            } else {
+                self.walk(t, dot, &b.list, out)
+            }
+        } else if let Some(e) = &b.else_list {
+            self.walk(t, dot, e, out)
+        } else {
+            Ok(())
+        };
+        self.vars.truncate(mark);
+        r
+    }
+
+    fn walk_range(
+        &mut self,
+        t: &Arc<Tmpl>,
+        dot: &Dot,
+        b: &Branch,
+        out: &mut String,
+    ) -> Result<(), Flow> {
+        let val = self.eval_pipeline(t, dot, &b.pipe)?;
+        let mark = self.vars.len();
+        let ndecl = b.pipe.decl.len();
+        // Returns Ok(true) on break.
+        let mut one = |ex: &mut Self, index: Value, elem: V, boxed: bool| -> Result<bool, Flow> {
+            if ndecl > 0 {
+                if b.pipe.is_assign {
+                    let (name, val) = if ndecl > 1 {
+                        (&b.pipe.decl[0], Some(index.clone()))
+                    } else {
+                        (&b.pipe.decl[0], elem.clone())
+                    };
+                    ex.set_var(t, b.pipe.pos, name, val)?;
+                } else {
+                    let top = ex.vars.len() - 1;
+                    ex.vars[top].1 = elem.clone();
+                }
+            }
+            if ndecl > 1 {
+                if b.pipe.is_assign {
+                    ex.set_var(t, b.pipe.pos, &b.pipe.decl[1], elem.clone())?;
+                } else {
+                    let i = ex.vars.len() - 2;
+                    ex.vars[i].1 = Some(index);
+                }
+            }
+            let d = Dot { v: elem, boxed };
+            let r = ex.walk(t, &d, &b.list, out);
+            ex.vars.truncate(mark);
+            match r {
+                Ok(()) | Err(Flow::Continue) => Ok(false),
+                Err(Flow::Break) => Ok(true),
+                Err(e) => Err(e),
+            }
+        };
+        let mut ran = false;
+        match &val {
+            Some(Value::List(l)) => {
+                for (i, e) in l.iter().enumerate() {
+                    ran = true;
+                    if one(self, Value::Int(i as i64), Some(e.clone()), true)? {
+                        break;
+                    }
+                }
+            }
+            Some(Value::Bytes(bs)) => {
+                for (i, e) in bs.iter().enumerate() {
+                    ran = true;
+                    if one(
+                        self,
+                        Value::Int(i as i64),
+                        Some(Value::Int(*e as i64)),
+                        false,
+                    )? {
+                        break;
+                    }
+                }
+            }
+            Some(Value::Map(m)) => {
+                let entries: Vec<(String, Value)> = m
+                    .read()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                for (k, e) in entries {
+                    ran = true;
+                    if one(self, Value::string(k), Some(e), true)? {
+                        break;
+                    }
+                }
+            }
+            Some(Value::Int(n)) => {
+                if ndecl > 1 {
+                    let ctx = &b.pipe;
+                    return Err(self
+                        .err(
+                            t,
+                            b.pipe.pos,
+                            ctx,
+                            format!("can't use {n} to iterate over more than one variable"),
+                        )
+                        .into());
+                }
+                for i in 0..*n {
+                    ran = true;
+                    if one(self, Value::Int(i), Some(Value::Int(i)), false)? {
+                        break;
+                    }
+                }
+            }
+            None | Some(Value::Nil) => {}
+            Some(other) => {
+                let at = range_context(&b.pipe);
+                return Err(self
+                    .err(
+                        t,
+                        at.pos(),
+                        at,
+                        format!("range can't iterate over {}", gofmt::fmt_v(other)),
+                    )
+                    .into());
+            }
+        }
+        if !ran && let Some(e) = &b.else_list {
+            let r = self.walk(t, dot, e, out);
+            self.vars.truncate(mark);
+            return r;
+        }
+        self.vars.truncate(mark);
+        Ok(())
+    }
+
+    fn set_var(&mut self, t: &Tmpl, pos: usize, name: &Arc<str>, v: V) -> Result<()> {
+        for (n, val) in self.vars.iter_mut().rev() {
+            if n == name {
+                *val = v;
+                return Ok(());
+            }
+        }
+        Err(self.err(
+            t,
+            pos,
+            &NamedCtx(name),
+            format!("undefined variable: {name}"),
+        ))
+    }
+
+    fn var_value(&self, t: &Tmpl, pos: usize, name: &str) -> Result<V> {
+        for (n, val) in self.vars.iter().rev() {
+            if n.as_ref() == name {
+                return Ok(val.clone());
+            }
+        }
+        Err(self.err(
+            t,
+            pos,
+            &NamedCtx(name),
+            format!("undefined variable: {name}"),
+        ))
+    }
+
+    fn eval_pipeline(&mut self, t: &Arc<Tmpl>, dot: &Dot, pipe: &Pipe) -> Result<V> {
+        let mut value: Option<V> = None;
+        for cmd in &pipe.cmds {
+            let v = self.eval_command(t, dot, cmd, value.take())?;
+            value = Some(nil_to_invalid(v));
+        }
+        let v = value.unwrap_or(None);
+        for d in &pipe.decl {
+            if pipe.is_assign {
+                self.set_var(t, pipe.pos, d, v.clone())?;
+            } else {
+                self.vars.push((d.clone(), v.clone()));
+            }
+        }
+        Ok(v)
+    }
+
+    fn not_a_function(&self, t: &Tmpl, args: &[Arg], fin: &Option<V>) -> Result<()> {
+        if args.len() > 1 || fin.is_some() {
+            return Err(self.err(
+                t,
+                args[0].pos(),
+                &args[0],
+                format!("can't give argument to non-function {}", args[0]),
+            ));
+        }
+        Ok(())
+    }
+
+    fn eval_command(&mut self, t: &Arc<Tmpl>, dot: &Dot, cmd: &Cmd, fin: Option<V>) -> Result<V> {
+        let first = &cmd.args[0];
+        match first {
+            Arg::Field { idents, .. } => self.eval_chain(
+                t,
+                dot,
+                dot.v.clone(),
+                dot.boxed,
+                idents,
+                first,
+                &cmd.args[1..],
+                fin,
+            ),
+            Arg::Chain { node, idents, .. } => {
+                if let Arg::Nil(_) = **node {
+                    return Err(self.err(
+                        t,
+                        first.pos(),
+                        first,
+                        format!("indirection through explicit nil in {first}"),
+                    ));
+                }
+                let recv = self.eval_arg(t, dot, node)?;
+                self.eval_chain(
+                    t,
+                    dot,
+                    recv,
+                    false,
+                    idents,
+                    chain_context(node),
+                    &cmd.args[1..],
+                    fin,
+                )
+            }
+            Arg::Ident { name, func, pos } => {
+                self.eval_function(t, dot, name, func, *pos, cmd, &cmd.args[1..], fin)
+            }
+            Arg::Pipe(p) => {
+                self.not_a_function(t, &cmd.args, &fin)?;
+                self.eval_pipeline(t, dot, p)
+            }
+            Arg::Variable { name, idents, pos } => {
+                let v = self.var_value(t, *pos, name)?;
+                if idents.is_empty() {
+                    self.not_a_function(t, &cmd.args, &fin)?;
+                    return Ok(v);
+                }
+                self.eval_chain(t, dot, v, false, idents, first, &cmd.args[1..], fin)
+            }
+            Arg::Nil(pos) => Err(self.err(t, *pos, first, "nil is not a command")),
+            _ => {
+                self.not_a_function(t, &cmd.args, &fin)?;
+                self.eval_arg(t, dot, first)
+            }
+        }
+    }
+
+    fn eval_arg(&mut self, t: &Arc<Tmpl>, dot: &Dot, arg: &Arg) -> Result<V> {
+        match arg {
+            Arg::Dot(_) => Ok(dot.v.clone()),
+            Arg::Nil(_) => Ok(Some(Value::Nil)),
+            Arg::Bool(_, b) => Ok(Some(Value::Bool(*b))),
+            Arg::Number { value, .. } => Ok(Some(value.clone())),
+            Arg::Str { value, .. } => Ok(Some(Value::String(value.clone()))),
+            Arg::Field { idents, .. } => {
+                self.eval_chain(t, dot, dot.v.clone(), dot.boxed, idents, arg, &[], None)
+            }
+            Arg::Variable { name, idents, pos } => {
+                let v = self.var_value(t, *pos, name)?;
+                if idents.is_empty() {
+                    return Ok(v);
+                }
+                self.eval_chain(t, dot, v, false, idents, arg, &[], None)
+            }
+            Arg::Chain { node, idents, .. } => {
+                if let Arg::Nil(_) = **node {
+                    return Err(self.err(
+                        t,
+                        arg.pos(),
+                        arg,
+                        format!("indirection through explicit nil in {arg}"),
+                    ));
+                }
+                let recv = self.eval_arg(t, dot, node)?;
+                self.eval_chain(t, dot, recv, false, idents, chain_context(node), &[], None)
+            }
+            Arg::Pipe(p) => self.eval_pipeline(t, dot, p),
+            Arg::Ident { name, func, pos } => {
+                let cmd = IdentCmd(arg);
+                self.eval_function_ctx(t, dot, name, func, *pos, &cmd, *pos, &[], None)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn eval_chain(
+        &mut self,
+        t: &Arc<Tmpl>,
+        dot: &Dot,
+        mut recv: V,
+        mut boxed: bool,
+        idents: &[Arc<str>],
+        node: &Arg,
+        args: &[Arg],
+        fin: Option<V>,
+    ) -> Result<V> {
+        let n = idents.len();
+        let mut fin = fin;
+        for (i, id) in idents.iter().enumerate() {
+            let last = i + 1 == n;
+            let (a, f) = if last {
+                (args, fin.take())
+            } else {
+                (&[][..], None)
+            };
+            let (v, b) = self.eval_field(t, dot, id, node, a, f, recv, boxed)?;
+            recv = v;
+            boxed = b;
+        }
+        Ok(recv)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn eval_field(
+        &mut self,
+        t: &Arc<Tmpl>,
+        dot: &Dot,
+        name: &str,
+        node: &Arg,
+        args: &[Arg],
+        fin: Option<V>,
+        recv: V,
+        boxed: bool,
+    ) -> Result<(V, bool)> {
+        let pos = node.pos();
+        let has_args = !args.is_empty() || fin.is_some();
+        match recv {
+            None => {
+                if self.set.missing_key == MissingKey::Error {
+                    return Err(self.err(
+                        t,
+                        pos,
+                        node,
+                        format!("nil data; no entry for key {}", go_quote(name)),
+                    ));
+                }
+                Ok((None, false))
+            }
+            Some(Value::Nil) => Err(self.err(
+                t,
+                pos,
+                node,
+                format!("nil pointer evaluating interface {{}}.{name}"),
+            )),
+            Some(Value::Map(m)) => {
+                if has_args {
+                    return Err(self.err(
+                        t,
+                        pos,
+                        node,
+                        format!("{name} is not a method but has arguments"),
+                    ));
+                }
+                match m.get(name) {
+                    Some(v) => Ok((Some(v), true)),
+                    None => match self.set.missing_key {
+                        MissingKey::Default => Ok((None, false)),
+                        MissingKey::Zero => Ok((Some(Value::Nil), true)),
+                        MissingKey::Error => Err(self.err(
+                            t,
+                            pos,
+                            node,
+                            format!("map has no entry for key {}", go_quote(name)),
+                        )),
+                    },
+                }
+            }
+            Some(Value::Object(o)) => {
+                if has_args {
+                    let mut argv = Vec::with_capacity(args.len() + 1);
+                    for a in args {
+                        argv.push(arg_value(self.eval_arg(t, dot, a)?));
+                    }
+                    if let Some(f) = fin {
+                        argv.push(arg_value(f));
+                    }
+                    return match o.call(name, &argv) {
+                        Some(Ok(v)) => Ok((Some(v), false)),
+                        Some(Err(e)) => Err(self.func_error(t, pos, node, name, e)),
+                        None if o.field(name).is_some() => Err(self.err(
+                            t,
+                            pos,
+                            node,
+                            format!("{name} has arguments but cannot be invoked as function"),
+                        )),
+                        None => Err(self.err(
+                            t,
+                            pos,
+                            node,
+                            format!("can't evaluate field {name} in type {}", o.type_name()),
+                        )),
+                    };
+                }
+                if let Some(v) = o.field(name) {
+                    return Ok((Some(v), false));
+                }
+                match o.call(name, &[]) {
+                    Some(Ok(v)) => Ok((Some(v), false)),
+                    Some(Err(e)) => Err(self.func_error(t, pos, node, name, e)),
+                    None => Err(self.err(
+                        t,
+                        pos,
+                        node,
+                        format!("can't evaluate field {name} in type {}", o.type_name()),
+                    )),
+                }
+            }
+            Some(other) => {
+                let tn = type_name(&Some(other), boxed);
+                Err(self.err(
+                    t,
+                    pos,
+                    node,
+                    format!("can't evaluate field {name} in type {tn}"),
+                ))
+            }
+        }
+    }
+
+    fn func_error(
+        &self,
+        t: &Tmpl,
+        pos: usize,
+        ctx: &dyn Display,
+        name: &str,
+        e: crate::value::FuncError,
+    ) -> Error {
+        // Go raises argument-count and argument-type errors before the call,
+        // without the "error calling" prefix; functions signal them by wording.
+        if e.0.starts_with("wrong number of args for ") || e.0.starts_with("wrong type for value") {
+            return self.err(t, pos, ctx, e.0);
+        }
+        self.err(t, pos, ctx, format!("error calling {name}: {}", e.0))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn eval_function(
+        &mut self,
+        t: &Arc<Tmpl>,
+        dot: &Dot,
+        name: &Arc<str>,
+        func: &FuncRef,
+        pos: usize,
+        cmd: &Cmd,
+        args: &[Arg],
+        fin: Option<V>,
+    ) -> Result<V> {
+        self.eval_function_ctx(t, dot, name, func, pos, cmd, cmd.pos, args, fin)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn eval_function_ctx(
+        &mut self,
+        t: &Arc<Tmpl>,
+        dot: &Dot,
+        name: &Arc<str>,
+        func: &FuncRef,
+        ident_pos: usize,
+        ctx: &dyn Display,
+        ctx_pos: usize,
+        args: &[Arg],
+        fin: Option<V>,
+    ) -> Result<V> {
+        let nargs = args.len() + usize::from(fin.is_some());
+        let ident_ctx = NamedCtx(name);
+        let arity = |want: usize, at_least: bool| -> Option<String> {
+            if (at_least && nargs < want) || (!at_least && nargs != want) {
+                Some(format!(
+                    "wrong number of args for {name}: want {}{want} got {nargs}",
+                    if at_least { "at least " } else { "" }
+                ))
+            } else {
+                None
+            }
+        };
+        let b = match func {
+            FuncRef::User(f) => {
+                let argv = self.eval_args(t, dot, args, fin)?;
+                return match f(&argv) {
+                    Ok(v) => Ok(Some(v)),
+                    Err(e) => {
+                        if e.0.starts_with("wrong number of args for ") {
+                            Err(self.err(t, ident_pos, &ident_ctx, e.0))
+                        } else {
+                            Err(self.func_error(t, ctx_pos, ctx, name, e))
+                        }
+                    }
+                };
+            }
+            FuncRef::Builtin(b) => *b,
+        };
+        let fail = |ex: &Self, msg: String| -> Error {
+            ex.err(t, ctx_pos, ctx, format!("error calling {name}: {msg}"))
+        };
+        let check = |ex: &Self, want: usize, at_least: bool| -> Result<()> {
+            match arity(want, at_least) {
+                Some(m) => Err(ex.err(t, ident_pos, &ident_ctx, m)),
+                None => Ok(()),
+            }
+        };
+        match b {
+            Builtin::And | Builtin::Or => {
+                check(self, 1, true)?;
+                let is_and = b == Builtin::And;
+                let mut last: V = None;
+                for a in args {
+                    let v = self.eval_arg(t, dot, a)?;
+                    let tv = truth(&v);
+                    if tv != is_and {
+                        return Ok(v);
+                    }
+                    last = v;
+                }
+                if let Some(f) = fin {
+                    last = f;
+                }
+                Ok(last)
+            }
+            Builtin::Not => {
+                check(self, 1, false)?;
+                let v = self.eval_args_v(t, dot, args, fin)?;
+                Ok(Some(Value::Bool(!truth(&v[0]))))
+            }
+            Builtin::Include => {
+                check(self, 2, false)?;
+                let v = self.eval_args(t, dot, args, fin)?;
+                let Value::String(tname) = &v[0] else {
+                    return Err(self.err(
+                        t,
+                        ctx_pos,
+                        ctx,
+                        format!(
+                            "wrong type for value; expected string; got {}",
+                            go_type(&v[0])
+                        ),
+                    ));
+                };
+                let s = self
+                    .include(tname, v[1].clone())
+                    .map_err(|e| fail(self, e))?;
+                Ok(Some(Value::string(s)))
+            }
+            Builtin::Tpl => {
+                check(self, 2, false)?;
+                let v = self.eval_args(t, dot, args, fin)?;
+                let Value::String(text) = &v[0] else {
+                    return Err(self.err(
+                        t,
+                        ctx_pos,
+                        ctx,
+                        format!(
+                            "wrong type for value; expected string; got {}",
+                            go_type(&v[0])
+                        ),
+                    ));
+                };
+                let s = self.tpl(text, v[1].clone()).map_err(|e| fail(self, e))?;
+                Ok(Some(Value::string(s)))
+            }
+            _ => {
+                let v = self.eval_args_v(t, dot, args, fin)?;
+
+                match b {
+                    Builtin::Len => check(self, 1, false)
+                        .and_then(|_| builtin_len(&v[0]).map_err(|m| fail(self, m))),
+                    Builtin::Index => check(self, 1, true)
+                        .and_then(|_| builtin_index(&v[0], &v[1..]).map_err(|m| fail(self, m))),
+                    Builtin::Slice => check(self, 1, true)
+                        .and_then(|_| builtin_slice(&v[0], &v[1..]).map_err(|m| fail(self, m))),
+                    Builtin::Eq => check(self, 1, true).and_then(|_| {
+                        builtin_eq(&v[0], &v[1..])
+                            .map(|b| Some(Value::Bool(b)))
+                            .map_err(|m| fail(self, m))
+                    }),
+                    Builtin::Ne => check(self, 2, false).and_then(|_| {
+                        builtin_eq(&v[0], &v[1..])
+                            .map(|b| Some(Value::Bool(!b)))
+                            .map_err(|m| fail(self, m))
+                    }),
+                    Builtin::Lt | Builtin::Le | Builtin::Gt | Builtin::Ge => check(self, 2, false)
+                        .and_then(|_| {
+                            let r = match b {
+                                Builtin::Lt => builtin_lt(&v[0], &v[1]),
+                                Builtin::Le => builtin_le(&v[0], &v[1]),
+                                Builtin::Gt => builtin_le(&v[0], &v[1]).map(|x| !x),
+                                _ => builtin_lt(&v[0], &v[1]).map(|x| !x),
+                            };
+                            r.map(|b| Some(Value::Bool(b))).map_err(|m| fail(self, m))
+                        }),
+                    Builtin::Print => Ok(Some(Value::string(gofmt::sprint(&vals(&v))))),
+                    Builtin::Println => Ok(Some(Value::string(gofmt::sprintln(&vals(&v))))),
+                    Builtin::Printf => {
+                        check(self, 1, true)?;
+                        match &v[0] {
+                            Some(Value::String(f)) => {
+                                Ok(Some(Value::string(gofmt::sprintf(f, &vals(&v[1..])))))
+                            }
+                            other => Err(self.err(
+                                t,
+                                ctx_pos,
+                                ctx,
+                                format!(
+                                    "wrong type for value; expected string; got {}",
+                                    type_name(other, false)
+                                ),
+                            )),
+                        }
+                    }
+                    Builtin::Html => Ok(Some(Value::string(html_escape(&eval_args_string(&v))))),
+                    Builtin::Js => Ok(Some(Value::string(js_escape(&eval_args_string(&v))))),
+                    Builtin::Urlquery => {
+                        Ok(Some(Value::string(query_escape(&eval_args_string(&v)))))
+                    }
+                    Builtin::Call => {
+                        check(self, 1, true)?;
+                        let what = match &v[0] {
+                            None | Some(Value::Nil) => "call of nil".to_string(),
+                            Some(x) => format!(
+                                "non-function {} of type {}",
+                                args.first().map(|a| a.to_string()).unwrap_or_default(),
+                                go_type(x)
+                            ),
+                        };
+                        Err(fail(self, what))
+                    }
+                    Builtin::And | Builtin::Or | Builtin::Not | Builtin::Include | Builtin::Tpl => {
+                        Ok(None)
+                    }
+                }
+            }
+        }
+    }
+
+    fn eval_args_v(
+        &mut self,
+        t: &Arc<Tmpl>,
+        dot: &Dot,
+        args: &[Arg],
+        fin: Option<V>,
+    ) -> Result<Vec<V>> {
+        let mut out = Vec::with_capacity(args.len() + 1);
+        for a in args {
+            out.push(self.eval_arg(t, dot, a)?);
+        }
+        if let Some(f) = fin {
+            out.push(f);
+        }
+        Ok(out)
+    }
+
+    fn eval_args(
+        &mut self,
+        t: &Arc<Tmpl>,
+        dot: &Dot,
+        args: &[Arg],
+        fin: Option<V>,
+    ) -> Result<Vec<Value>> {
+        let mut out = Vec::with_capacity(args.len() + 1);
+        for a in args {
+            out.push(arg_value(self.eval_arg(t, dot, a)?));
+        }
+        if let Some(f) = fin {
+            out.push(arg_value(f));
+        }
+        Ok(out)
+    }
+
+    /// Helm's `include`: executes a named template into a string.
+    fn include(&mut self, name: &str, data: Value) -> std::result::Result<String, String> {
+        let count = self.include_counts.entry(name.to_string()).or_insert(0);
+        if *count > MAX_INCLUDE_NESTING {
+            return Err(format!(
+                "rendering template has a nested reference name: {name}: unable to execute template"
+            ));
+        }
+        *count += 1;
+        let mut buf = String::new();
+        self.depth += 1;
+        let r = if self.depth > MAX_EXEC_DEPTH {
+            Err(Error::Other(format!(
+                "exceeded maximum template depth ({MAX_EXEC_DEPTH})"
+            )))
+        } else {
+            self.exec_named(name, data, &mut buf)
+        };
+        self.depth -= 1;
+        if let Some(c) = self.include_counts.get_mut(name) {
+            *c -= 1;
+        }
+        r.map(|()| buf).map_err(|e| e.to_string())
+    }
+
+    /// Helm's `tpl`: parses `text` with the set's defines visible and runs it.
+    /// Parsed texts are cached, so repeated `tpl` of the same string is cheap.
+    fn tpl(&mut self, text: &str, data: Value) -> std::result::Result<String, String> {
+        let cached = self
+            .set
+            .tpl_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(text)
+            .cloned();
+        let parsed = match cached {
+            Some(p) => p,
+            None => {
+                let root = &self.set.root_name;
+                let parsed = parse::parse(root, text, self.set)
+                    .map_err(|e| format!("cannot parse template {}: {e}", go_quote(text)))?;
+                let source = Arc::new(Source {
+                    name: Arc::from(root.as_str()),
+                    text: Arc::from(text),
+                });
+                let mut defines = HashMap::new();
+                for (n, list) in parsed.defines {
+                    if is_empty_tree(&list)
+                        && (defines.contains_key(&n) || self.set.templates.contains_key(&n))
+                    {
+                        continue;
+                    }
+                    defines.insert(
+                        n.clone(),
+                        Arc::new(Tmpl {
+                            name: Arc::from(n.as_str()),
+                            src: source.clone(),
+                            root: list,
+                        }),
+                    );
+                }
+                let p = Arc::new(TplParsed {
+                    main: Arc::new(Tmpl {
+                        name: Arc::from(root.as_str()),
+                        src: source,
+                        root: parsed.root,
+                    }),
+                    defines,
+                });
+                let mut cache = self.set.tpl_cache.lock().unwrap_or_else(|e| e.into_inner());
+                if cache.len() > 10_000 {
+                    cache.clear();
+                }
+                cache.insert(text.to_string(), p.clone());
+                p
+            }
+        };
+        let main = parsed.main.clone();
+        self.overlays.push(parsed);
+        let mut buf = String::new();
+        self.depth += 1;
+        let r = if self.depth > MAX_EXEC_DEPTH {
+            Err(Error::Other(format!(
+                "exceeded maximum template depth ({MAX_EXEC_DEPTH})"
+            )))
+        } else {
+            self.exec_tmpl(&main, Some(data), false, &mut buf)
+        };
+        self.depth -= 1;
+        self.overlays.pop();
+        match r {
+            Ok(()) => Ok(buf.replace("<no value>", "")),
+            Err(e) => Err(format!(
+                "error during tpl function execution for {}: {e}",
+                go_quote(text)
+            )),
+        }
+    }
+}
+
+/// The node Go's state points at after evaluating a pipeline: the last
+/// command's operand (its last argument when it is a function call).
+fn range_context(p: &Pipe) -> &Arg {
+    let cmd = &p.cmds[p.cmds.len() - 1];
+    match &cmd.args[0] {
+        Arg::Ident { .. } => &cmd.args[cmd.args.len() - 1],
+        a => a,
+    }
+}
+
+/// Go reports chain errors at the node evaluated last inside the chain's term.
+fn chain_context(node: &Arg) -> &Arg {
+    match node {
+        Arg::Pipe(p) => range_context(p),
+        n => n,
+    }
+}
+
+/// An identifier used as an argument: its own string is the error context.
+struct IdentCmd<'a>(&'a Arg);
+impl Display for IdentCmd<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+fn vals(v: &[V]) -> Vec<Value> {
+    v.iter().map(|x| x.clone().unwrap_or(Value::Nil)).collect()
+}
+
+/// Go's `evalArgs` for html/js/urlquery: a single string as is, else Sprint.
+fn eval_args_string(v: &[V]) -> String {
+    if let [Some(Value::String(s))] = v {
+        return s.to_string();
+    }
+    gofmt::sprint(&vals(v))
+}
+
+fn builtin_len(v: &V) -> std::result::Result<V, String> {
+    let n = match v {
+        Some(Value::String(s)) => s.len(),
+        Some(Value::List(l)) => l.len(),
+        Some(Value::Bytes(b)) => b.len(),
+        Some(Value::Map(m)) => m.len(),
+        Some(Value::Nil) => return Err("len of nil pointer".into()),
+        None => return Err("reflect: call of reflect.Value.Type on zero Value".into()),
+        Some(other) => return Err(format!("len of type {}", go_type(other))),
+    };
+    Ok(Some(Value::Int(n as i64)))
+}
+
+fn index_arg(idx: &V, cap: usize) -> std::result::Result<usize, String> {
+    let x = match idx {
+        Some(Value::Int(i)) => *i,
+        None | Some(Value::Nil) => return Err("cannot index slice/array with nil".into()),
+        Some(other) => {
+            return Err(format!(
+                "cannot index slice/array with type {}",
+                go_type(other)
+            ));
+        }
+    };
+    if x < 0 || x as u64 > cap as u64 {
+        return Err(format!("index out of range: {x}"));
+    }
+    Ok(x as usize)
+}
+
+fn builtin_index(item: &V, idx: &[V]) -> std::result::Result<V, String> {
+    let mut item = match item {
+        None | Some(Value::Nil) => return Err("index of untyped nil".into()),
+        Some(v) => v.clone(),
+    };
+    for i in idx {
+        item = match &item {
+            Value::Nil => return Err("index of nil pointer".into()),
+            Value::List(l) => {
+                let x = index_arg(i, l.len())?;
+                if x == l.len() {
+                    return Err("reflect: slice index out of range".into());
+                }
+                l[x].clone()
+            }
+            Value::Bytes(b) => {
+                let x = index_arg(i, b.len())?;
+                if x == b.len() {
+                    return Err("reflect: slice index out of range".into());
+                }
+                Value::Int(b[x] as i64)
+            }
+            Value::String(s) => {
+                let x = index_arg(i, s.len())?;
+                if x == s.len() {
+                    return Err("reflect: string index out of range".into());
+                }
+                Value::Int(s.as_bytes()[x] as i64)
+            }
+            Value::Map(m) => match i {
+                Some(Value::String(k)) => m.get(k).unwrap_or(Value::Nil),
+                None | Some(Value::Nil) => {
+                    return Err("value is nil; should be of type string".into());
+                }
+                Some(other) => {
+                    return Err(format!(
+                        "value has type {}; should be string",
+                        go_type(other)
+                    ));
+                }
+            },
+            other => return Err(format!("can't index item of type {}", go_type(other))),
+        };
+    }
+    Ok(Some(item))
+}
+
+fn builtin_slice(item: &V, idx: &[V]) -> std::result::Result<V, String> {
+    let item = match item {
+        None | Some(Value::Nil) => return Err("slice of untyped nil".into()),
+        Some(v) => v,
+    };
+    if idx.len() > 3 {
+        return Err(format!("too many slice indexes: {}", idx.len()));
+    }
+    let len = match item {
+        Value::String(s) => {
+            if idx.len() == 3 {
+                return Err("cannot 3-index slice a string".into());
+            }
+            s.len()
+        }
+        Value::List(l) => l.len(),
+        Value::Bytes(b) => b.len(),
+        other => return Err(format!("can't slice item of type {}", go_type(other))),
+    };
+    let mut ix = [0usize, len, len];
+    for (k, i) in idx.iter().enumerate() {
+        ix[k] = index_arg(i, len)?;
+    }
+    if ix[0] > ix[1] {
+        return Err(format!("invalid slice index: {} > {}", ix[0], ix[1]));
+    }
+    if idx.len() == 3 && ix[1] > ix[2] {
+        return Err(format!("invalid slice index: {} > {}", ix[1], ix[2]));
+    }
+    Ok(Some(match item {
+        Value::String(s) => match s.get(ix[0]..ix[1]) {
+            Some(x) => Value::string(x),
+            None => {
+                Value::string(String::from_utf8_lossy(&s.as_bytes()[ix[0]..ix[1]]).into_owned())
+            }
+        },
+        Value::List(l) => Value::List(l[ix[0]..ix[1]].into()),
+        Value::Bytes(b) => Value::Bytes(b[ix[0]..ix[1]].into()),
+        _ => Value::Nil,
+    }))
+}
+
+#[derive(PartialEq, Eq, Clone, Copy)]
+enum Kind {
+    Invalid,
+    Bool,
+    Int,
+    Float,
+    Str,
+}
+
+fn basic_kind(v: &V) -> (Kind, bool) {
+    match v {
+        Some(Value::Bool(_)) => (Kind::Bool, true),
+        Some(Value::Int(_)) => (Kind::Int, true),
+        Some(Value::Float(_)) => (Kind::Float, true),
+        Some(Value::String(_)) => (Kind::Str, true),
+        _ => (Kind::Invalid, false),
+    }
+}
+
+fn incompatible(x: &Value, y: &Value) -> String {
+    format!(
+        "incompatible types for comparison: {} and {}",
+        go_type(x),
+        go_type(y)
+    )
+}
+const ERR_BAD_COMPARISON_TYPE: &str = "invalid type for comparison";
+
+fn is_nilish(v: &V) -> bool {
+    matches!(v, None | Some(Value::Nil))
+}
+
+fn builtin_eq(a: &V, rest: &[V]) -> std::result::Result<bool, String> {
+    if rest.is_empty() {
+        return Err("missing argument for comparison".into());
+    }
+    let (k1, _) = basic_kind(a);
+    for b in rest {
+        let (k2, _) = basic_kind(b);
+        let truth = if k1 != k2 {
+            if let (Some(x), Some(y)) = (a, b)
+                && !x.is_nil()
+                && !y.is_nil()
+            {
+                return Err(incompatible(x, y));
+            }
+            false
+        } else {
+            match (a, b) {
+                (Some(Value::Bool(x)), Some(Value::Bool(y))) => x == y,
+                (Some(Value::Int(x)), Some(Value::Int(y))) => x == y,
+                (Some(Value::Float(x)), Some(Value::Float(y))) => x == y,
+                (Some(Value::String(x)), Some(Value::String(y))) => x == y,
+                _ => {
+                    if is_nilish(a) || is_nilish(b) {
+                        is_nilish(a) == is_nilish(b)
+                    } else {
+                        match (a, b) {
+                            (Some(Value::Object(x)), Some(Value::Object(y))) => Arc::ptr_eq(x, y),
+                            (Some(x), Some(y)) => {
+                                if go_type(x) != go_type(y) {
+                                    return Err(format!(
+                                        "non-comparable types {}: {}, {}: {}",
+                                        gofmt::sprintf("%s", std::slice::from_ref(x)),
+                                        go_type(x),
+                                        go_type(y),
+                                        gofmt::fmt_v(y)
+                                    ));
+                                }
+                                return Err(format!(
+                                    "non-comparable type {}: {}",
+                                    gofmt::sprintf("%s", std::slice::from_ref(y)),
+                                    go_type(y)
+                                ));
+                            }
+                            _ => false,
+                        }
+                    }
+                }
+            }
+        };
+        if truth {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn builtin_lt(a: &V, b: &V) -> std::result::Result<bool, String> {
+    let (k1, ok1) = basic_kind(a);
+    if !ok1 {
+        return Err(ERR_BAD_COMPARISON_TYPE.into());
+    }
+    let (k2, ok2) = basic_kind(b);
+    if !ok2 {
+        return Err(ERR_BAD_COMPARISON_TYPE.into());
+    }
+    if k1 != k2 {
+        if let (Some(x), Some(y)) = (a, b) {
+            return Err(incompatible(x, y));
+        }
+        return Err(ERR_BAD_COMPARISON_TYPE.into());
+    }
+    Ok(match (a, b) {
+        (Some(Value::Int(x)), Some(Value::Int(y))) => x < y,
+        (Some(Value::Float(x)), Some(Value::Float(y))) => x < y,
+        (Some(Value::String(x)), Some(Value::String(y))) => x < y,
+        _ => return Err(ERR_BAD_COMPARISON_TYPE.into()),
+    })
+}
+
+fn builtin_le(a: &V, b: &V) -> std::result::Result<bool, String> {
+    let lt = builtin_lt(a, b)?;
+    if lt {
+        return Ok(true);
+    }
+    builtin_eq(a, std::slice::from_ref(b))
+}
+
+/// Go's `template.HTMLEscapeString`.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("&#34;"),
+            '\'' => out.push_str("&#39;"),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\0' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Go's `template.JSEscapeString`.
+pub fn js_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '"' => out.push_str("\\\""),
+            '<' => out.push_str("\\u003C"),
+            '>' => out.push_str("\\u003E"),
+            '&' => out.push_str("\\u0026"),
+            '=' => out.push_str("\\u003D"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c if (c as u32) < 0x80 => out.push(c),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Go's `url.QueryEscape`.
+pub fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            b => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

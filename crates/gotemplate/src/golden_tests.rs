@@ -1,0 +1,105 @@
+//! Runs the Go-recorded cases in `golden_cases.rs` through our engine.
+
+use std::sync::Arc;
+
+use crate::golden_cases::{CASES, DATA};
+use crate::{FuncError, FuncMap, MissingKey, Templates, Value};
+
+pub(crate) fn test_funcs() -> FuncMap {
+    let mut f = FuncMap::new();
+    f.insert(
+        "fail".into(),
+        Arc::new(|a: &[Value]| {
+            Err(FuncError::new(
+                a.first().and_then(Value::as_str).unwrap_or(""),
+            ))
+        }) as crate::Func,
+    );
+    f.insert(
+        "list".into(),
+        Arc::new(|a: &[Value]| Ok(Value::list(a.iter().cloned()))) as crate::Func,
+    );
+    f.insert(
+        "dict".into(),
+        Arc::new(|a: &[Value]| {
+            let d = crate::Dict::new();
+            for kv in a.chunks(2) {
+                if let [Value::String(k), v] = kv {
+                    d.insert(k.to_string(), v.clone());
+                }
+            }
+            Ok(Value::Map(d))
+        }) as crate::Func,
+    );
+    f.insert(
+        "set".into(),
+        Arc::new(|a: &[Value]| match a {
+            [Value::Map(d), Value::String(k), v] => {
+                d.insert(k.to_string(), v.clone());
+                Ok(Value::Map(d.clone()))
+            }
+            _ => Err(FuncError::new("bad set")),
+        }) as crate::Func,
+    );
+    f
+}
+
+/// Runs `f` on a thread with a large stack: templates recurse per nesting level.
+pub(crate) fn big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(1 << 30)
+        .spawn(f)
+        .expect("spawn")
+        .join()
+        .expect("join")
+}
+
+fn run_case(name: &str, tmpl: &str, mk: &str, data: &Value) -> Result<String, String> {
+    let mut t = Templates::new(test_funcs());
+    t.set_missing_key(match mk {
+        "zero" => MissingKey::Zero,
+        "error" => MissingKey::Error,
+        _ => MissingKey::Default,
+    });
+    t.parse(name, tmpl).map_err(|e| e.to_string())?;
+    t.execute(name, data).map_err(|e| e.to_string())
+}
+
+#[test]
+fn templates_behave_like_go_text_template() {
+    let failures = big_stack(|| {
+        let data = Value::from_json(&serde_json::from_str(DATA).expect("data"));
+        let mut failures = Vec::new();
+        for (name, tmpl, mk, out, err, suffix) in CASES {
+            let got = run_case(name, tmpl, mk, &data);
+            let ok = match &got {
+                Ok(s) => err.is_empty() && s == out,
+                Err(e) => !err.is_empty() && if *suffix { e.ends_with(err) } else { e == err },
+            };
+            if !ok {
+                let shown = match &got {
+                    Ok(s) => format!("ok {s:?}"),
+                    Err(e) => format!(
+                        "err {:?}",
+                        if e.len() > 400 {
+                            &e[e.len() - 400..]
+                        } else {
+                            e
+                        }
+                    ),
+                };
+                failures.push(format!(
+                    "{name}: {tmpl:?}\n   want out={out:?} err={err:?}\n   got  {shown}"
+                ));
+            }
+        }
+        failures
+    });
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ from Go:\n{}",
+        failures.len(),
+        CASES.len(),
+        failures.join("\n")
+    );
+}
