@@ -77,6 +77,9 @@ pub struct Config {
     /// `replicas` targets.
     #[serde(default)]
     pub replicas: Vec<FieldSpec>,
+    /// Fields where legacy `vars` (`$(NAME)`) are substituted.
+    #[serde(default)]
+    pub var_reference: Vec<FieldSpec>,
 }
 
 const BUILTIN: &str = include_str!("builtin_fieldspecs.yaml");

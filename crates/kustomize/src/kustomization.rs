@@ -10,7 +10,6 @@ pub const FILE_NAMES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Ku
 /// Fields kustomize accepts that this engine does not implement yet: refusing them beats
 /// silently building something different from kustomize.
 pub const UNSUPPORTED_FIELDS: &[&str] = &[
-    "vars",
     "generators",
     "validators",
     "helmCharts",
@@ -65,6 +64,8 @@ pub struct Kustomization {
     pub sort_options: Option<SortOptions>,
     /// Replacements, inline or `{path: file}`.
     pub replacements: Vec<Value>,
+    /// Legacy vars.
+    pub vars: Vec<crate::vars::Var>,
     /// Transformer configuration files (built-in transformers only).
     pub transformers: Vec<String>,
 }

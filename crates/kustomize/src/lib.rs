@@ -19,6 +19,7 @@ pub mod schema;
 mod sort;
 pub mod transform;
 pub mod value;
+pub mod vars;
 
 pub use error::{Error, Result};
 pub use resource::{ResId, Resource};
@@ -57,6 +58,7 @@ pub fn build_with(dir: &Path, opts: &Options) -> Result<Vec<Resource>> {
     let mut b = Builder {
         cfg: Config::builtin()?,
         stack: Vec::new(),
+        vars: Vec::new(),
         fs_root,
     };
     let dir = b.enter_dir(dir)?;
@@ -69,6 +71,7 @@ pub fn build_with(dir: &Path, opts: &Options) -> Result<Vec<Resource>> {
         r.set_name(&name);
     }
     nameref::fix(&mut res, &b.cfg)?;
+    vars::resolve(&mut res, &b.vars, &b.cfg)?;
     // kustomize rewrites every object's annotations when dropping its internal build
     // annotations, which removes an empty or null `metadata.annotations`.
     for r in &mut res {
@@ -151,6 +154,8 @@ struct Builder {
     cfg: Config,
     /// Directories being built, for cycle detection.
     stack: Vec<PathBuf>,
+    /// Legacy vars declared anywhere in the build, resolved at the end.
+    vars: Vec<vars::Declared>,
     fs_root: Option<PathBuf>,
 }
 
@@ -191,6 +196,10 @@ impl Builder {
                 message: "a Component may only be listed under 'components'".into(),
             });
         }
+        self.vars.extend(k.vars.iter().map(|v| vars::Declared {
+            var: v.clone(),
+            file: kfile.clone(),
+        }));
         self.stack.push(dir.to_path_buf());
         let result = self.accumulate_inner(dir, &kfile, &k, start);
         self.stack.pop();
