@@ -24,6 +24,7 @@ mod lists;
 mod math;
 mod paths;
 mod regexfns;
+mod semver;
 mod strings;
 mod url;
 
@@ -113,6 +114,7 @@ pub fn funcs(opts: &Options) -> FuncMap {
     paths::register(&mut r);
     dates::register(&mut r);
     url::register(&mut r);
+    semver::register(&mut r);
     let _ = opts;
     map
 }

@@ -157,6 +157,22 @@ impl Eval<'_> {
                     return Err("missing )".into());
                 }
                 *pos += 1;
+                let mut v = v;
+                // field chains on a parenthesized value: (semver "1.2.3").Major
+                while let Some(Tok::Atom(a)) = toks.get(*pos) {
+                    let Some(name) = a.strip_prefix('.') else {
+                        break;
+                    };
+                    if name.starts_with("Values") {
+                        break;
+                    }
+                    *pos += 1;
+                    v = match &v {
+                        Value::Object(o) => o.field(name).ok_or(format!("no field {name}"))?,
+                        Value::Map(m) => m.get(name).unwrap_or(Value::Nil),
+                        _ => return Err(format!("can't evaluate field {name}")),
+                    };
+                }
                 Ok(v)
             }
             Tok::Str(s) => Ok(Value::string(s.as_str())),
