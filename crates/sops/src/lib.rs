@@ -17,6 +17,7 @@ mod dotenv;
 mod json;
 mod metadata;
 mod node;
+mod shamir;
 mod tree;
 mod yaml;
 

@@ -16,6 +16,7 @@ pub(crate) struct Metadata {
     pgp: Vec<serde_json::Value>,
     kms: Vec<serde_json::Value>,
     gcp_kms: Vec<serde_json::Value>,
+    hckms: Vec<serde_json::Value>,
     azure_kv: Vec<serde_json::Value>,
     hc_vault: Vec<serde_json::Value>,
     pub(crate) lastmodified: String,
@@ -36,11 +37,12 @@ struct KeyGroup {
     pgp: Vec<serde_json::Value>,
     kms: Vec<serde_json::Value>,
     gcp_kms: Vec<serde_json::Value>,
+    hckms: Vec<serde_json::Value>,
     azure_kv: Vec<serde_json::Value>,
     hc_vault: Vec<serde_json::Value>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
 struct AgeKey {
     recipient: String,
@@ -108,11 +110,11 @@ impl Metadata {
             return Err(Error::Metadata("'sops' is not a map".into()));
         }
         strip_nulls(&mut value);
-        // dotenv stores booleans as strings.
+        // dotenv stores booleans as strings; SOPS reads them weakly typed.
         if let Some(v) = value.get_mut("mac_only_encrypted")
             && let Some(s) = v.as_str()
         {
-            *v = serde_json::Value::Bool(s == "true");
+            *v = serde_json::Value::Bool(matches!(s, "1" | "t" | "T" | "true" | "True" | "TRUE"));
         }
         serde_json::from_value(value).map_err(|e| Error::Metadata(e.to_string()))
     }
@@ -161,71 +163,122 @@ impl Metadata {
         })
     }
 
-    /// Recovers the 32-byte data key with the first age recipient any identity opens.
+    /// Recovers the data key: with one key group, from the first age recipient one of `keys`
+    /// opens; with several groups (Shamir), from one share per group, at least
+    /// `shamir_threshold` of them.
     pub(crate) fn data_key(&self, keys: &Keys) -> Result<Vec<u8>> {
-        let top_level = !self.age.is_empty()
-            || !self.pgp.is_empty()
-            || !self.kms.is_empty()
-            || !self.gcp_kms.is_empty()
-            || !self.azure_kv.is_empty()
-            || !self.hc_vault.is_empty();
-        let (age, others): (Vec<&AgeKey>, usize) = if top_level {
-            let others = self.pgp.len()
-                + self.kms.len()
-                + self.gcp_kms.len()
-                + self.azure_kv.len()
-                + self.hc_vault.len();
-            (self.age.iter().collect(), others)
+        let top_level = KeyGroup {
+            age: self.age.clone(),
+            pgp: self.pgp.clone(),
+            kms: self.kms.clone(),
+            gcp_kms: self.gcp_kms.clone(),
+            hckms: self.hckms.clone(),
+            azure_kv: self.azure_kv.clone(),
+            hc_vault: self.hc_vault.clone(),
+        };
+        let groups: Vec<&KeyGroup> = if top_level.key_count() > 0 {
+            vec![&top_level]
         } else {
-            match self.key_groups.as_slice() {
-                [] => return Err(Error::Metadata("no keys found in file".into())),
-                [group] => {
-                    let others = group.pgp.len()
-                        + group.kms.len()
-                        + group.gcp_kms.len()
-                        + group.azure_kv.len()
-                        + group.hc_vault.len();
-                    (group.age.iter().collect(), others)
+            self.key_groups.iter().collect()
+        };
+        match groups.as_slice() {
+            [] => Err(Error::Metadata("no keys found in file".into())),
+            [group] => match group.share(keys) {
+                Ok(key) if key.len() == 32 => Ok(key),
+                Ok(key) => Err(Error::Metadata(format!(
+                    "the data key has {} bytes, want 32",
+                    key.len()
+                ))),
+                Err(detail) => Err(Error::NoMatchingKey(format!(
+                    "{}; {} age identities given",
+                    detail,
+                    keys.identities.len()
+                ))),
+            },
+            groups => {
+                let threshold = self.threshold(groups.len());
+                let mut parts = Vec::new();
+                let mut failures = Vec::new();
+                for (i, group) in groups.iter().enumerate() {
+                    match group.share(keys) {
+                        Ok(part) => parts.push(part),
+                        Err(detail) => failures.push(format!("group {}: {detail}", i + 1)),
+                    }
                 }
-                groups => {
-                    return Err(Error::Metadata(format!(
-                        "the file splits its data key over {} key groups (Shamir secret \
-                         sharing, threshold {}), which is not supported",
+                if parts.len() < threshold {
+                    return Err(Error::NoMatchingKey(format!(
+                        "{} of {} key groups opened, {threshold} needed (Shamir); {}; {} age \
+                         identities given",
+                        parts.len(),
                         groups.len(),
-                        self.shamir_threshold
-                            .as_ref()
-                            .map_or("unset".into(), |v| v.to_string())
+                        failures.join("; "),
+                        keys.identities.len()
                     )));
                 }
+                let key = crate::shamir::combine(&parts).map_err(|e| {
+                    Error::Metadata(format!("could not combine the Shamir shares: {e}"))
+                })?;
+                if key.len() != 32 {
+                    return Err(Error::Metadata(format!(
+                        "the combined data key has {} bytes, want 32",
+                        key.len()
+                    )));
+                }
+                Ok(key)
             }
+        }
+    }
+
+    /// `shamir_threshold`, written as a number or (dotenv) a string; SOPS defaults it to the
+    /// number of groups.
+    fn threshold(&self, groups: usize) -> usize {
+        let t = match &self.shamir_threshold {
+            Some(serde_json::Value::Number(n)) => n.as_u64(),
+            Some(serde_json::Value::String(s)) => s.parse().ok(),
+            _ => None,
         };
+        match t {
+            Some(0) | None => groups,
+            Some(t) => usize::try_from(t).unwrap_or(groups),
+        }
+    }
+}
+
+impl KeyGroup {
+    fn key_count(&self) -> usize {
+        self.age.len() + self.unsupported()
+    }
+
+    fn unsupported(&self) -> usize {
+        self.pgp.len()
+            + self.kms.len()
+            + self.gcp_kms.len()
+            + self.hckms.len()
+            + self.azure_kv.len()
+            + self.hc_vault.len()
+    }
+
+    /// This group's data key (or Shamir share) from its first age recipient that opens.
+    fn share(&self, keys: &Keys) -> std::result::Result<Vec<u8>, String> {
         let mut errors = Vec::new();
-        for key in &age {
+        for key in &self.age {
             match decrypt_age(&key.enc, keys) {
-                Ok(data_key) if data_key.len() == 32 => return Ok(data_key),
-                Ok(other) => errors.push(format!(
-                    "{}: data key has {} bytes, want 32",
-                    key.recipient,
-                    other.len()
-                )),
+                Ok(data_key) => return Ok(data_key),
                 Err(e) => errors.push(format!("{}: {e}", key.recipient)),
             }
         }
-        let mut detail = if age.is_empty() {
-            "the file has no age recipients".to_string()
+        let mut detail = if self.age.is_empty() {
+            "no age recipients".to_string()
         } else {
-            format!(
-                "{} age identities given; tried recipients {}",
-                keys.identities.len(),
-                errors.join(", ")
-            )
+            format!("tried age recipients {}", errors.join(", "))
         };
+        let others = self.unsupported();
         if others > 0 {
             detail.push_str(&format!(
-                "; {others} PGP/KMS/Vault master keys in the file are not supported"
+                "; {others} PGP/KMS/Vault master keys are not supported"
             ));
         }
-        Err(Error::NoMatchingKey(detail))
+        Err(detail)
     }
 }
 

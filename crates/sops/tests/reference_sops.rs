@@ -25,6 +25,8 @@ struct AgeKey {
     recipient: String,
 }
 
+const ALL_KEYS: usize = usize::MAX;
+
 struct Env {
     dir: tempfile::TempDir,
     keys: Vec<AgeKey>,
@@ -64,8 +66,16 @@ impl Env {
         Env { dir, keys }
     }
 
+    /// Runs sops with identity `key` (or every identity for [`ALL_KEYS`]).
     fn sops(&self, args: &[&str], key: usize) -> std::process::Output {
-        let key_file = self.dir.path().join(format!("key{key}.txt"));
+        let key_file = if key == ALL_KEYS {
+            let all: Vec<&str> = self.keys.iter().map(|k| k.secret.as_str()).collect();
+            let path = self.dir.path().join("all-keys.txt");
+            std::fs::write(&path, all.join("\n")).unwrap();
+            path
+        } else {
+            self.dir.path().join(format!("key{key}.txt"))
+        };
         Command::new(bin("sops"))
             .args(args)
             .current_dir(self.dir.path())
@@ -85,19 +95,38 @@ impl Env {
             .collect();
         let joined = recipients.join(",");
         let mut args = vec!["encrypt", "--age", joined.as_str()];
-        // `mac_only_encrypted` is only set through a creation rule.
+        // Some settings (`mac_only_encrypted`, comment regexes) exist only as creation rules:
+        // flags written `rule:<key>: <value>` go into a `.sops.yaml` next to the file.
         let config = self.dir.path().join(".sops.yaml");
-        let mac_only = flags.contains(&"--mac-only-encrypted");
-        if mac_only {
-            std::fs::write(&config, "creation_rules:\n  - mac_only_encrypted: true\n").unwrap();
+        let rules: Vec<&str> = flags
+            .iter()
+            .filter_map(|f| f.strip_prefix("rule:"))
+            .collect();
+        if !rules.is_empty() {
+            let text = format!("creation_rules:\n  - {}\n", rules.join("\n    "));
+            std::fs::write(&config, text).unwrap();
         }
-        args.extend(flags.iter().filter(|f| **f != "--mac-only-encrypted"));
+        args.extend(flags.iter().filter(|f| !f.starts_with("rule:")));
         args.push(name);
         let out = self.sops(&args, 0);
-        if mac_only {
+        if !rules.is_empty() {
             std::fs::remove_file(&config).unwrap();
-            assert!(String::from_utf8_lossy(&out.stdout).contains("mac_only_encrypted"));
         }
+        assert!(
+            out.status.success(),
+            "sops encrypt: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    /// Encrypts `plain` with the keys and settings of a `.sops.yaml` creation rule.
+    fn encrypt_with_config(&self, name: &str, plain: &[u8], config: &str) -> Vec<u8> {
+        std::fs::write(self.dir.path().join(name), plain).unwrap();
+        let path = self.dir.path().join(".sops.yaml");
+        std::fs::write(&path, config).unwrap();
+        let out = self.sops(&["encrypt", name], 0);
+        std::fs::remove_file(&path).unwrap();
         assert!(
             out.status.success(),
             "sops encrypt: {}",
@@ -356,7 +385,11 @@ fn encryption_rules_are_honoured() {
         &["--encrypted-suffix", "_secret"][..],
         &["--unencrypted-regex", "^(public|name)$"][..],
         &["--unencrypted-suffix", "_plain"][..],
-        &["--mac-only-encrypted", "--encrypted-regex", "secret"][..],
+        &[
+            "rule:mac_only_encrypted: true",
+            "--encrypted-regex",
+            "secret",
+        ][..],
     ] {
         let enc = env.encrypt("rules.yaml", plain.as_bytes(), &[0], flags);
         let ours = decrypt(&enc, Format::Yaml, &env.keys(&[0]))
@@ -368,6 +401,41 @@ fn encryption_rules_are_honoured() {
 }
 
 #[test]
+fn comment_regex_rules_are_honoured() {
+    let env = Env::new();
+    let plain = "a: one\n# sops:enc\nb: two\nc: three\nlist:\n  - x\n  # sops:enc\n  - y\n";
+    let rule = ["rule:encrypted_comment_regex: sops:enc"];
+    let enc = env.encrypt("c.yaml", plain.as_bytes(), &[0], &rule);
+    let text = String::from_utf8_lossy(&enc);
+    assert!(
+        text.contains("a: one") && text.contains("c: three"),
+        "{text}"
+    );
+    assert!(!text.contains("b: two"), "{text}");
+    let ours = decrypt(&enc, Format::Yaml, &env.keys(&[0])).unwrap();
+    assert_eq!(
+        yaml_docs(&ours),
+        yaml_docs(&env.reference_decrypt("c.yaml", &enc, 0))
+    );
+
+    let plain = "a: one\n# sops:plain\nb: two\nn: 3\n";
+    let rule = ["rule:unencrypted_comment_regex: sops:plain"];
+    let enc = env.encrypt("u.yaml", plain.as_bytes(), &[0], &rule);
+    assert!(String::from_utf8_lossy(&enc).contains("b: two"));
+    let ours = decrypt(&enc, Format::Yaml, &env.keys(&[0])).unwrap();
+    assert_eq!(
+        yaml_docs(&ours),
+        yaml_docs(&env.reference_decrypt("u.yaml", &enc, 0))
+    );
+    // The clear value is still covered by the MAC.
+    let edited = String::from_utf8_lossy(&enc).replace("b: two", "b: six");
+    assert!(matches!(
+        decrypt(edited.as_bytes(), Format::Yaml, &env.keys(&[0])),
+        Err(Error::MacMismatch(_))
+    ));
+}
+
+#[test]
 fn mac_only_encrypted_allows_editing_clear_values() {
     let env = Env::new();
     let plain = "password: hunter2\nreplicas: 1\n";
@@ -375,8 +443,13 @@ fn mac_only_encrypted_allows_editing_clear_values() {
         "m.yaml",
         plain.as_bytes(),
         &[0],
-        &["--mac-only-encrypted", "--encrypted-regex", "^password$"],
+        &[
+            "rule:mac_only_encrypted: true",
+            "--encrypted-regex",
+            "^password$",
+        ],
     );
+    assert!(String::from_utf8_lossy(&enc).contains("mac_only_encrypted: true"));
     let edited = String::from_utf8(enc)
         .unwrap()
         .replace("replicas: 1", "replicas: 5");
@@ -432,6 +505,34 @@ fn second_identity_matches() {
     let keys = Keys::from_secret_data(&data).unwrap();
     assert_eq!(keys.len(), 2);
     assert!(decrypt(&enc, Format::Yaml, &keys).is_ok());
+}
+
+#[test]
+fn shamir_key_groups_need_the_threshold() {
+    let env = Env::new();
+    let config = format!(
+        "creation_rules:\n  - shamir_threshold: 2\n    key_groups:\n      - age: [{}]\n      \
+         - age: [{}]\n      - age: [{}]\n",
+        env.keys[0].recipient, env.keys[1].recipient, env.keys[2].recipient
+    );
+    let enc = env.encrypt_with_config("s.yaml", SECRET.as_bytes(), &config);
+    let text = String::from_utf8_lossy(&enc);
+    assert!(
+        text.contains("key_groups") && text.contains("shamir_threshold: 2"),
+        "{text}"
+    );
+    let reference = env.reference_decrypt("s.yaml", &enc, ALL_KEYS);
+    for pair in [[0, 2], [1, 2], [0, 1]] {
+        let ours = decrypt(&enc, Format::Yaml, &env.keys(&pair)).unwrap();
+        assert_eq!(yaml_docs(&ours), yaml_docs(&reference), "{pair:?}");
+    }
+    let err = decrypt(&enc, Format::Yaml, &env.keys(&[1])).unwrap_err();
+    assert!(matches!(err, Error::NoMatchingKey(_)), "{err}");
+    assert!(
+        err.to_string()
+            .contains("1 of 3 key groups opened, 2 needed"),
+        "{err}"
+    );
 }
 
 #[test]
