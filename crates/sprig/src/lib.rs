@@ -26,6 +26,7 @@ mod paths;
 mod regexfns;
 mod semver;
 mod strings;
+mod tomlfns;
 mod url;
 
 pub use conv::{deep_equal, empty, strval, to_float64, to_int64};
@@ -115,6 +116,7 @@ pub fn funcs(opts: &Options) -> FuncMap {
     dates::register(&mut r);
     url::register(&mut r);
     semver::register(&mut r);
+    tomlfns::register(&mut r);
     let _ = opts;
     map
 }

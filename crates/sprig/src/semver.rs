@@ -376,7 +376,7 @@ impl Constraints {
     pub(crate) fn parse(input: &str) -> Result<Constraints, String> {
         let mut any_of = Vec::new();
         if input.trim().is_empty() {
-            return Err(("improper constraint: empty".into()));
+            return Err("improper constraint: empty".into());
         }
         for group in input.split("||") {
             let tokens: Vec<&str> = group
@@ -398,14 +398,14 @@ impl Constraints {
                 }
             }
             if !pending.is_empty() {
-                return Err((format!("improper constraint: {input}")));
+                return Err(format!("improper constraint: {input}"));
             }
             let mut all_of = Vec::new();
             let mut i = 0;
             while i < glued.len() {
                 if glued.get(i + 1).map(String::as_str) == Some("-") {
                     let (Some(lo), Some(hi)) = (glued.get(i), glued.get(i + 2)) else {
-                        return Err((format!("improper constraint: {input}")));
+                        return Err(format!("improper constraint: {input}"));
                     };
                     all_of.push(Comparator::parse(Op::Ge, lo)?);
                     all_of.push(Comparator::parse(Op::Le, hi)?);
@@ -414,13 +414,13 @@ impl Constraints {
                 }
                 let (op, ver) = split_op(&glued[i]);
                 if ver.is_empty() || ver == "-" {
-                    return Err((format!("improper constraint: {input}")));
+                    return Err(format!("improper constraint: {input}"));
                 }
                 all_of.push(Comparator::parse(op, ver)?);
                 i += 1;
             }
             if all_of.is_empty() {
-                return Err((format!("improper constraint: {input}")));
+                return Err(format!("improper constraint: {input}"));
             }
             any_of.push(all_of);
         }

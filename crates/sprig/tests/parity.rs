@@ -180,6 +180,7 @@ impl Eval<'_> {
                 "nil" => Value::Nil,
                 "true" => Value::Bool(true),
                 "false" => Value::Bool(false),
+                ".Values" => self.values.clone(),
                 a if a.starts_with(".Values.") => {
                     let mut cur = self.values.clone();
                     for k in a[".Values.".len()..].split('.') {
