@@ -24,6 +24,46 @@ enum Command {
         #[command(subcommand)]
         what: Build,
     },
+    /// Render a Helm chart locally, printing what `helm template` prints.
+    Template(TemplateArgs),
+}
+
+#[derive(clap::Args)]
+struct TemplateArgs {
+    /// Release name.
+    release: String,
+    /// Chart directory or packaged `.tgz`.
+    chart: PathBuf,
+    /// Namespace of the release.
+    #[arg(short = 'n', long, default_value = "default")]
+    namespace: String,
+    /// Values files, merged in order.
+    #[arg(short = 'f', long = "values")]
+    values: Vec<PathBuf>,
+    /// Set values (`a.b=c,d[0]=e`).
+    #[arg(long)]
+    set: Vec<String>,
+    /// Set string values.
+    #[arg(long = "set-string")]
+    set_string: Vec<String>,
+    /// Set JSON values (`a={"b":1}`).
+    #[arg(long = "set-json")]
+    set_json: Vec<String>,
+    /// Kubernetes version for `.Capabilities.KubeVersion`.
+    #[arg(long = "kube-version")]
+    kube_version: Option<String>,
+    /// Extra API versions for `.Capabilities.APIVersions` (repeatable, or comma-separated).
+    #[arg(short = 'a', long = "api-versions", value_delimiter = ',')]
+    api_versions: Vec<String>,
+    /// Print the chart's `crds/` too.
+    #[arg(long = "include-crds")]
+    include_crds: bool,
+    /// Leave out test hooks.
+    #[arg(long = "skip-tests")]
+    skip_tests: bool,
+    /// Do not validate values against `values.schema.json`.
+    #[arg(long = "skip-schema-validation")]
+    skip_schema_validation: bool,
 }
 
 #[derive(Subcommand)]
@@ -57,6 +97,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let opts = ferroflux_kustomize::Options { fs_root };
             let res = ferroflux_kustomize::build_with(&dir, &opts)?;
             let out = ferroflux_kustomize::to_yaml(&res)?;
+            std::io::stdout().lock().write_all(out.as_bytes())?;
+        }
+        Command::Template(a) => {
+            let opts = ferroflux_helm::Options {
+                release_name: a.release,
+                namespace: a.namespace,
+                value_files: a.values,
+                set_json: a.set_json,
+                set: a.set,
+                set_string: a.set_string,
+                kube_version: a.kube_version,
+                api_versions: a.api_versions,
+                include_crds: a.include_crds,
+                skip_tests: a.skip_tests,
+                skip_schema_validation: a.skip_schema_validation,
+            };
+            let out = ferroflux_helm::template(&a.chart, &opts, ferroflux_helm::default_funcs())?;
             std::io::stdout().lock().write_all(out.as_bytes())?;
         }
     }

@@ -6,15 +6,20 @@
 
 pub mod chart;
 mod error;
+mod fallback;
 pub mod glob;
 pub mod ignore;
 pub mod loader;
 pub mod manifest;
 pub mod objects;
+pub mod render;
+pub mod schema;
 pub mod semver;
 pub mod strvals;
+pub mod template;
 pub mod values;
 pub mod yaml;
 
 pub use chart::Chart;
 pub use error::{Error, Result};
+pub use template::{Options, Rendered, default_funcs, render_chart, template};
