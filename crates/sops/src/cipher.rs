@@ -29,12 +29,8 @@ struct Encrypted<'a> {
 /// pattern `^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]`; base64 never contains
 /// the separators, so splitting on them is equivalent).
 fn parse(value: &str) -> CipherResult<Encrypted<'_>> {
-    let bad = || {
-        format!(
-            "value does not match SOPS' encrypted format: {}",
-            preview(value)
-        )
-    };
+    // The value is never quoted: it may be a secret that was not encrypted.
+    let bad = || "value does not match SOPS' encrypted format (ENC[AES256_GCM,...])".to_string();
     let rest = value.strip_prefix("ENC[AES256_GCM,data:").ok_or_else(bad)?;
     let (data, rest) = rest.split_once(",iv:").ok_or_else(bad)?;
     let (iv, rest) = rest.split_once(",tag:").ok_or_else(bad)?;
@@ -55,14 +51,6 @@ fn parse(value: &str) -> CipherResult<Encrypted<'_>> {
         tag: decode("tag", tag)?,
         datatype,
     })
-}
-
-fn preview(value: &str) -> String {
-    let mut s: String = value.chars().take(40).collect();
-    if s.len() < value.len() {
-        s.push('…');
-    }
-    s
 }
 
 fn open<N: ArrayLength<u8>>(key: &[u8], iv: &[u8], ct: &[u8], aad: &[u8]) -> Option<Vec<u8>> {

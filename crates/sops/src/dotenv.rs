@@ -172,6 +172,33 @@ pub(crate) fn emit(items: &[Item], tree: &Node, comment: impl Fn(&str) -> String
     out
 }
 
+/// Writes a tree decrypted from another format as dotenv (SOPS's `EmitPlainFile`): top-level
+/// scalars only.
+pub(crate) fn emit_tree(tree: &Node) -> std::result::Result<Vec<u8>, String> {
+    let Node::Map(entries) = tree else {
+        return Err("the document is not a map".into());
+    };
+    let mut out = Vec::new();
+    for (k, v) in entries {
+        let value = match v {
+            Node::Seq(_) | Node::Map(_) => {
+                return Err(format!(
+                    "cannot use complex value in dotenv file: key '{k}'"
+                ));
+            }
+            Node::Null => "<nil>".to_string(),
+            Node::Bool(b) => b.to_string(),
+            Node::Str(s) | Node::Time(s) => s.clone(),
+            other => String::from_utf8_lossy(&other.mac_bytes()).into_owned(),
+        };
+        out.extend_from_slice(k.as_bytes());
+        out.push(b'=');
+        out.extend_from_slice(value.replace('\n', "\\n").as_bytes());
+        out.push(b'\n');
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -141,6 +141,16 @@ impl Format {
         }
     }
 
+    /// The format Flux picks for a Secret data key or generator source: as [`Format::from_path`],
+    /// except that `.dockerconfigjson` keys are JSON.
+    pub fn from_secret_key(key: &str) -> Format {
+        if key.ends_with(".dockerconfigjson") {
+            Format::Json
+        } else {
+            Format::from_path(Path::new(key))
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Format::Yaml => "YAML",
@@ -151,10 +161,14 @@ impl Format {
     }
 }
 
-/// True when `data` is a SOPS document: it has top-level `sops` metadata with a `mac` (dotenv:
-/// a `sops_mac` entry; binary: a JSON document with `data` and `sops`).
+/// True when `data` is a SOPS document: it has top-level `sops` metadata with a non-empty `mac`
+/// (dotenv: a `sops_mac` entry; binary: a JSON document with `data` and `sops`).
 pub fn is_encrypted(data: &[u8], format: Format) -> bool {
-    let has_mac = |root: &Node| root.get("sops").is_some_and(|m| m.get("mac").is_some());
+    let has_mac = |root: &Node| {
+        root.get("sops")
+            .and_then(|m| m.get("mac"))
+            .is_some_and(|mac| !matches!(mac, Node::Null) && *mac != Node::Str(String::new()))
+    };
     match format {
         Format::Yaml => std::str::from_utf8(data)
             .ok()
@@ -165,7 +179,50 @@ pub fn is_encrypted(data: &[u8], format: Format) -> bool {
             .is_ok_and(|root| has_mac(&root) && root.get("data").is_some()),
         Format::Dotenv => data
             .split(|&b| b == b'\n')
-            .any(|line| line.starts_with(b"sops_mac=")),
+            .any(|line| line.starts_with(b"sops_mac=") && line.len() > b"sops_mac=".len()),
+    }
+}
+
+/// The format of a SOPS document found inside other data (a Secret's `data` entry), from the
+/// marker bytes of its encrypted MAC, as Flux detects it: `mac: ENC[` (YAML),
+/// `"mac": "ENC[` (JSON and binary, which share SOPS' JSON store) or `sops_mac=ENC[` (dotenv).
+/// INI documents are not supported and give `None`.
+pub fn detect_format(data: &[u8]) -> Option<Format> {
+    let contains = |marker: &[u8]| data.windows(marker.len()).any(|w| w == marker);
+    if contains(b"\"mac\": \"ENC[") {
+        Some(Format::Json)
+    } else if contains(b"sops_mac=ENC[") {
+        Some(Format::Dotenv)
+    } else if contains(b"mac: ENC[") {
+        Some(Format::Yaml)
+    } else {
+        None
+    }
+}
+
+/// How [`decrypt_with`] reads and writes a document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// The format of the encrypted input.
+    pub input: Format,
+    /// The format of the plaintext output. SOPS (and Flux) may convert: JSON and dotenv output
+    /// use the first document, binary output the string under its `data` key.
+    pub output: Format,
+    /// Verify the document's MAC, as `sops decrypt` does. Every encrypted value is always
+    /// authenticated with its path; the MAC additionally covers the clear values and the order.
+    /// Flux's kustomize-controller does not check the MAC (kustomize injects fields such as
+    /// `metadata.namespace` and labels into built resources), so it decrypts with this off.
+    pub verify_mac: bool,
+}
+
+impl Options {
+    /// Same format in and out, MAC verified.
+    pub fn new(format: Format) -> Self {
+        Options {
+            input: format,
+            output: format,
+            verify_mac: true,
+        }
     }
 }
 
@@ -176,61 +233,89 @@ pub fn is_encrypted(data: &[u8], format: Format) -> bool {
 ///
 /// YAML and JSON output keep key order; YAML comments are dropped (dotenv comments are kept).
 pub fn decrypt(data: &[u8], format: Format, keys: &Keys) -> Result<Vec<u8>> {
+    decrypt_with(data, &Options::new(format), keys)
+}
+
+/// [`decrypt`] with explicit input/output formats and MAC policy.
+pub fn decrypt_with(data: &[u8], options: &Options, keys: &Keys) -> Result<Vec<u8>> {
+    let input = options.input;
     let text = || {
         std::str::from_utf8(data).map_err(|_| Error::Parse {
-            format: format.name(),
+            format: input.name(),
             reason: "not UTF-8".into(),
         })
     };
-    match format {
+    let mut dotenv_items = None;
+    let (mut branches, metadata) = match input {
         Format::Yaml => {
             let mut docs = yaml::parse(text()?)?;
-            let first = docs.first().ok_or_else(|| missing_metadata(format))?;
-            let metadata = metadata_of(first, format)?;
+            let first = docs.first().ok_or_else(|| missing_metadata(input))?;
+            let metadata = metadata_of(first, input)?;
             for doc in &mut docs {
                 remove_sops(doc);
             }
-            let key = metadata.data_key(keys)?;
-            tree::decrypt(&mut docs, &metadata, &key)?;
-            Ok(yaml::emit(&docs).into_bytes())
+            (docs, metadata)
         }
         Format::Json | Format::Binary => {
-            let mut root = json::parse(data, format.name())?;
-            let metadata = metadata_of(&root, format)?;
+            let mut root = json::parse(data, input.name())?;
+            let metadata = metadata_of(&root, input)?;
             remove_sops(&mut root);
-            let key = metadata.data_key(keys)?;
-            tree::decrypt(std::slice::from_mut(&mut root), &metadata, &key)?;
-            if format == Format::Json {
-                return Ok(json::emit(&root).into_bytes());
-            }
-            match root.get("data") {
-                Some(Node::Str(s)) => Ok(s.clone().into_bytes()),
-                Some(Node::Bytes(b)) => Ok(b.clone()),
-                Some(_) => Err(Error::Emit {
-                    format: format.name(),
-                    reason: "'data' is not a string".into(),
-                }),
-                None => Err(Error::Emit {
-                    format: format.name(),
-                    reason: "no 'data' key in the document".into(),
-                }),
-            }
+            (vec![root], metadata)
         }
         Format::Dotenv => {
             let items = dotenv::parse(text()?)?;
             let meta = dotenv::unflatten_metadata(&items);
             if meta.get("mac").is_none() {
-                return Err(missing_metadata(format));
+                return Err(missing_metadata(input));
             }
             let metadata = Metadata::from_json(meta)?;
-            let key = metadata.data_key(keys)?;
-            let mut tree = dotenv::data_tree(&items);
-            tree::decrypt(std::slice::from_mut(&mut tree), &metadata, &key)?;
-            // Top-level comments are encrypted under the empty path.
-            Ok(dotenv::emit(&items, &tree, |c| {
-                tree::decrypt_comment(c, &key, ":")
-            }))
+            let tree = dotenv::data_tree(&items);
+            dotenv_items = Some(items);
+            (vec![tree], metadata)
         }
+    };
+    let key = metadata.data_key(keys)?;
+    tree::decrypt(&mut branches, &metadata, &key, options.verify_mac)?;
+    emit(&branches, dotenv_items.as_deref(), &key, options.output)
+}
+
+fn emit(
+    branches: &[Node],
+    dotenv_items: Option<&[dotenv::Item]>,
+    key: &[u8],
+    output: Format,
+) -> Result<Vec<u8>> {
+    let first = || {
+        branches.first().ok_or_else(|| Error::Emit {
+            format: output.name(),
+            reason: "the document is empty".into(),
+        })
+    };
+    match output {
+        Format::Yaml => Ok(yaml::emit(branches).into_bytes()),
+        Format::Json => Ok(json::emit(first()?).into_bytes()),
+        Format::Dotenv => match dotenv_items {
+            // Top-level comments are encrypted under the empty path.
+            Some(items) => Ok(dotenv::emit(items, first()?, |c| {
+                tree::decrypt_comment(c, key, ":")
+            })),
+            None => dotenv::emit_tree(first()?).map_err(|reason| Error::Emit {
+                format: output.name(),
+                reason,
+            }),
+        },
+        Format::Binary => match first()?.get("data") {
+            Some(Node::Str(s)) => Ok(s.clone().into_bytes()),
+            Some(Node::Bytes(b)) => Ok(b.clone()),
+            Some(_) => Err(Error::Emit {
+                format: output.name(),
+                reason: "'data' key in tree does not have a string value".into(),
+            }),
+            None => Err(Error::Emit {
+                format: output.name(),
+                reason: "no binary data found in tree (no 'data' key)".into(),
+            }),
+        },
     }
 }
 

@@ -2,7 +2,9 @@
 //! to what `sops decrypt` prints, and tampering or a wrong key is refused.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test file: failing loudly is the point
 
-use ferroflux_sops::{Error, Format, Keys, decrypt, is_encrypted};
+use ferroflux_sops::{
+    Error, Format, Keys, Options, decrypt, decrypt_with, detect_format, is_encrypted,
+};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -623,4 +625,115 @@ fn invalid_keys_and_documents_are_named() {
     assert!(matches!(err, Error::Parse { .. }), "{err}");
     assert!(decrypt(b"{", Format::Json, &keys).is_err());
     assert!(decrypt(b"NOEQUALS\n", Format::Dotenv, &keys).is_err());
+}
+
+#[test]
+fn built_resources_decrypt_without_the_mac_as_flux_does() {
+    let env = Env::new();
+    let enc = String::from_utf8(env.encrypt(
+        "secret.yaml",
+        SECRET.as_bytes(),
+        &[0],
+        &["--encrypted-regex", "^(data|stringData)$"],
+    ))
+    .unwrap();
+    // What kustomize makes of it: another namespace, an extra label, keys in another order.
+    let built = enc
+        .replace("namespace: apps", "namespace: production")
+        .replace("    labels:\n", "    labels:\n        team: payments\n")
+        .replace("kind: Secret\n", "")
+        .replacen("apiVersion: v1\n", "apiVersion: v1\nkind: Secret\n", 1);
+    assert_ne!(built, enc);
+    let keys = env.keys(&[0]);
+    let strict = decrypt(built.as_bytes(), Format::Yaml, &keys).unwrap_err();
+    assert!(matches!(strict, Error::MacMismatch(_)), "{strict}");
+
+    let flux = Options {
+        verify_mac: false,
+        ..Options::new(Format::Yaml)
+    };
+    let out = decrypt_with(built.as_bytes(), &flux, &keys).unwrap();
+    let doc = &yaml_docs(&out)[0];
+    assert_eq!(doc["metadata"]["namespace"], "production");
+    assert_eq!(doc["metadata"]["labels"]["team"], "payments");
+    assert_eq!(doc["stringData"]["password"], "s3cr3t: with colon & stuff");
+    assert!(doc.get("sops").is_none());
+
+    // Without the MAC every encrypted value is still bound to its path and key.
+    let bad = tamper_after(&built, "password:");
+    assert!(matches!(
+        decrypt_with(bad.as_bytes(), &flux, &keys),
+        Err(Error::Value { .. })
+    ));
+    let moved = built.replace("  username: ENC", "  user: ENC");
+    assert!(matches!(
+        decrypt_with(moved.as_bytes(), &flux, &keys),
+        Err(Error::Value { .. })
+    ));
+}
+
+#[test]
+fn secret_data_entries_are_detected_and_converted() {
+    let env = Env::new();
+    let keys = env.keys(&[0]);
+    let dotenv = env.encrypt("app.env", b"USER=admin\nPASS=hunter2\n", &[0], &[]);
+    let binary = env.encrypt("tls.crt", b"-----BEGIN CERTIFICATE-----\n", &[0], &[]);
+    let yaml = env.encrypt("values.yaml", b"a: 1\nb: [x]\n", &[0], &[]);
+    let json = env.encrypt(
+        "cfg.json",
+        br#"{"auths": {"r": {"auth": "dTpw"}}}"#,
+        &[0],
+        &[],
+    );
+    assert_eq!(detect_format(&dotenv), Some(Format::Dotenv));
+    assert_eq!(detect_format(&binary), Some(Format::Json));
+    assert_eq!(detect_format(&yaml), Some(Format::Yaml));
+    assert_eq!(detect_format(&json), Some(Format::Json));
+    assert_eq!(detect_format(b"plain: text\n"), None);
+
+    // The output format follows the data key, as in Flux.
+    let convert = |data: &[u8], key: &str| {
+        let options = Options {
+            input: detect_format(data).unwrap(),
+            output: Format::from_secret_key(key),
+            verify_mac: false,
+        };
+        decrypt_with(data, &options, &keys).unwrap()
+    };
+    assert_eq!(convert(&dotenv, "app.env"), b"USER=admin\nPASS=hunter2\n");
+    assert_eq!(
+        convert(&binary, "tls.crt"),
+        b"-----BEGIN CERTIFICATE-----\n"
+    );
+    let as_json = convert(&json, ".dockerconfigjson");
+    let value: serde_json::Value = serde_json::from_slice(&as_json).unwrap();
+    assert_eq!(value["auths"]["r"]["auth"], "dTpw");
+    // YAML in, JSON out and back.
+    let yaml_as_json = convert(&yaml, "values.json");
+    let value: serde_json::Value = serde_json::from_slice(&yaml_as_json).unwrap();
+    assert_eq!(value, serde_json::json!({"a": 1, "b": ["x"]}));
+    let json_as_yaml = convert(&json, "cfg.yaml");
+    assert_eq!(yaml_docs(&json_as_yaml)[0]["auths"]["r"]["auth"], "dTpw");
+    // A YAML document has no `data` string to emit as binary.
+    let options = Options {
+        input: Format::Yaml,
+        output: Format::Binary,
+        verify_mac: false,
+    };
+    assert!(matches!(
+        decrypt_with(&yaml, &options, &keys),
+        Err(Error::Emit { .. })
+    ));
+}
+
+#[test]
+fn errors_never_quote_secret_values() {
+    let env = Env::new();
+    let enc = String::from_utf8(env.encrypt("secret.yaml", SECRET.as_bytes(), &[0], &[])).unwrap();
+    let start = enc.find("username: ").unwrap() + "username: ".len();
+    let end = start + enc[start..].find('\n').unwrap();
+    let leaked = format!("{}supersecretvalue{}", &enc[..start], &enc[end..]);
+    let err = decrypt(leaked.as_bytes(), Format::Yaml, &env.keys(&[0])).unwrap_err();
+    assert!(matches!(err, Error::Value { .. }), "{err}");
+    assert!(!err.to_string().contains("supersecret"), "{err}");
 }
