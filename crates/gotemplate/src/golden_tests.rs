@@ -103,3 +103,55 @@ fn templates_behave_like_go_text_template() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn yaml_and_json_match_go_and_sigs_yaml() {
+    use crate::golden_yaml_cases::YAML_CASES;
+    use crate::{json, yaml};
+    let mut failures = Vec::new();
+    for (i, (input, derr, decoded, to_yaml, to_json, pretty, raw)) in YAML_CASES.iter().enumerate()
+    {
+        let ours = yaml::decode(input);
+        if !derr.is_empty() {
+            if ours.is_ok() {
+                failures.push(format!("#{i}: decoding should fail like Go: {derr}"));
+            }
+            continue;
+        }
+        match &ours {
+            Ok(v) => {
+                let j = json::to_json(v).unwrap_or_default();
+                if &j != decoded {
+                    failures.push(format!("#{i}: decoded\n  want {decoded}\n  got  {j}"));
+                }
+            }
+            Err(e) => failures.push(format!("#{i}: decode failed: {e}")),
+        }
+        // Encoders, fed with exactly what Go decoded.
+        let v = json::from_json(decoded).expect("go json");
+        let checks = [
+            (
+                "toYaml",
+                yaml::to_yaml(&v).map(|s| s.strip_suffix('\n').unwrap_or(&s).to_string()),
+                *to_yaml,
+            ),
+            ("toJson", json::to_json(&v), *to_json),
+            ("toPrettyJson", json::to_pretty_json(&v), *pretty),
+            ("toRawJson", json::to_raw_json(&v), *raw),
+        ];
+        for (what, got, want) in checks {
+            match got {
+                Ok(g) if g == want => {}
+                other => failures.push(format!(
+                    "#{i} {what}:\n--- want\n{want}\n--- got\n{other:?}"
+                )),
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

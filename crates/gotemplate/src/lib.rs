@@ -45,8 +45,10 @@
 pub mod error;
 mod exec;
 mod gofmt;
+pub mod json;
 mod parse;
 pub mod value;
+pub mod yaml;
 
 pub use error::{Error, Result};
 pub use exec::{MissingKey, Templates, html_escape, js_escape, query_escape};
@@ -57,3 +59,5 @@ pub use value::{Dict, Func, FuncError, FuncMap, Object, Value};
 mod golden_cases;
 #[cfg(test)]
 mod golden_tests;
+#[cfg(test)]
+mod golden_yaml_cases;
