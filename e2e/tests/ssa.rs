@@ -740,3 +740,112 @@ impl Drop for NamespaceGuard {
             .status();
     }
 }
+
+#[tokio::test]
+async fn secret_with_string_data_converges_to_unchanged() {
+    let (_c, _client, ns, rm) = setup("ssa-secret").await;
+    let n = &ns.name;
+    let secret = json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "creds", "namespace": n},
+        "type": "Opaque", "stringData": {"user": "admin"}});
+    let cs = rm
+        .apply_all_staged(vec![secret.clone()], &opts())
+        .await
+        .unwrap();
+    assert_eq!(cs.summary(), format!("Secret/{n}/creds created"));
+    let cs = rm.apply_all_staged(vec![secret], &opts()).await.unwrap();
+    assert_eq!(cs.summary(), format!("Secret/{n}/creds unchanged"));
+}
+
+#[tokio::test]
+async fn cluster_scoped_object_ignores_a_namespace_and_keeps_colons_in_ids() {
+    let (cluster, client, ns, rm) = setup("ssa-cluster").await;
+    let n = &ns.name;
+    let name = format!("ferroflux:{n}:reader");
+    let _guard = ClusterRoleGuard(name.clone(), cluster.kubeconfig.clone());
+    // kustomize puts a namespace on every object of a kind it does not know is cluster-scoped.
+    let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": name, "namespace": n},
+        "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}]});
+    let cs = rm.apply_all_staged(vec![role], &opts()).await.unwrap();
+    assert_eq!(cs.summary(), format!("ClusterRole/{name} created"));
+    let inv = inventory::from_change_set(&cs);
+    assert_eq!(
+        inv[0].id,
+        format!("_ferroflux__{n}__reader_rbac.authorization.k8s.io_ClusterRole")
+    );
+    // The id parses back to the object, so prune finds and deletes it.
+    let stale = inventory::stale(&inv, &[]);
+    let deleted = rm
+        .delete_all(&stale, &rm.default_delete_options())
+        .await
+        .unwrap();
+    assert_eq!(deleted.summary(), format!("ClusterRole/{name} deleted"));
+    let api: Api<k8s_openapi::api::rbac::v1::ClusterRole> = Api::all(client);
+    wait_for(Duration::from_secs(10), || async {
+        api.get_opt(&name).await.unwrap().is_none().then_some(())
+    })
+    .await
+    .unwrap();
+}
+
+struct ClusterRoleGuard(String, std::path::PathBuf);
+
+impl Drop for ClusterRoleGuard {
+    fn drop(&mut self) {
+        let _ = Command::new(tool("kubectl"))
+            .args(["delete", "clusterrole", &self.0, "--ignore-not-found"])
+            .env("KUBECONFIG", &self.1)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+#[tokio::test]
+async fn object_first_applied_by_kubectl_is_taken_over_completely() {
+    let (cluster, client, ns, rm) = setup("ssa-adopt").await;
+    let n = &ns.name;
+    // Client-side `kubectl apply` of a version with a key that Git no longer has.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cm.json");
+    std::fs::write(
+        &file,
+        configmap(n, "cfg", json!({"keep": "1", "old": "gone-in-git"})).to_string(),
+    )
+    .unwrap();
+    cluster
+        .kubectl(&["apply", "-f", file.to_str().unwrap()])
+        .unwrap();
+    let api: Api<ConfigMap> = Api::namespaced(client, n);
+    let before = api.get("cfg").await.unwrap();
+    assert!(
+        before
+            .metadata
+            .annotations
+            .unwrap()
+            .contains_key("kubectl.kubernetes.io/last-applied-configuration")
+    );
+
+    let cs = rm
+        .apply_all_staged(vec![configmap(n, "cfg", json!({"keep": "1"}))], &opts())
+        .await
+        .unwrap();
+    assert_eq!(cs.summary(), format!("ConfigMap/{n}/cfg configured"));
+    let after = api.get("cfg").await.unwrap();
+    assert_eq!(
+        after.data.unwrap(),
+        BTreeMap::from([("keep".to_string(), "1".to_string())])
+    );
+    assert!(
+        !after
+            .metadata
+            .annotations
+            .unwrap_or_default()
+            .contains_key("kubectl.kubernetes.io/last-applied-configuration")
+    );
+    assert_eq!(
+        after.metadata.labels.unwrap()[&format!("{GROUP}/name")],
+        "apps"
+    );
+}

@@ -41,13 +41,15 @@ impl Discovery {
         kind: &str,
     ) -> Result<Lookup, kube::Error> {
         let key = (group.to_string(), version.to_string(), kind.to_string());
-        if let Some(r) = self.by_gvk.lock().await.get(&key) {
+        // Held across the request: concurrent validations of one kind ask the server once.
+        let mut cache = self.by_gvk.lock().await;
+        if let Some(r) = cache.get(&key) {
             return Ok(Lookup::Found(r.clone()));
         }
         let gvk = GroupVersionKind::gvk(group, version, kind);
         match kube::discovery::pinned_kind(&self.client, &gvk).await {
             Ok(r) => {
-                self.by_gvk.lock().await.insert(key, r.clone());
+                cache.insert(key, r.clone());
                 Ok(Lookup::Found(r))
             }
             Err(e) if is_missing(&e) => Ok(Lookup::Unknown),
@@ -59,7 +61,8 @@ impl Discovery {
     /// and [`crate::ObjMetadata`] carry no version).
     pub(crate) async fn resolve_gk(&self, group: &str, kind: &str) -> Result<Lookup, kube::Error> {
         let key = (group.to_string(), kind.to_string());
-        if let Some(r) = self.by_gk.lock().await.get(&key) {
+        let mut cache = self.by_gk.lock().await;
+        if let Some(r) = cache.get(&key) {
             return Ok(Lookup::Found(r.clone()));
         }
         let g = match kube::discovery::group(&self.client, group).await {
@@ -69,7 +72,7 @@ impl Discovery {
         };
         match g.recommended_kind(kind) {
             Some(r) => {
-                self.by_gk.lock().await.insert(key, r.clone());
+                cache.insert(key, r.clone());
                 Ok(Lookup::Found(r))
             }
             None => Ok(Lookup::Unknown),

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
 use kube::Client;
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PropagationPolicy};
 use serde_json::{Value, json};
@@ -265,6 +266,9 @@ const KIND_ORDER_LAST: &[&str] = &[
     "ValidatingWebhookConfiguration",
 ];
 
+/// How many objects of a stage are validated at once.
+const VALIDATION_CONCURRENCY: usize = 8;
+
 fn kind_rank(kind: &str) -> usize {
     if let Some(i) = KIND_ORDER_FIRST.iter().position(|k| *k == kind) {
         return i;
@@ -471,11 +475,17 @@ impl ResourceManager {
         discovery: &Discovery,
         retry_unknown: bool,
     ) -> Result<ChangeSet> {
-        let mut plans = Vec::with_capacity(objs.len());
+        // Validation only reads (GET + dry run): run it concurrently, keeping the order.
+        let results: Vec<_> = futures::stream::iter(objs)
+            .map(|d| self.plan(d, opts, discovery, retry_unknown))
+            .buffered(VALIDATION_CONCURRENCY)
+            .collect()
+            .await;
+        let mut plans = Vec::with_capacity(results.len());
         let mut errors = Vec::new();
-        for d in objs {
-            match self.plan(&d, opts, discovery, retry_unknown).await {
-                Ok((plan, api)) => plans.push((d, plan, api)),
+        for r in results {
+            match r {
+                Ok(p) => plans.push(p),
                 Err(e) => errors.push(e.to_string()),
             }
         }
@@ -512,17 +522,36 @@ impl ResourceManager {
     /// Writes nothing.
     async fn plan(
         &self,
-        d: &Desired,
+        mut d: Desired,
         opts: &ApplyOptions,
         discovery: &Discovery,
         retry_unknown: bool,
+    ) -> Result<(Desired, Plan, Api<DynamicObject>)> {
+        let resolved = self.resolve_desired(&d, discovery, retry_unknown).await?;
+        if is_namespaced(&resolved.1) {
+            if d.meta.namespace.is_empty() {
+                return Err(Error::NamespaceNotSpecified(d.meta.subject()));
+            }
+        } else if !d.meta.namespace.is_empty() {
+            // A namespace on a cluster-scoped object (kustomize sets one on unknown kinds) means
+            // nothing to the API server; drop it so ids and subjects name the real object.
+            d.meta.namespace.clear();
+            if let Some(m) = d.obj.get_mut("metadata").and_then(Value::as_object_mut) {
+                m.remove("namespace");
+            }
+        }
+        let (plan, api) = self.plan_resolved(&d, &resolved, opts).await?;
+        Ok((d, plan, api))
+    }
+
+    async fn plan_resolved(
+        &self,
+        d: &Desired,
+        resolved: &Resolved,
+        opts: &ApplyOptions,
     ) -> Result<(Plan, Api<DynamicObject>)> {
         let subject = d.meta.subject();
-        let resolved = self.resolve_desired(d, discovery, retry_unknown).await?;
-        if is_namespaced(&resolved.1) && d.meta.namespace.is_empty() {
-            return Err(Error::NamespaceNotSpecified(subject));
-        }
-        let api = self.api_for(&resolved, &d.meta.namespace);
+        let api = self.api_for(resolved, &d.meta.namespace);
         let existing = api
             .get_opt(&d.meta.name)
             .await
