@@ -7,9 +7,10 @@
 //! identities, decrypts every value, verifies the document's MAC and returns the plaintext
 //! document in its own format.
 //!
-//! Only age keys are supported. Flux also accepts OpenPGP keys (`.asc` entries), HashiCorp Vault
-//! tokens (`sops.vault-token`), AWS KMS, Azure Key Vault and GCP KMS credentials; those entries
-//! are ignored here, so a document encrypted only for them fails with [`Error::NoMatchingKey`].
+//! age X25519 identities (`.agekey` entries) and OpenPGP secret keys (`.asc` entries) are
+//! supported. Flux also accepts HashiCorp Vault tokens (`sops.vault-token`), AWS KMS, Azure Key
+//! Vault and GCP KMS credentials, and sops knows post-quantum age keys; those are not supported
+//! here, so a document encrypted only for them fails with [`Error::NoMatchingKey`].
 #![forbid(unsafe_code)]
 
 mod cipher;
@@ -17,6 +18,7 @@ mod dotenv;
 mod json;
 mod metadata;
 mod node;
+mod pgp_keys;
 mod shamir;
 mod tree;
 mod yaml;
@@ -42,9 +44,9 @@ pub enum Error {
     /// The document has no (or malformed) `sops` metadata.
     #[error("sops metadata not found or invalid: {0}")]
     Metadata(String),
-    /// None of the given identities decrypts any of the document's age recipients.
+    /// None of the given keys decrypts any of the document's recipients.
     #[error(
-        "failed to get the data key required to decrypt the SOPS file: no age key matched any of the file's recipients ({0})"
+        "failed to get the data key required to decrypt the SOPS file: no age or OpenPGP key matched the file's recipients ({0})"
     )]
     NoMatchingKey(String),
     /// A value could not be decrypted (tampered ciphertext, wrong path, malformed value).
@@ -67,6 +69,9 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// Age X25519 identities used to recover SOPS data keys.
 pub struct Keys {
     identities: Vec<age::x25519::Identity>,
+    pgp: Vec<pgp::composed::SignedSecretKey>,
+    /// Identity lines of kinds we cannot use (post-quantum, plugins), for error messages.
+    skipped: Vec<String>,
 }
 
 impl std::fmt::Debug for Keys {
@@ -79,44 +84,83 @@ impl std::fmt::Debug for Keys {
 }
 
 impl Keys {
-    /// From a decryption Secret's data: every entry whose key ends in `.agekey` holds one or more
-    /// age identities (lines starting `AGE-SECRET-KEY-`; blank lines and `#` comments allowed).
-    /// Other entries (`.asc`, `sops.vault-token`, cloud KMS credentials) are ignored: those
-    /// providers are not supported yet.
+    /// From a decryption Secret's data, as Flux imports it:
+    /// - every entry whose key ends in `.agekey` holds age identities, one per line
+    ///   (`AGE-SECRET-KEY-1…`; blank lines and `#` comments allowed). Post-quantum
+    ///   (`AGE-SECRET-KEY-PQ-1…`) and plugin (`AGE-PLUGIN-…`) identities are not supported and
+    ///   are skipped (a file only they open fails with [`Error::NoMatchingKey`] naming them);
+    /// - every entry whose key ends in `.asc` holds armored OpenPGP secret keys (without
+    ///   passphrase).
+    ///
+    /// Other entries (`sops.vault-token`, `sops.aws-kms`, `sops.azure-kv`, `sops.gcp-kms`) are
+    /// ignored: HashiCorp Vault and cloud KMS providers are not supported yet.
     pub fn from_secret_data(data: &BTreeMap<String, Vec<u8>>) -> Result<Self> {
-        let mut identities = Vec::new();
+        let mut keys = Keys {
+            identities: Vec::new(),
+            pgp: Vec::new(),
+            skipped: Vec::new(),
+        };
         for (name, value) in data {
+            let invalid = |reason: String| Error::InvalidKey {
+                entry: name.clone(),
+                reason,
+            };
+            if name.ends_with(".asc") {
+                keys.pgp
+                    .extend(pgp_keys::parse_secret_keys(value).map_err(invalid)?);
+                continue;
+            }
             if !name.ends_with(".agekey") {
                 continue;
             }
-            let text = std::str::from_utf8(value).map_err(|_| Error::InvalidKey {
-                entry: name.clone(),
-                reason: "not UTF-8".into(),
-            })?;
+            let text = std::str::from_utf8(value).map_err(|_| invalid("not UTF-8".into()))?;
             for line in text.lines().map(str::trim) {
                 if line.is_empty() || line.starts_with('#') {
                     continue;
                 }
-                let identity =
-                    line.parse::<age::x25519::Identity>()
-                        .map_err(|e| Error::InvalidKey {
-                            entry: name.clone(),
-                            reason: e.to_string(),
-                        })?;
-                identities.push(identity);
+                if line.starts_with("AGE-SECRET-KEY-PQ-1") || line.starts_with("AGE-PLUGIN-") {
+                    let kind = if line.starts_with("AGE-PLUGIN-") {
+                        "plugin"
+                    } else {
+                        "post-quantum"
+                    };
+                    keys.skipped
+                        .push(format!("a {kind} age identity in '{name}'"));
+                    continue;
+                }
+                if !line.starts_with("AGE-SECRET-KEY-1") {
+                    return Err(invalid("unknown identity type".into()));
+                }
+                let identity = line
+                    .parse::<age::x25519::Identity>()
+                    .map_err(|e| invalid(e.to_string()))?;
+                keys.identities.push(identity);
             }
         }
-        Ok(Keys { identities })
+        Ok(keys)
     }
 
-    /// Number of age identities held.
+    /// Number of usable keys held (age identities and OpenPGP secret keys).
     pub fn len(&self) -> usize {
-        self.identities.len()
+        self.identities.len() + self.pgp.len()
     }
 
-    /// True when no identity was found.
+    /// True when no usable key was found.
     pub fn is_empty(&self) -> bool {
-        self.identities.is_empty()
+        self.len() == 0
+    }
+
+    /// What the error of a file no key opens says about the keys given.
+    fn describe(&self) -> String {
+        let mut s = format!(
+            "{} age identities and {} OpenPGP keys given",
+            self.identities.len(),
+            self.pgp.len()
+        );
+        for skipped in &self.skipped {
+            s.push_str(&format!("; skipped {skipped} (not supported)"));
+        }
+        s
     }
 }
 

@@ -13,7 +13,7 @@ pub(crate) struct Metadata {
     age: Vec<AgeKey>,
     key_groups: Vec<KeyGroup>,
     shamir_threshold: Option<serde_json::Value>,
-    pgp: Vec<serde_json::Value>,
+    pgp: Vec<PgpKey>,
     kms: Vec<serde_json::Value>,
     gcp_kms: Vec<serde_json::Value>,
     hckms: Vec<serde_json::Value>,
@@ -34,12 +34,19 @@ pub(crate) struct Metadata {
 #[serde(default)]
 struct KeyGroup {
     age: Vec<AgeKey>,
-    pgp: Vec<serde_json::Value>,
+    pgp: Vec<PgpKey>,
     kms: Vec<serde_json::Value>,
     gcp_kms: Vec<serde_json::Value>,
     hckms: Vec<serde_json::Value>,
     azure_kv: Vec<serde_json::Value>,
     hc_vault: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+struct PgpKey {
+    fp: String,
+    enc: String,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -190,9 +197,8 @@ impl Metadata {
                     key.len()
                 ))),
                 Err(detail) => Err(Error::NoMatchingKey(format!(
-                    "{}; {} age identities given",
-                    detail,
-                    keys.identities.len()
+                    "{detail}; {}",
+                    keys.describe()
                 ))),
             },
             groups => {
@@ -207,12 +213,11 @@ impl Metadata {
                 }
                 if parts.len() < threshold {
                     return Err(Error::NoMatchingKey(format!(
-                        "{} of {} key groups opened, {threshold} needed (Shamir); {}; {} age \
-                         identities given",
+                        "{} of {} key groups opened, {threshold} needed (Shamir); {}; {}",
                         parts.len(),
                         groups.len(),
                         failures.join("; "),
-                        keys.identities.len()
+                        keys.describe()
                     )));
                 }
                 let key = crate::shamir::combine(&parts).map_err(|e| {
@@ -246,36 +251,42 @@ impl Metadata {
 
 impl KeyGroup {
     fn key_count(&self) -> usize {
-        self.age.len() + self.unsupported()
+        self.age.len() + self.pgp.len() + self.unsupported()
     }
 
     fn unsupported(&self) -> usize {
-        self.pgp.len()
-            + self.kms.len()
+        self.kms.len()
             + self.gcp_kms.len()
             + self.hckms.len()
             + self.azure_kv.len()
             + self.hc_vault.len()
     }
 
-    /// This group's data key (or Shamir share) from its first age recipient that opens.
+    /// This group's data key (or Shamir share) from its first recipient one of `keys` opens:
+    /// age recipients first, then OpenPGP, SOPS's default order.
     fn share(&self, keys: &Keys) -> std::result::Result<Vec<u8>, String> {
         let mut errors = Vec::new();
         for key in &self.age {
             match decrypt_age(&key.enc, keys) {
                 Ok(data_key) => return Ok(data_key),
-                Err(e) => errors.push(format!("{}: {e}", key.recipient)),
+                Err(e) => errors.push(format!("age {}: {e}", key.recipient)),
             }
         }
-        let mut detail = if self.age.is_empty() {
-            "no age recipients".to_string()
+        for key in &self.pgp {
+            match crate::pgp_keys::decrypt(&key.enc, &keys.pgp) {
+                Ok(data_key) => return Ok(data_key),
+                Err(e) => errors.push(format!("OpenPGP {}: {e}", key.fp)),
+            }
+        }
+        let mut detail = if errors.is_empty() {
+            "no age or OpenPGP recipients".to_string()
         } else {
-            format!("tried age recipients {}", errors.join(", "))
+            format!("tried {}", errors.join(", "))
         };
         let others = self.unsupported();
         if others > 0 {
             detail.push_str(&format!(
-                "; {others} PGP/KMS/Vault master keys are not supported"
+                "; {others} KMS/Vault master keys in the file are not supported"
             ));
         }
         Err(detail)
@@ -283,6 +294,9 @@ impl KeyGroup {
 }
 
 fn decrypt_age(armored: &str, keys: &Keys) -> std::result::Result<Vec<u8>, String> {
+    if keys.identities.is_empty() {
+        return Err("no age identities given".into());
+    }
     let reader = age::armor::ArmoredReader::new(armored.as_bytes());
     let decryptor = age::Decryptor::new(reader).map_err(|e| e.to_string())?;
     let identities = keys.identities.iter().map(|i| i as &dyn age::Identity);

@@ -471,7 +471,7 @@ fn wrong_key_is_refused_with_a_clear_error() {
         msg.contains("failed to get the data key required to decrypt the SOPS file"),
         "{msg}"
     );
-    assert!(msg.contains("no age key matched"), "{msg}");
+    assert!(msg.contains("no age or OpenPGP key matched"), "{msg}");
     assert!(
         msg.contains(&env.keys[0].recipient),
         "names the file's recipient: {msg}"
@@ -500,10 +500,7 @@ fn second_identity_matches() {
         )
         .into_bytes(),
     );
-    data.insert(
-        "ignored.asc".to_string(),
-        b"-----BEGIN PGP PRIVATE KEY BLOCK-----".to_vec(),
-    );
+    data.insert("sops.vault-token".to_string(), b"ignored".to_vec());
     let keys = Keys::from_secret_data(&data).unwrap();
     assert_eq!(keys.len(), 2);
     assert!(decrypt(&enc, Format::Yaml, &keys).is_ok());
@@ -736,4 +733,158 @@ fn errors_never_quote_secret_values() {
     let err = decrypt(leaked.as_bytes(), Format::Yaml, &env.keys(&[0])).unwrap_err();
     assert!(matches!(err, Error::Value { .. }), "{err}");
     assert!(!err.to_string().contains("supersecret"), "{err}");
+}
+
+/// A GnuPG home with one unprotected key (ed25519 + cv25519), removed with its agent on drop.
+struct GnuPg {
+    home: PathBuf,
+    fingerprint: String,
+    secret_key: Vec<u8>,
+}
+
+impl GnuPg {
+    fn new(dir: &Path) -> Self {
+        let home = dir.join("gnupg");
+        std::fs::create_dir(&home).unwrap();
+        std::fs::set_permissions(&home, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .unwrap();
+        let gpg = |args: &[&str]| {
+            let out = Command::new("gpg")
+                .arg("--homedir")
+                .arg(&home)
+                .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
+                .args(args)
+                .output()
+                .expect("gpg is missing: run `make deps` (hack/deps.sh installs gnupg)");
+            assert!(
+                out.status.success(),
+                "gpg {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.stdout
+        };
+        gpg(&[
+            "--quick-generate-key",
+            "Test <test@example.com>",
+            "ed25519",
+            "sign",
+            "never",
+        ]);
+        let listing = String::from_utf8(gpg(&["--list-secret-keys", "--with-colons"])).unwrap();
+        let fingerprint = listing
+            .lines()
+            .find_map(|l| l.strip_prefix("fpr:"))
+            .and_then(|l| l.trim_matches(':').rsplit(':').next())
+            .unwrap()
+            .to_string();
+        gpg(&["--quick-add-key", &fingerprint, "cv25519", "encr", "never"]);
+        let secret_key = gpg(&["--armor", "--export-secret-keys", &fingerprint]);
+        GnuPg {
+            home,
+            fingerprint,
+            secret_key,
+        }
+    }
+}
+
+impl Drop for GnuPg {
+    fn drop(&mut self) {
+        // gpg started an agent for this home; stop exactly that one.
+        let _ = Command::new("gpgconf")
+            .arg("--homedir")
+            .arg(&self.home)
+            .args(["--kill", "gpg-agent"])
+            .output();
+    }
+}
+
+#[test]
+fn openpgp_keys_open_pgp_recipients() {
+    let env = Env::new();
+    let gpg = GnuPg::new(env.dir.path());
+    let sops = |args: &[&str], input: &[u8], name: &str| {
+        std::fs::write(env.dir.path().join(name), input).unwrap();
+        let out = Command::new(bin("sops"))
+            .args(args)
+            .arg(name)
+            .current_dir(env.dir.path())
+            .env("GNUPGHOME", &gpg.home)
+            .env("SOPS_AGE_KEY_FILE", env.dir.path().join("key0.txt"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "sops {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let enc = sops(
+        &["encrypt", "--pgp", &gpg.fingerprint],
+        SECRET.as_bytes(),
+        "pgp.yaml",
+    );
+    assert!(String::from_utf8_lossy(&enc).contains("BEGIN PGP MESSAGE"));
+    let reference = sops(&["decrypt"], &enc, "enc-pgp.yaml");
+
+    let mut data = BTreeMap::new();
+    data.insert("sops.asc".to_string(), gpg.secret_key.clone());
+    let pgp_keys = Keys::from_secret_data(&data).unwrap();
+    assert_eq!(pgp_keys.len(), 1);
+    let ours = decrypt(&enc, Format::Yaml, &pgp_keys).unwrap();
+    assert_eq!(yaml_docs(&ours), yaml_docs(&reference));
+
+    // Without the OpenPGP key the error names the recipient that was tried.
+    let err = decrypt(&enc, Format::Yaml, &env.keys(&[1])).unwrap_err();
+    assert!(matches!(err, Error::NoMatchingKey(_)), "{err}");
+    assert!(err.to_string().contains(&gpg.fingerprint), "{err}");
+
+    // A file for an age recipient and an OpenPGP key opens with either.
+    let both = sops(
+        &[
+            "encrypt",
+            "--pgp",
+            &gpg.fingerprint,
+            "--age",
+            &env.keys[0].recipient,
+        ],
+        SECRET.as_bytes(),
+        "both.yaml",
+    );
+    assert!(decrypt(&both, Format::Yaml, &pgp_keys).is_ok());
+    assert!(decrypt(&both, Format::Yaml, &env.keys(&[0])).is_ok());
+
+    // A public key cannot decrypt: refused when the keys are read.
+    let public = Command::new("gpg")
+        .arg("--homedir")
+        .arg(&gpg.home)
+        .args(["--armor", "--export", &gpg.fingerprint])
+        .output()
+        .unwrap()
+        .stdout;
+    let mut data = BTreeMap::new();
+    data.insert("public.asc".to_string(), public);
+    let err = Keys::from_secret_data(&data).unwrap_err();
+    assert!(err.to_string().contains("public.asc"), "{err}");
+}
+
+#[test]
+fn unsupported_age_identities_are_named() {
+    let env = Env::new();
+    let enc = env.encrypt("secret.yaml", SECRET.as_bytes(), &[0], &[]);
+    let mut data = BTreeMap::new();
+    data.insert(
+        "pq.agekey".to_string(),
+        b"AGE-SECRET-KEY-PQ-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ\n".to_vec(),
+    );
+    let keys = Keys::from_secret_data(&data).unwrap();
+    assert!(keys.is_empty());
+    let err = decrypt(&enc, Format::Yaml, &keys).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("post-quantum age identity in 'pq.agekey'"),
+        "{err}"
+    );
+    data.insert("junk.agekey".to_string(), b"not a key\n".to_vec());
+    assert!(Keys::from_secret_data(&data).is_err());
 }
