@@ -15,6 +15,7 @@ use std::sync::Arc;
 use ferroflux_gotemplate::{Func, FuncError, FuncMap, Value};
 
 mod conv;
+mod crypto;
 mod dates;
 mod defaults;
 mod dicts;
@@ -30,6 +31,7 @@ mod tomlfns;
 mod url;
 
 pub use conv::{deep_equal, empty, strval, to_float64, to_int64};
+pub use crypto::Certificate;
 pub use dates::GoTime;
 pub use fmtv::sprint_v;
 
@@ -117,8 +119,40 @@ pub fn funcs(opts: &Options) -> FuncMap {
     url::register(&mut r);
     semver::register(&mut r);
     tomlfns::register(&mut r);
-    let _ = opts;
+    crypto::register(&mut r);
+    let lookup = opts.lookup.clone();
+    r.add("lookup", Arity::Exact(4), move |a| {
+        for v in a {
+            conv::str_arg(v)?;
+        }
+        match &lookup {
+            Some(f) => f(a),
+            None => Ok(Value::Map(ferroflux_gotemplate::Dict::new())),
+        }
+    });
+    let allow_dns = opts.allow_dns;
+    r.add("getHostByName", Arity::Exact(1), move |a| {
+        let name = conv::str_arg(&a[0])?;
+        if !allow_dns {
+            return Ok(Value::from(""));
+        }
+        resolve_host(name)
+    });
     map
+}
+
+/// Sprig's `getHostByName`: one of the host's addresses, picked at random.
+fn resolve_host(name: &str) -> Result<Value, FuncError> {
+    use rand::seq::SliceRandom;
+    use std::net::ToSocketAddrs;
+    let addrs: Vec<String> = (name, 0)
+        .to_socket_addrs()
+        .map(|it| it.map(|a| a.ip().to_string()).collect())
+        .unwrap_or_default();
+    addrs
+        .choose(&mut rand::thread_rng())
+        .map(|a| Value::from(a.as_str()))
+        .ok_or_else(|| FuncError::new("invalid argument to Intn"))
 }
 
 #[cfg(test)]
