@@ -454,11 +454,11 @@ impl<'s> Exec<'s> {
             }
             Some(Value::Int(n)) => {
                 if ndecl > 1 {
-                    let ctx = &b.pipe;
+                    let ctx = range_context(&b.pipe);
                     return Err(self
                         .err(
                             t,
-                            b.pipe.pos,
+                            ctx.pos(),
                             ctx,
                             format!("can't use {n} to iterate over more than one variable"),
                         )
@@ -842,7 +842,9 @@ impl<'s> Exec<'s> {
                 return match f(&argv) {
                     Ok(v) => Ok(Some(v)),
                     Err(e) => {
-                        if e.0.starts_with("wrong number of args for ") {
+                        if e.0.starts_with("wrong number of args for ")
+                            || e.0.starts_with("wrong type for value")
+                        {
                             Err(self.err(t, ident_pos, &ident_ctx, e.0))
                         } else {
                             Err(self.func_error(t, ctx_pos, ctx, name, e))
@@ -888,15 +890,7 @@ impl<'s> Exec<'s> {
                 check(self, 2, false)?;
                 let v = self.eval_args(t, dot, args, fin)?;
                 let Value::String(tname) = &v[0] else {
-                    return Err(self.err(
-                        t,
-                        ctx_pos,
-                        ctx,
-                        format!(
-                            "wrong type for value; expected string; got {}",
-                            go_type(&v[0])
-                        ),
-                    ));
+                    return Err(self.string_param_error(t, args, &v[0], ctx_pos, ctx));
                 };
                 let s = self
                     .include(tname, v[1].clone())
@@ -907,15 +901,7 @@ impl<'s> Exec<'s> {
                 check(self, 2, false)?;
                 let v = self.eval_args(t, dot, args, fin)?;
                 let Value::String(text) = &v[0] else {
-                    return Err(self.err(
-                        t,
-                        ctx_pos,
-                        ctx,
-                        format!(
-                            "wrong type for value; expected string; got {}",
-                            go_type(&v[0])
-                        ),
-                    ));
+                    return Err(self.string_param_error(t, args, &v[0], ctx_pos, ctx));
                 };
                 let s = self.tpl(text, v[1].clone()).map_err(|e| fail(self, e))?;
                 Ok(Some(Value::string(s)))
@@ -958,14 +944,12 @@ impl<'s> Exec<'s> {
                             Some(Value::String(f)) => {
                                 Ok(Some(Value::string(gofmt::sprintf(f, &vals(&v[1..])))))
                             }
-                            other => Err(self.err(
+                            other => Err(self.string_param_error(
                                 t,
+                                args,
+                                &arg_value(other.clone()),
                                 ctx_pos,
                                 ctx,
-                                format!(
-                                    "wrong type for value; expected string; got {}",
-                                    type_name(other, false)
-                                ),
                             )),
                         }
                     }
@@ -991,6 +975,36 @@ impl<'s> Exec<'s> {
                     }
                 }
             }
+        }
+    }
+
+    /// Go's error for a non-string value passed to a `string` parameter:
+    /// literals fail as "expected string; found X", others by type, both at
+    /// the argument's node.
+    fn string_param_error(
+        &self,
+        t: &Tmpl,
+        args: &[Arg],
+        v: &Value,
+        ctx_pos: usize,
+        ctx: &dyn Display,
+    ) -> Error {
+        match args.first() {
+            Some(a @ (Arg::Number { .. } | Arg::Bool(..))) => {
+                self.err(t, a.pos(), a, format!("expected string; found {a}"))
+            }
+            Some(a) => self.err(
+                t,
+                a.pos(),
+                a,
+                format!("wrong type for value; expected string; got {}", go_type(v)),
+            ),
+            None => self.err(
+                t,
+                ctx_pos,
+                ctx,
+                format!("wrong type for value; expected string; got {}", go_type(v)),
+            ),
         }
     }
 

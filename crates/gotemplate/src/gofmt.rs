@@ -527,10 +527,22 @@ impl Printer<'_> {
             'v' => ('g', -1),
             'g' | 'G' => (verb, -1),
             'e' | 'E' | 'f' | 'F' => (verb, 6),
-            'b' | 'x' | 'X' => {
-                // Rare in templates; print like %v.
-                ('g', -1)
+            'x' | 'X' => {
+                let mut h = hex_float(x, self.f.prec.map(|p| p as i32).unwrap_or(-1));
+                if verb == 'X' {
+                    h = h.to_ascii_uppercase();
+                }
+                if !h.starts_with('-') {
+                    if self.f.plus {
+                        h.insert(0, '+');
+                    } else if self.f.space {
+                        h.insert(0, ' ');
+                    }
+                }
+                self.pad(&h);
+                return;
             }
+            'b' => ('g', -1),
             _ => {
                 self.bad_verb(v, verb);
                 return;
@@ -767,6 +779,106 @@ pub fn format_float(x: f64, fmt: u8, prec: i32) -> String {
         }
     }
     out
+}
+
+/// strconv's `'x'` format: `-0x1.8p+01`.
+fn hex_float(x: f64, prec: i32) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
+    }
+    let neg = x.is_sign_negative();
+    let bits = x.to_bits();
+    let mut exp = ((bits >> 52) & 0x7ff) as i64;
+    let mut mant = bits & ((1u64 << 52) - 1);
+    if exp == 0 {
+        if mant == 0 {
+            let mut s = String::from(if neg { "-0x0" } else { "0x0" });
+            if prec > 0 {
+                s.push('.');
+                s.extend(std::iter::repeat_n('0', prec as usize));
+            }
+            s.push_str("p+00");
+            return s;
+        }
+        // Subnormal: normalise.
+        exp = -1022;
+        while mant & (1u64 << 52) == 0 {
+            mant <<= 1;
+            exp -= 1;
+        }
+        mant &= (1u64 << 52) - 1;
+    } else {
+        exp -= 1023;
+    }
+    // 52 fraction bits = 13 hex digits.
+    let mut digits: Vec<u8> = (0..13)
+        .rev()
+        .map(|i| ((mant >> (i * 4)) & 0xf) as u8)
+        .collect();
+    let mut lead = 1u8;
+    if prec >= 0 && (prec as usize) < 13 {
+        let p = prec as usize;
+        // Round half to even on the dropped digits.
+        let rest: Vec<u8> = digits[p..].to_vec();
+        digits.truncate(p);
+        let half = rest[0] > 8
+            || (rest[0] == 8
+                && (rest[1..].iter().any(|&d| d != 0)
+                    || digits.last().map_or(lead & 1 == 1, |d| d & 1 == 1)));
+        if half {
+            let mut i = digits.len();
+            loop {
+                if i == 0 {
+                    lead += 1;
+                    break;
+                }
+                i -= 1;
+                if digits[i] == 15 {
+                    digits[i] = 0;
+                } else {
+                    digits[i] += 1;
+                    break;
+                }
+            }
+            if lead == 2 {
+                lead = 1;
+                exp += 1;
+            }
+        }
+    } else if prec < 0 {
+        while digits.last() == Some(&0) {
+            digits.pop();
+        }
+    } else {
+        digits.extend(std::iter::repeat_n(0, prec as usize - 13));
+    }
+    let mut s = String::new();
+    if neg {
+        s.push('-');
+    }
+    s.push_str("0x");
+    s.push((b'0' + lead) as char);
+    if !digits.is_empty() {
+        s.push('.');
+        for d in digits {
+            s.push(char::from_digit(d as u32, 16).unwrap_or('0'));
+        }
+    }
+    s.push('p');
+    s.push(if exp < 0 { '-' } else { '+' });
+    let e = exp.unsigned_abs();
+    if e < 10 {
+        s.push('0');
+    }
+    s.push_str(&e.to_string());
+    s
 }
 
 fn fmt_e(out: &mut String, digs: &Digits, prec: i32, fmt: u8) {

@@ -9,10 +9,15 @@ pub(crate) fn test_funcs() -> FuncMap {
     let mut f = FuncMap::new();
     f.insert(
         "fail".into(),
-        Arc::new(|a: &[Value]| {
-            Err(FuncError::new(
-                a.first().and_then(Value::as_str).unwrap_or(""),
-            ))
+        Arc::new(|a: &[Value]| match a.first() {
+            Some(Value::String(m)) => Err(FuncError::new(m.to_string())),
+            Some(v) => Err(FuncError::new(format!(
+                "wrong type for value; expected string; got {}",
+                crate::go_type(v)
+            ))),
+            None => Err(FuncError::new(
+                "wrong number of args for fail: want 1 got 0",
+            )),
         }) as crate::Func,
     );
     f.insert(

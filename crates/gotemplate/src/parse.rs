@@ -1238,6 +1238,15 @@ impl<'a> Parser<'a> {
                 _ => self.err_at(t.pos, format!("malformed character constant: {text}")),
             };
         }
+        let digits = text.trim_start_matches(['+', '-']);
+        if digits.len() > 1
+            && digits.starts_with('0')
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && digits.bytes().any(|b| b == b'8' || b == b'9')
+        {
+            // Go's parser reports a malformed octal literal this way.
+            return self.err_at(t.pos, format!("integer overflow: {text:?}"));
+        }
         parse_number(text).map_or_else(
             || self.err_at(t.pos, format!("illegal number syntax: {text:?}")),
             Ok,
