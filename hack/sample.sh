@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The sample GitOps pipeline of `make run`: a local Git repository (the walkthrough's
 # `react-app`, with podinfo's manifests under manifests/) served by `git daemon` on
-# 127.0.0.1:19418, and the walkthrough's GitRepository pointing at it. source-controller turns
-# it into an artifact you can curl. Later stages (Kustomization, HelmRelease) join as their
-# controllers land.
+# 127.0.0.1:19418, and the walkthrough's GitRepository and Kustomization (v1beta2, as written
+# for Flux) pointing at it: source-controller turns the repository into an artifact you can
+# curl, kustomize-controller applies manifests/ into namespace `app` and keeps it as Git says.
+# The HelmRelease stage joins when its controller lands.
 #   hack/sample.sh start   build the repo if needed, start git daemon, apply the manifests
 #   hack/sample.sh stop    stop git daemon
 set -euo pipefail
@@ -36,16 +37,20 @@ start() {
       --port="$PORT" --pid-file="$SAMPLE/git-daemon.pid" --detach
   fi
   "$KUBECTL" create namespace flux-system --dry-run=client -o yaml | "$KUBECTL" apply -f - >/dev/null
-  # The walkthrough's GitRepository (v1beta2), as written for Flux.
+  # The Kustomization's targetNamespace: Flux does not create it.
+  "$KUBECTL" create namespace app --dry-run=client -o yaml | "$KUBECTL" apply -f - >/dev/null
+  # The walkthrough's GitRepository and Kustomization (v1beta2), as written for Flux.
   /usr/bin/python3 - "$SHARED/examples/02-git-react-app.yaml" "$PORT" <<'PY' | "$KUBECTL" apply -f - >/dev/null
 import sys, yaml
-docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "GitRepository"]
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
 for d in docs:
-    d["spec"]["url"] = f"git://127.0.0.1:{sys.argv[2]}/react-app.git"
+    if d["kind"] == "GitRepository":
+        d["spec"]["url"] = f"git://127.0.0.1:{sys.argv[2]}/react-app.git"
 print(yaml.safe_dump_all(docs))
 PY
-  echo "[sample] git://127.0.0.1:$PORT/react-app.git served; GitRepository flux-system/react-app applied" >&2
-  echo "[sample] try: kubectl get gitrepositories -A; curl -sO \$(kubectl -n flux-system get gitrepository react-app -o jsonpath='{.status.artifact.url}')" >&2
+  echo "[sample] git://127.0.0.1:$PORT/react-app.git served; GitRepository and Kustomization flux-system/react-app applied" >&2
+  echo "[sample] try: kubectl get gitrepositories,kustomizations -A; kubectl -n app get deploy,svc,hpa" >&2
+  echo "[sample] edit the app: git clone $SAMPLE/repos/react-app.git, commit, git push; see README.md 'Walkthrough'" >&2
 }
 
 stop() {

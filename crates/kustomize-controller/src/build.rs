@@ -326,7 +326,13 @@ fn decrypt_secrets(resources: &mut [Resource], keys: Option<&ferroflux_sops::Key
         };
         let text =
             serde_saphyr::to_string(&r.value).map_err(|e| Error::Decrypt(format!("{id}: {e}")))?;
-        let plain = ferroflux_sops::decrypt(text.as_bytes(), ferroflux_sops::Format::Yaml, keys)
+        // As Flux: no MAC check on built objects, kustomize may have added a namespace or
+        // labels; every encrypted value is still authenticated with its path.
+        let opts = ferroflux_sops::Options {
+            verify_mac: false,
+            ..ferroflux_sops::Options::new(ferroflux_sops::Format::Yaml)
+        };
+        let plain = ferroflux_sops::decrypt_with(text.as_bytes(), &opts, keys)
             .map_err(|e| Error::Decrypt(format!("failed to decrypt {id}: {e}")))?;
         let text = String::from_utf8(plain)
             .map_err(|e| Error::Decrypt(format!("{id}: decrypted data is not UTF-8: {e}")))?;
