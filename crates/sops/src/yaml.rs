@@ -19,6 +19,7 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Node>> {
     let mut reader = Reader {
         parser: Parser::new_from_str(text),
         anchors: HashMap::new(),
+        alias_budget: ALIAS_BUDGET_BASE + 10 * text.len(),
     };
     let mut docs = Vec::new();
     loop {
@@ -55,9 +56,27 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Node>> {
     Ok(docs)
 }
 
+/// Aliases are expanded into copies; a few kilobytes of nested aliases could otherwise expand to
+/// gigabytes ("billion laughs"). The nodes all aliases may add are capped relative to the input.
+const ALIAS_BUDGET_BASE: usize = 100_000;
+
 struct Reader<'a> {
     parser: Parser<'a, granit_parser::StrInput<'a>>,
     anchors: HashMap<usize, Node>,
+    alias_budget: usize,
+}
+
+fn node_count(node: &Node) -> usize {
+    match node {
+        Node::Seq(items) => 1 + items.iter().map(node_count).sum::<usize>(),
+        Node::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|(_, v)| 1 + node_count(v))
+                .sum::<usize>()
+        }
+        _ => 1,
+    }
 }
 
 impl<'a> Reader<'a> {
@@ -91,11 +110,18 @@ impl<'a> Reader<'a> {
                 self.anchor(anchor, &node);
                 Ok(node)
             }
-            Event::Alias(id) => self
-                .anchors
-                .get(&id)
-                .cloned()
-                .ok_or_else(|| parse_error(format!("unknown alias (anchor id {id})"))),
+            Event::Alias(id) => {
+                let node = self
+                    .anchors
+                    .get(&id)
+                    .ok_or_else(|| parse_error(format!("unknown alias (anchor id {id})")))?;
+                let cost = node_count(node);
+                if cost > self.alias_budget {
+                    return Err(parse_error("document contains excessive aliasing"));
+                }
+                self.alias_budget -= cost;
+                Ok(node.clone())
+            }
             Event::SequenceStart(_, anchor, _) => {
                 let mut items = Vec::new();
                 loop {
@@ -706,6 +732,18 @@ mod tests {
         assert_eq!(docs[2], Node::Map(vec![]));
         assert!(parse("- a\n").is_err());
         assert!(parse("just a value\n").is_err());
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let prev = format!("*a{}", i - 1);
+            let items = vec![prev.as_str(); 10].join(", ");
+            text.push_str(&format!("a{i}: &a{i} [{items}]\n"));
+        }
+        let err = parse(&text).unwrap_err();
+        assert!(err.to_string().contains("excessive aliasing"), "{err}");
     }
 
     #[test]

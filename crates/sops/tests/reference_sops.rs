@@ -888,3 +888,55 @@ fn unsupported_age_identities_are_named() {
     data.insert("junk.agekey".to_string(), b"not a key\n".to_vec());
     assert!(Keys::from_secret_data(&data).is_err());
 }
+
+#[test]
+fn truncated_or_mangled_documents_fail_cleanly() {
+    let env = Env::new();
+    let keys = env.keys(&[0]);
+    let docs = [
+        (
+            Format::Yaml,
+            env.encrypt("t.yaml", TYPED.as_bytes(), &[0], &[]),
+        ),
+        (
+            Format::Json,
+            env.encrypt("t.json", br#"{"a": [1, {"b": "c"}]}"#, &[0], &[]),
+        ),
+        (
+            Format::Dotenv,
+            env.encrypt("t.env", b"A=1\nB=two\n", &[0], &[]),
+        ),
+        (
+            Format::Binary,
+            env.encrypt("t.bin", b"\x00\x01binary", &[0], &[]),
+        ),
+    ];
+    for (format, enc) in &docs {
+        for cut in (0..enc.len()).step_by(13) {
+            for input in [&enc[..cut], &enc[cut..]] {
+                for output in [Format::Yaml, Format::Json, Format::Dotenv, Format::Binary] {
+                    let options = Options {
+                        input: *format,
+                        output,
+                        verify_mac: cut % 2 == 0,
+                    };
+                    // Any result but a panic: most of these are errors.
+                    let _ = decrypt_with(input, &options, &keys);
+                }
+                let _ = is_encrypted(input, *format);
+            }
+        }
+        // A flipped byte anywhere in the document is either refused or harmless whitespace.
+        for at in (0..enc.len()).step_by(29) {
+            let mut bad = enc.clone();
+            bad[at] ^= 0x01;
+            if let Ok(out) = decrypt(&bad, *format, &keys) {
+                let good = decrypt(enc, *format, &keys).unwrap();
+                assert_eq!(
+                    out, good,
+                    "{format:?}: flipped byte {at} changed the plaintext"
+                );
+            }
+        }
+    }
+}
