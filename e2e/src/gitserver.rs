@@ -7,7 +7,8 @@
 //!   request).
 //! * [`GitDaemon`]: `git daemon` (`git://`).
 //! * [`GitHttp`]: smart HTTP(S) through the real `git http-backend` CGI, behind a small axum
-//!   server that checks Basic or Bearer credentials and optionally serves TLS with a throwaway CA.
+//!   server that checks Basic or Bearer credentials and optionally serves TLS with a throwaway CA,
+//!   also as mutual TLS that requires a client certificate from that CA.
 //! * [`GitSsh`]: a real `sshd` (Debian's openssh-server) with its own host key, accepting one
 //!   public key.
 //! * [`SshKeyPair`] and [`GpgKey`]: throwaway keys for SSH auth and for signed commits/tags.
@@ -861,11 +862,34 @@ pub struct GitHttp {
     dir: tempfile::TempDir,
 }
 
-/// The throwaway CA and server certificate of an HTTPS [`GitHttp`].
+/// The throwaway CA and server certificate of an HTTPS [`GitHttp`], and for mutual TLS the
+/// client certificates: one from that CA and one from a stranger CA the server does not trust.
 #[derive(Debug, Clone)]
 struct TlsFiles {
     ca_pem: String,
     ca_path: PathBuf,
+    client: Option<ClientIdentity>,
+    stranger: Option<ClientIdentity>,
+}
+
+/// A PEM client certificate and its private key.
+#[derive(Debug, Clone)]
+pub struct ClientIdentity {
+    pub cert_pem: String,
+    pub key_pem: String,
+    pub cert_path: PathBuf,
+    pub key_path: PathBuf,
+}
+
+/// How a [`GitHttp`] uses TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// Plain HTTP.
+    Off,
+    /// HTTPS with a certificate from a throwaway CA.
+    Server,
+    /// HTTPS that also requires and verifies a client certificate issued by that CA.
+    Mutual,
 }
 
 struct HttpState {
@@ -914,6 +938,17 @@ impl GitHttp {
     /// Starts the server on a free loopback port. With `tls`, serves HTTPS with a certificate
     /// for `127.0.0.1`/`localhost` signed by a throwaway CA ([`ca_pem`](Self::ca_pem)).
     pub fn start(root: impl AsRef<Path>, auth: HttpAuth, tls: bool) -> anyhow::Result<Self> {
+        let mode = if tls { TlsMode::Server } else { TlsMode::Off };
+        Self::start_with(root, auth, mode)
+    }
+
+    /// Like [`start`](Self::start) with the TLS mode spelled out; [`TlsMode::Mutual`] refuses
+    /// handshakes without a client certificate from [`client`](Self::client)'s CA.
+    pub fn start_with(
+        root: impl AsRef<Path>,
+        auth: HttpAuth,
+        tls: TlsMode,
+    ) -> anyhow::Result<Self> {
         let root = std::path::absolute(root.as_ref())?;
         std::fs::create_dir_all(&root)?;
         let dir = tempfile::tempdir()?;
@@ -923,11 +958,11 @@ impl GitHttp {
             auth,
             log: Mutex::new(File::create(&log)?),
         });
-        let (tls_files, acceptor) = if tls {
-            let (files, acceptor) = make_tls(dir.path())?;
-            (Some(files), Some(acceptor))
-        } else {
+        let (tls_files, acceptor) = if tls == TlsMode::Off {
             (None, None)
+        } else {
+            let (files, acceptor) = make_tls(dir.path(), tls == TlsMode::Mutual)?;
+            (Some(files), Some(acceptor))
         };
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<u16>>();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -974,6 +1009,17 @@ impl GitHttp {
     /// The CA certificate (PEM) that signed the server certificate, for HTTPS servers.
     pub fn ca_pem(&self) -> Option<&str> {
         self.tls.as_ref().map(|t| t.ca_pem.as_str())
+    }
+
+    /// For [`TlsMode::Mutual`]: a client certificate the server accepts.
+    pub fn client(&self) -> Option<&ClientIdentity> {
+        self.tls.as_ref().and_then(|t| t.client.as_ref())
+    }
+
+    /// For [`TlsMode::Mutual`]: a well-formed client certificate from another CA, which the
+    /// server refuses.
+    pub fn stranger(&self) -> Option<&ClientIdentity> {
+        self.tls.as_ref().and_then(|t| t.stranger.as_ref())
     }
 
     /// The CA certificate file, for `GIT_SSL_CAINFO` / `http.sslCAInfo`.
@@ -1270,8 +1316,9 @@ impl axum::serve::Listener for TlsListener {
     }
 }
 
-/// A throwaway CA and a server certificate for 127.0.0.1/localhost, made with `openssl`.
-fn make_tls(dir: &Path) -> anyhow::Result<(TlsFiles, tokio_rustls::TlsAcceptor)> {
+/// A throwaway CA and a server certificate for 127.0.0.1/localhost, made with `openssl`; with
+/// `mutual`, also client certificates and a server that requires one from that CA.
+fn make_tls(dir: &Path, mutual: bool) -> anyhow::Result<(TlsFiles, tokio_rustls::TlsAcceptor)> {
     use rustls::pki_types::pem::PemObject as _;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
@@ -1351,17 +1398,113 @@ fn make_tls(dir: &Path) -> anyhow::Result<(TlsFiles, tokio_rustls::TlsAcceptor)>
         .context("reading server.pem")?;
     let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).context("reading server.key")?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)?;
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()?;
+    let (client, stranger, builder) = if mutual {
+        // A second CA that the server does not know issues the stranger's certificate.
+        openssl(
+            &[
+                &["req", "-x509"][..],
+                &ec,
+                &[
+                    "-keyout",
+                    "stranger-ca.key",
+                    "-out",
+                    "stranger-ca.pem",
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=ferroflux-e2e-stranger-ca",
+                    "-addext",
+                    "basicConstraints=critical,CA:TRUE",
+                    "-addext",
+                    "keyUsage=critical,keyCertSign,cRLSign",
+                ],
+            ]
+            .concat(),
+        )?;
+        let client = client_cert(dir, &openssl, &ec, "client", "ca")?;
+        let stranger = client_cert(dir, &openssl, &ec, "stranger", "stranger-ca")?;
+        let mut roots = rustls::RootCertStore::empty();
+        for ca in CertificateDer::pem_file_iter(dir.join("ca.pem"))? {
+            roots.add(ca?)?;
+        }
+        let verifier =
+            rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()?;
+        (
+            Some(client),
+            Some(stranger),
+            builder.with_client_cert_verifier(verifier),
+        )
+    } else {
+        (None, None, builder.with_no_client_auth())
+    };
+    let mut config = builder.with_single_cert(certs, key)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     let ca_path = dir.join("ca.pem");
     let files = TlsFiles {
         ca_pem: std::fs::read_to_string(&ca_path)?,
         ca_path,
+        client,
+        stranger,
     };
     Ok((files, tokio_rustls::TlsAcceptor::from(Arc::new(config))))
+}
+
+/// A client certificate `<name>.pem`/`<name>.key` issued by `<ca>.pem`.
+fn client_cert(
+    dir: &Path,
+    openssl: &dyn Fn(&[&str]) -> anyhow::Result<String>,
+    ec: &[&str],
+    name: &str,
+    ca: &str,
+) -> anyhow::Result<ClientIdentity> {
+    let (key, csr, pem, ext) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.pem"),
+        format!("{name}.ext"),
+    );
+    let subject = format!("/CN=ferroflux-e2e-{name}");
+    openssl(
+        &[
+            &["req"][..],
+            ec,
+            &["-keyout", &key, "-out", &csr, "-subj", &subject],
+        ]
+        .concat(),
+    )?;
+    std::fs::write(
+        dir.join(&ext),
+        "basicConstraints=CA:FALSE\n\
+         keyUsage=critical,digitalSignature\n\
+         extendedKeyUsage=clientAuth\n",
+    )?;
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &csr,
+        "-CA",
+        &format!("{ca}.pem"),
+        "-CAkey",
+        &format!("{ca}.key"),
+        "-CAcreateserial",
+        "-out",
+        &pem,
+        "-days",
+        "2",
+        "-extfile",
+        &ext,
+    ])?;
+    let (cert_path, key_path) = (dir.join(&pem), dir.join(&key));
+    Ok(ClientIdentity {
+        cert_pem: std::fs::read_to_string(&cert_path)?,
+        key_pem: std::fs::read_to_string(&key_path)?,
+        cert_path,
+        key_path,
+    })
 }
 
 #[cfg(test)]

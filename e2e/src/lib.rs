@@ -18,6 +18,7 @@ use kube::{Client, Config};
 pub mod gitserver;
 pub mod process;
 pub mod prometheus;
+pub mod proxy;
 
 pub use process::{ControllerProcess, free_port};
 

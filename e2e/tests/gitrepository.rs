@@ -5,7 +5,10 @@ use std::io::Read;
 use std::time::Duration;
 
 use ferroflux_api::source::v1::GitRepository;
-use ferroflux_e2e::gitserver::{GitDaemon, GitHttp, GitSsh, HttpAuth, SshKeyPair, TestRepo};
+use ferroflux_e2e::gitserver::{
+    GitDaemon, GitHttp, GitSsh, HttpAuth, SshKeyPair, TestRepo, TlsMode,
+};
+use ferroflux_e2e::proxy::ForwardProxy;
 use ferroflux_e2e::{Cluster, ControllerProcess, TestNamespace, free_port, wait_for};
 use kube::Client;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
@@ -888,6 +891,205 @@ async fn https_with_a_custom_ca_from_the_secret() {
         &revision,
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn https_client_certificates_from_the_secret_with_fluxs_and_the_older_keys() {
+    let (cluster, client, ns) = setup("git-mtls").await;
+    let mut repo = walkthrough_repo();
+    let served = tempfile::tempdir().unwrap();
+    repo.publish_to(served.path()).unwrap();
+    // No password: the client certificate is the only credential.
+    let https = GitHttp::start_with(served.path(), HttpAuth::None, TlsMode::Mutual).unwrap();
+    let sc = SourceController::start(&cluster, &ns.name);
+    let ca = https.ca_pem().unwrap().to_string();
+    let (me, stranger) = (https.client().unwrap(), https.stranger().unwrap());
+    create_secrets(
+        &client,
+        &ns.name,
+        [
+            (
+                "cert",
+                json!({"ca.crt": ca, "tls.crt": me.cert_pem, "tls.key": me.key_pem}),
+            ),
+            ("no-cert", json!({"ca.crt": ca})),
+            (
+                "legacy-keys",
+                json!({"caFile": ca, "certFile": me.cert_pem, "keyFile": me.key_pem}),
+            ),
+            (
+                "stranger-cert",
+                json!({"ca.crt": ca, "tls.crt": stranger.cert_pem, "tls.key": stranger.key_pem}),
+            ),
+            ("half-cert", json!({"ca.crt": ca, "tls.crt": me.cert_pem})),
+        ],
+    )
+    .await;
+    let url = https.url_for("react-app");
+    let revision = format!("main@sha1:{}", repo.head().unwrap());
+    secret_decides(&client, &ns.name, &sc, &url, ["cert", "no-cert"], &revision).await;
+    secret_decides(
+        &client,
+        &ns.name,
+        &sc,
+        &url,
+        ["legacy-keys", "stranger-cert"],
+        &revision,
+    )
+    .await;
+    let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
+    for name in ["no-cert", "stranger-cert"] {
+        let failed = wait_ready(&api, name, "False", Some("AuthenticationFailed"), &sc).await;
+        let (_, _, msg) = ready(&failed).unwrap();
+        assert!(
+            msg.to_ascii_lowercase().contains("certificate"),
+            "{name}: {msg}"
+        );
+    }
+    let spec = json!({"interval": "10m", "url": url, "ref": {"branch": "main"}, "secretRef": {"name": "half-cert"}});
+    create(&api, &ns.name, "half-cert", spec).await;
+    let half = wait_ready(
+        &api,
+        "half-cert",
+        "False",
+        Some("AuthenticationFailed"),
+        &sc,
+    )
+    .await;
+    let (_, _, msg) = ready(&half).unwrap();
+    assert!(msg.contains("'tls.crt' and 'tls.key'"), "{msg}");
+    assert!(half.status.unwrap().artifact.is_none());
+    let logs = https.logs();
+    assert!(
+        logs.contains("TLS handshake") || logs.contains("certificate"),
+        "the server saw no refused handshake:\n{logs}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_proxy_with_basic_credentials_from_the_proxy_secret() {
+    let (cluster, client, ns) = setup("git-proxy").await;
+    let mut repo = walkthrough_repo();
+    let served = tempfile::tempdir().unwrap();
+    repo.publish_to(served.path()).unwrap();
+    let http = GitHttp::start(served.path(), HttpAuth::None, false).unwrap();
+    let https = GitHttp::start(served.path(), HttpAuth::None, true).unwrap();
+    let proxy = ForwardProxy::start(Some(("proxyuser", "proxypass"))).unwrap();
+    let sc = SourceController::start(&cluster, &ns.name);
+    let ca = https.ca_pem().unwrap().to_string();
+    create_secrets(
+        &client,
+        &ns.name,
+        [
+            (
+                "proxy",
+                json!({"address": proxy.url(), "username": "proxyuser", "password": "proxypass"}),
+            ),
+            (
+                "proxy-wrong",
+                json!({"address": proxy.url(), "username": "proxyuser", "password": "nope"}),
+            ),
+            ("proxy-anonymous", json!({"address": proxy.url()})),
+            ("ca", json!({"ca.crt": ca})),
+        ],
+    )
+    .await;
+    let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
+    let revision = format!("main@sha1:{}", repo.head().unwrap());
+    // Plain http goes to the proxy in absolute form, https through a CONNECT tunnel.
+    let cases = [
+        ("http", http.url_for("react-app"), "proxy", true),
+        ("https", https.url_for("react-app"), "proxy", true),
+        (
+            "http-wrong",
+            http.url_for("react-app"),
+            "proxy-wrong",
+            false,
+        ),
+        (
+            "https-wrong",
+            https.url_for("react-app"),
+            "proxy-wrong",
+            false,
+        ),
+        (
+            "https-anonymous",
+            https.url_for("react-app"),
+            "proxy-anonymous",
+            false,
+        ),
+    ];
+    for (name, url, proxy_secret, _) in &cases {
+        let mut spec = json!({"interval": "10m", "url": url, "ref": {"branch": "main"},
+            "proxySecretRef": {"name": proxy_secret}});
+        if url.starts_with("https") {
+            spec["secretRef"] = json!({"name": "ca"});
+        }
+        create(&api, &ns.name, name, spec).await;
+    }
+    for (name, _, _, ok) in &cases {
+        if *ok {
+            let got = wait_ready(&api, name, "True", None, &sc).await;
+            assert_eq!(got.status.unwrap().artifact.unwrap().revision, revision);
+        } else {
+            let failed = wait_ready(&api, name, "False", Some("AuthenticationFailed"), &sc).await;
+            let (_, _, msg) = ready(&failed).unwrap();
+            assert!(
+                msg.contains("407") || msg.to_ascii_lowercase().contains("proxy"),
+                "{name}: {msg}"
+            );
+            assert!(
+                failed.status.unwrap().artifact.is_none(),
+                "{name}: nothing stored"
+            );
+        }
+    }
+    let log = proxy.log();
+    let (http_port, https_port) = (http.port, https.port);
+    let seen = |needle: &str| log.iter().any(|l| l.contains(needle));
+    assert!(
+        seen(&format!("127.0.0.1:{http_port}/react-app.git/info/refs")) && seen("-> forwarded"),
+        "{log:#?}"
+    );
+    assert!(
+        seen(&format!("CONNECT 127.0.0.1:{https_port} -> 200")),
+        "{log:#?}"
+    );
+    assert!(
+        seen(&format!("CONNECT 127.0.0.1:{https_port} -> 407")),
+        "{log:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cloud_providers_stall_with_a_clear_message() {
+    let (cluster, client, ns) = setup("git-provider").await;
+    let mut repo = walkthrough_repo();
+    let (_served, daemon) = serve(&mut [&mut repo]);
+    let sc = SourceController::start(&cluster, &ns.name);
+    let api: Api<GitRepository> = Api::namespaced(client.clone(), &ns.name);
+    for provider in ["github", "azure"] {
+        let spec = json!({"interval": "10m", "url": daemon.url_for("react-app"),
+            "ref": {"branch": "main"}, "provider": provider});
+        create(&api, &ns.name, provider, spec).await;
+    }
+    for provider in ["github", "azure"] {
+        let got = wait_ready(&api, provider, "False", Some("UnsupportedProvider"), &sc).await;
+        let (_, _, msg) = ready(&got).unwrap();
+        assert!(
+            msg.contains(&format!("provider '{provider}' is not supported")),
+            "{msg}"
+        );
+        let status = got.status.unwrap();
+        let stalled = status.conditions.iter().find(|c| c.type_ == "Stalled");
+        assert_eq!(
+            stalled.map(|c| c.status.as_str()),
+            Some("True"),
+            "{provider}: {:?}",
+            status.conditions
+        );
+        assert!(status.artifact.is_none(), "{provider}: nothing fetched");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,7 +5,8 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use ferroflux_e2e::gitserver::{
-    GitDaemon, GitHttp, GitSsh, GpgKey, HttpAuth, SshKeyPair, TestRepo, git_command,
+    ClientIdentity, GitDaemon, GitHttp, GitSsh, GpgKey, HttpAuth, SshKeyPair, TestRepo, TlsMode,
+    git_command,
 };
 
 /// A repository with one commit on `main`, published under `root`; returns it and its sha.
@@ -313,6 +314,40 @@ fn https_with_a_private_ca() {
     let local = url.replace("127.0.0.1", "localhost");
     let (out, dir) = clone(&local, &[("GIT_SSL_CAINFO", &ca)]);
     assert_cloned(&out, &dir, &sha, "README.md");
+}
+
+#[test]
+fn mutual_tls_requires_a_client_certificate_from_the_ca() {
+    let root = tempfile::tempdir().unwrap();
+    let (_repo, sha) = published(root.path(), "app");
+    let http = GitHttp::start_with(root.path(), HttpAuth::None, TlsMode::Mutual).unwrap();
+    let ca = http.ca_path().unwrap().to_str().unwrap().to_string();
+    let url = http.url_for("app");
+    let (me, stranger) = (http.client().unwrap(), http.stranger().unwrap());
+    let with = |id: &ClientIdentity| {
+        [
+            ("GIT_SSL_CAINFO", ca.clone()),
+            ("GIT_SSL_CERT", id.cert_path.to_str().unwrap().to_string()),
+            ("GIT_SSL_KEY", id.key_path.to_str().unwrap().to_string()),
+        ]
+    };
+    let env = with(me);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (out, dir) = clone(&url, &env);
+    assert_cloned(&out, &dir, &sha, "README.md");
+    // No client certificate, or one from a CA the server does not trust: refused.
+    let (out, _d) = clone(&url, &[("GIT_SSL_CAINFO", &ca)]);
+    assert!(!out.status.success());
+    let env = with(stranger);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (out, _d) = clone(&url, &env);
+    assert!(!out.status.success());
+    assert_eq!(
+        http.logs().matches("TLS handshake").count(),
+        2,
+        "{}",
+        http.logs()
+    );
 }
 
 #[test]

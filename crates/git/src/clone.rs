@@ -65,11 +65,32 @@ fn git_err(e: gix::Error) -> Error {
         || lower.contains("permission denied (publickey")
         || lower.contains("host key verification failed")
         || lower.contains("no matching host key")
-        || lower.contains("unauthorized");
-    if auth {
-        Error::Auth(msg)
+        || lower.contains("unauthorized")
+        // The proxy refused our (or missing) `Proxy-Authorization`.
+        || lower.contains(" 407")
+        || lower.contains("proxy authentication required")
+        || lower.contains("proxy authorization required");
+    // TLS alerts a server sends about our client certificate (mutual TLS): none given, or
+    // one it does not trust. The alert names alone do not say that.
+    let hint = if lower.contains("alert: certificaterequired") {
+        Some("the server requires a TLS client certificate ('tls.crt' and 'tls.key' in the secret)")
+    } else if [
+        "badcertificate",
+        "unknownca",
+        "certificateunknown",
+        "accessdenied",
+    ]
+    .iter()
+    .any(|a| lower.contains(&format!("alert: {a}")))
+    {
+        Some("the server rejected the TLS client certificate ('tls.crt' in the secret)")
     } else {
-        Error::Git(msg)
+        None
+    };
+    match hint {
+        Some(hint) => Error::Auth(format!("{hint}: {msg}")),
+        None if auth => Error::Auth(msg),
+        None => Error::Git(msg),
     }
 }
 

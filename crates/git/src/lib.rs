@@ -151,11 +151,65 @@ impl std::fmt::Debug for Auth {
     }
 }
 
-/// TLS settings for `https://` (the `ca.crt` key, formerly `caFile`).
-#[derive(Debug, Clone, Default)]
+/// TLS settings for `https://`: the secret's `ca.crt` (formerly `caFile`) and the client
+/// certificate `tls.crt` + `tls.key` (formerly `certFile` + `keyFile`) for mutual TLS.
+#[derive(Clone, Default)]
 pub struct TlsConfig {
     /// Extra PEM CA certificates trusted in addition to the built-in roots.
     pub ca_pem: Option<Vec<u8>>,
+    /// PEM client certificate chain (leaf first), presented when the server asks for one.
+    pub client_cert_pem: Option<Vec<u8>>,
+    /// PEM private key of [`Self::client_cert_pem`] (PKCS#8, PKCS#1 or SEC1).
+    pub client_key_pem: Option<Vec<u8>>,
+}
+
+/// Hand-written so the private key never ends up in logs.
+impl std::fmt::Debug for TlsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsConfig")
+            .field("ca_pem", &self.ca_pem.as_ref().map(|_| ".."))
+            .field(
+                "client_cert_pem",
+                &self.client_cert_pem.as_ref().map(|_| ".."),
+            )
+            .field(
+                "client_key_pem",
+                &self.client_key_pem.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+/// An HTTP(S) proxy for http transports (`proxySecretRef`: `address`, `username`, `password`).
+#[derive(Clone, Default)]
+pub struct Proxy {
+    /// `http://host:port` (or `https://`, `socks5://`).
+    pub address: String,
+    /// User for proxy basic auth (`Proxy-Authorization`).
+    pub username: Option<String>,
+    /// Password for proxy basic auth.
+    pub password: Option<String>,
+}
+
+impl Proxy {
+    /// A proxy without credentials.
+    pub fn new(address: impl Into<String>) -> Self {
+        Proxy {
+            address: address.into(),
+            ..Proxy::default()
+        }
+    }
+}
+
+/// Hand-written so the proxy password never ends up in logs.
+impl std::fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Proxy")
+            .field("address", &self.address)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 /// Everything needed for one clone.
@@ -180,8 +234,8 @@ pub struct CloneOptions {
     pub recurse_submodules: bool,
     /// Only materialise these directories (relative to the repository root).
     pub sparse_checkout: Option<Vec<String>>,
-    /// HTTP(S) proxy URL for http transports.
-    pub proxy: Option<String>,
+    /// HTTP(S) proxy for http transports.
+    pub proxy: Option<Proxy>,
 }
 
 impl CloneOptions {
@@ -487,5 +541,18 @@ mod tests {
         };
         assert!(!format!("{a:?}").contains("hunter2"));
         assert!(!format!("{:?}", Auth::Bearer("tok".into())).contains("tok"));
+        let tls = TlsConfig {
+            ca_pem: None,
+            client_cert_pem: Some(b"CERT".to_vec()),
+            client_key_pem: Some(b"PRIVATE-KEY-BYTES".to_vec()),
+        };
+        assert!(!format!("{tls:?}").contains("PRIVATE-KEY-BYTES"));
+        let proxy = Proxy {
+            address: "http://p:3128".into(),
+            username: Some("u".into()),
+            password: Some("hunter2".into()),
+        };
+        let shown = format!("{proxy:?}");
+        assert!(shown.contains("http://p:3128") && !shown.contains("hunter2"));
     }
 }

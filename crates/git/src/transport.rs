@@ -2,7 +2,8 @@
 //!
 //! * HTTP(S): gix's reqwest backend, configured through its `configure_client` hook with a
 //!   rustls config built on the ring provider (the workspace's only crypto provider), the
-//!   Mozilla roots plus the user's CA, the proxy and the timeout. Credentials go out as an
+//!   Mozilla roots plus the user's CA, the client certificate (mutual TLS), the proxy with its
+//!   basic credentials, and the timeout. Credentials go out as an
 //!   `Authorization` header on every request (preemptive, like go-git).
 //! * SSH: gix spawns the `ssh` program; we write the key and `known_hosts` into a private temp
 //!   dir and set `core.sshCommand` so host keys are always checked and only that key is used.
@@ -180,11 +181,9 @@ pub(crate) fn configure_http(options: &mut http::Options, opts: &CloneOptions) -
             .push(format!("Authorization: Bearer {token}")),
         Auth::None | Auth::Ssh { .. } => {}
     }
-    let tls = Arc::new(client_tls_config(opts.tls.ca_pem.as_deref())?);
-    let proxy = match opts.proxy.as_deref().filter(|p| !p.is_empty()) {
-        Some(p) => Some(
-            reqwest::Proxy::all(p).map_err(|e| Error::Url(format!("invalid proxy '{p}': {e}")))?,
-        ),
+    let tls = Arc::new(client_tls_config(&opts.tls)?);
+    let proxy = match opts.proxy.as_ref().filter(|p| !p.address.is_empty()) {
+        Some(p) => Some(reqwest_proxy(p)?),
         None => None,
     };
     let timeout = opts.timeout;
@@ -210,11 +209,29 @@ pub(crate) fn configure_http(options: &mut http::Options, opts: &CloneOptions) -
     Ok(())
 }
 
-/// A rustls client config on the ring provider, trusting the Mozilla roots plus `ca_pem`.
-fn client_tls_config(ca_pem: Option<&[u8]>) -> Result<rustls::ClientConfig> {
+/// The proxy for every request, with basic credentials when the secret has them.
+fn reqwest_proxy(p: &crate::Proxy) -> Result<reqwest::Proxy> {
+    let address = p.address.trim();
+    let mut proxy = reqwest::Proxy::all(address)
+        .map_err(|e| Error::Url(format!("invalid proxy address '{address}': {e}")))?;
+    match (p.username.as_deref(), p.password.as_deref()) {
+        (Some(u), pass) if !u.is_empty() => proxy = proxy.basic_auth(u, pass.unwrap_or("")),
+        (_, Some(pass)) if !pass.is_empty() => {
+            return Err(Error::Auth(
+                "proxy 'password' is set without a 'username'".into(),
+            ));
+        }
+        _ => {}
+    }
+    Ok(proxy)
+}
+
+/// A rustls client config on the ring provider, trusting the Mozilla roots plus the CA from
+/// `tls`, and presenting its client certificate when one is given.
+fn client_tls_config(tls: &crate::TlsConfig) -> Result<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(pem) = ca_pem.filter(|p| !p.is_empty()) {
+    if let Some(pem) = tls.ca_pem.as_deref().filter(|p| !p.is_empty()) {
         let mut added = 0;
         for cert in rustls_pemfile::certs(&mut &pem[..]) {
             let cert = cert.map_err(|e| Error::Auth(format!("invalid CA certificate: {e}")))?;
@@ -228,11 +245,36 @@ fn client_tls_config(ca_pem: Option<&[u8]>) -> Result<rustls::ClientConfig> {
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Git(format!("TLS setup: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        .with_root_certificates(roots);
+    let cert = tls.client_cert_pem.as_deref().filter(|p| !p.is_empty());
+    let key = tls.client_key_pem.as_deref().filter(|p| !p.is_empty());
+    let config = match (cert, key) {
+        (None, None) => builder.with_no_client_auth(),
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(Error::Auth(
+                "a TLS client certificate needs both 'tls.crt' and 'tls.key'".into(),
+            ));
+        }
+        (Some(cert), Some(key)) => {
+            let chain = rustls_pemfile::certs(&mut &cert[..])
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| Error::Auth(format!("invalid client certificate 'tls.crt': {e}")))?;
+            if chain.is_empty() {
+                return Err(Error::Auth("'tls.crt' contains no PEM certificate".into()));
+            }
+            let key = rustls_pemfile::private_key(&mut &key[..])
+                .map_err(|e| Error::Auth(format!("invalid client key 'tls.key': {e}")))?
+                .ok_or_else(|| Error::Auth("'tls.key' contains no PEM private key".into()))?;
+            builder.with_client_auth_cert(chain, key).map_err(|e| {
+                Error::Auth(format!(
+                    "'tls.crt' and 'tls.key' are not a usable client certificate: {e}"
+                ))
+            })?
+        }
+    };
     Ok(config)
 }
 
@@ -365,10 +407,42 @@ mod tests {
 
     #[test]
     fn custom_ca_must_contain_a_certificate() {
-        assert!(client_tls_config(None).is_ok());
+        assert!(client_tls_config(&crate::TlsConfig::default()).is_ok());
+        let tls = crate::TlsConfig {
+            ca_pem: Some(b"garbage".to_vec()),
+            ..Default::default()
+        };
+        assert!(matches!(client_tls_config(&tls), Err(Error::Auth(_))));
+    }
+
+    #[test]
+    fn a_client_certificate_needs_both_halves_in_pem() {
+        let half = crate::TlsConfig {
+            client_cert_pem: Some(b"-----BEGIN CERTIFICATE-----\n".to_vec()),
+            ..Default::default()
+        };
+        let err = client_tls_config(&half).expect_err("cert without key");
+        assert!(err.to_string().contains("'tls.key'"), "{err}");
+        let garbage = crate::TlsConfig {
+            client_cert_pem: Some(b"not pem".to_vec()),
+            client_key_pem: Some(b"not pem".to_vec()),
+            ..Default::default()
+        };
+        let err = client_tls_config(&garbage).expect_err("no certificate");
+        assert!(matches!(err, Error::Auth(_)), "{err}");
+    }
+
+    #[test]
+    fn proxy_credentials_need_a_user() {
+        let mut p = crate::Proxy::new("http://127.0.0.1:3128");
+        assert!(reqwest_proxy(&p).is_ok());
+        p.password = Some("pw".into());
+        assert!(matches!(reqwest_proxy(&p), Err(Error::Auth(_))));
+        p.username = Some("u".into());
+        assert!(reqwest_proxy(&p).is_ok());
         assert!(matches!(
-            client_tls_config(Some(b"garbage")),
-            Err(Error::Auth(_))
+            reqwest_proxy(&crate::Proxy::new("::not a url::")),
+            Err(Error::Url(_))
         ));
     }
 }

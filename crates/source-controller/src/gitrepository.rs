@@ -14,7 +14,7 @@ use ferroflux_api::source::v1::{
     GitProvider, GitRepository, GitRepositoryInclude, GitRepositoryStatus,
 };
 use ferroflux_artifact::Storage;
-use ferroflux_git::{Auth, CloneOptions, Reference, TlsConfig};
+use ferroflux_git::{Auth, CloneOptions, Proxy, Reference, TlsConfig};
 use ferroflux_runtime::conditions::{self, Polarity};
 use ferroflux_runtime::events::{EventType, revision_annotations};
 use ferroflux_runtime::reconcile::{Triggers, WatchContext};
@@ -645,8 +645,22 @@ impl GitRepositoryReconciler {
             let data = secret_data(ctx, &ns, &secret_ref.name).await?;
             let get = |k: &str| data.get(k).cloned();
             let text = |k: &str| get(k).map(|v| String::from_utf8_lossy(&v).into_owned());
+            // Flux's keys, then the older ones it still accepts.
+            let client_cert_pem = get("tls.crt").or_else(|| get("certFile"));
+            let client_key_pem = get("tls.key").or_else(|| get("keyFile"));
+            if client_cert_pem.is_some() != client_key_pem.is_some() {
+                return Err(ReconcileError::stalling(
+                    reason::AUTHENTICATION_FAILED,
+                    format!(
+                        "invalid '{}' secret data: a TLS client certificate needs both 'tls.crt' and 'tls.key'",
+                        secret_ref.name
+                    ),
+                ));
+            }
             opts.tls = TlsConfig {
                 ca_pem: get("ca.crt").or_else(|| get("caFile")),
+                client_cert_pem,
+                client_key_pem,
             };
             opts.auth = if let Some(identity) = get("identity") {
                 let Some(known_hosts) = get("known_hosts") else {
@@ -673,19 +687,25 @@ impl GitRepositoryReconciler {
         }
         if let Some(proxy_ref) = &obj.spec.proxy_secret_ref {
             let data = secret_data(ctx, &ns, &proxy_ref.name).await?;
-            let address = data
-                .get("address")
-                .map(|v| String::from_utf8_lossy(v).into_owned())
-                .ok_or_else(|| {
-                    ReconcileError::stalling(
-                        reason::AUTHENTICATION_FAILED,
-                        format!(
-                            "invalid proxy secret '{}': key 'address' is missing",
-                            proxy_ref.name
-                        ),
-                    )
-                })?;
-            opts.proxy = Some(address);
+            let text = |k: &str| {
+                data.get(k)
+                    .map(|v| String::from_utf8_lossy(v).trim().to_owned())
+                    .filter(|v| !v.is_empty())
+            };
+            let address = text("address").ok_or_else(|| {
+                ReconcileError::stalling(
+                    reason::AUTHENTICATION_FAILED,
+                    format!(
+                        "invalid proxy secret '{}': key 'address' is missing",
+                        proxy_ref.name
+                    ),
+                )
+            })?;
+            opts.proxy = Some(Proxy {
+                address,
+                username: text("username"),
+                password: text("password"),
+            });
         }
         Ok(opts)
     }

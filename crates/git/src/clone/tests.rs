@@ -654,7 +654,7 @@ fn https_transport_builds_a_ring_tls_client_and_reports_connection_errors() {
         username: "u".into(),
         password: "p".into(),
     };
-    o.proxy = Some(format!("http://127.0.0.1:{free}"));
+    o.proxy = Some(crate::Proxy::new(format!("http://127.0.0.1:{free}")));
     let dest = tempfile::tempdir().expect("tmp");
     let err = do_checkout(&o, &dest.path().join("src")).expect_err("refused");
     assert_eq!(err.reason(), "GitOperationFailed", "{err:?}");
