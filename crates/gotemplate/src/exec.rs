@@ -148,22 +148,53 @@ impl Templates {
 
     /// Executes template `name` with `data` as dot and `$`.
     ///
-    /// The executor recurses per nested template/`include`; deeply recursive
-    /// charts need a large stack (run rendering on a thread with a generous
-    /// stack size).
+    /// The executor recurses per nested `template`/`include`/`tpl`, so it runs
+    /// on its own thread with a large (lazily committed) stack; nesting deeper
+    /// than that stack allows fails with Go's depth error instead of crashing.
     pub fn execute(&self, name: &str, data: &Value) -> Result<String> {
+        std::thread::scope(|s| {
+            let handle = std::thread::Builder::new()
+                .name("gotemplate".into())
+                .stack_size(EXEC_STACK)
+                .spawn_scoped(s, || {
+                    self.execute_with_budget(name, data, EXEC_STACK - STACK_MARGIN)
+                })
+                .map_err(|e| Error::Other(format!("template: cannot start executor: {e}")))?;
+            handle
+                .join()
+                .unwrap_or_else(|_| Err(Error::Other("template: executor panicked".into())))
+        })
+    }
+
+    /// Executes on the calling thread, treating `stack_budget` bytes as the
+    /// stack available for nesting (for callers that run many executions on
+    /// one big-stack thread of their own).
+    pub fn execute_with_budget(
+        &self,
+        name: &str,
+        data: &Value,
+        stack_budget: usize,
+    ) -> Result<String> {
+        let marker = 0u8;
         let mut ex = Exec {
             set: self,
             vars: Vec::new(),
             overlays: Vec::new(),
             include_counts: HashMap::new(),
             depth: 0,
+            stack_base: std::ptr::addr_of!(marker) as usize,
+            stack_budget,
         };
         let mut out = String::new();
         ex.exec_named(name, data.clone(), &mut out)?;
         Ok(out)
     }
 }
+
+/// Stack for [`Templates::execute`]'s thread; only touched pages are committed.
+const EXEC_STACK: usize = 1 << 30;
+/// Headroom kept below the stack size for the frames of one nesting level.
+const STACK_MARGIN: usize = 16 << 20;
 
 /// A value during evaluation; `None` is Go's invalid `reflect.Value` (a
 /// missing key under the default missingkey option), `Some(Value::Nil)` a
@@ -196,6 +227,8 @@ struct Exec<'s> {
     overlays: Vec<Arc<TplParsed>>,
     include_counts: HashMap<String, usize>,
     depth: usize,
+    stack_base: usize,
+    stack_budget: usize,
 }
 
 fn nil_to_invalid(v: V) -> V {
@@ -241,6 +274,17 @@ impl Display for NamedCtx<'_> {
 }
 
 impl<'s> Exec<'s> {
+    /// Whether one more nesting level would pass Go's depth limit or our stack.
+    fn too_deep(&self) -> bool {
+        self.depth >= MAX_EXEC_DEPTH || self.stack_exhausted()
+    }
+
+    fn stack_exhausted(&self) -> bool {
+        let marker = 0u8;
+        let here = std::ptr::addr_of!(marker) as usize;
+        self.stack_base.abs_diff(here) > self.stack_budget
+    }
+
     fn lookup(&self, name: &str) -> Option<Arc<Tmpl>> {
         for o in self.overlays.iter().rev() {
             if name == o.main.name.as_ref() {
@@ -322,7 +366,7 @@ impl<'s> Exec<'s> {
                             )
                             .into());
                     };
-                    if self.depth >= MAX_EXEC_DEPTH {
+                    if self.too_deep() {
                         return Err(self
                             .err(
                                 t,
@@ -1052,15 +1096,16 @@ impl<'s> Exec<'s> {
         }
         *count += 1;
         let mut buf = String::new();
-        self.depth += 1;
-        let r = if self.depth > MAX_EXEC_DEPTH {
+        // A nested Execute starts at depth 0 in Go; only the stack bounds it.
+        let saved_depth = std::mem::replace(&mut self.depth, 0);
+        let r = if self.stack_exhausted() {
             Err(Error::Other(format!(
                 "exceeded maximum template depth ({MAX_EXEC_DEPTH})"
             )))
         } else {
             self.exec_named(name, data, &mut buf)
         };
-        self.depth -= 1;
+        self.depth = saved_depth;
         if let Some(c) = self.include_counts.get_mut(name) {
             *c -= 1;
         }
@@ -1122,15 +1167,16 @@ impl<'s> Exec<'s> {
         let main = parsed.main.clone();
         self.overlays.push(parsed);
         let mut buf = String::new();
-        self.depth += 1;
-        let r = if self.depth > MAX_EXEC_DEPTH {
+        // A nested Execute starts at depth 0 in Go; only the stack bounds it.
+        let saved_depth = std::mem::replace(&mut self.depth, 0);
+        let r = if self.stack_exhausted() {
             Err(Error::Other(format!(
                 "exceeded maximum template depth ({MAX_EXEC_DEPTH})"
             )))
         } else {
             self.exec_tmpl(&main, Some(data), false, &mut buf)
         };
-        self.depth -= 1;
+        self.depth = saved_depth;
         self.overlays.pop();
         match r {
             Ok(()) => Ok(buf.replace("<no value>", "")),
@@ -1469,4 +1515,142 @@ pub fn query_escape(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set() -> Templates {
+        Templates::new(crate::golden_tests::test_funcs())
+    }
+
+    #[test]
+    fn runaway_template_recursion_is_an_error_not_a_crash() {
+        let mut t = set();
+        t.parse(
+            "r",
+            r#"{{define "loop"}}{{template "loop" .}}{{end}}{{template "loop" .}}"#,
+        )
+        .expect("parse");
+        let e = t.execute("r", &Value::Nil).expect_err("must fail");
+        assert!(
+            e.to_string()
+                .ends_with("exceeded maximum template depth (100000)"),
+            "{e}"
+        );
+        // A small budget on the caller's own thread stops early, also without crashing.
+        let e = t
+            .execute_with_budget("r", &Value::Nil, 256 << 10)
+            .expect_err("must fail");
+        assert!(
+            e.to_string().contains("exceeded maximum template depth"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn runaway_include_recursion_stops_at_helms_limit() {
+        let mut t = set();
+        t.parse(
+            "r",
+            r#"{{define "x"}}{{include "x" .}}{{end}}{{include "x" .}}"#,
+        )
+        .expect("parse");
+        let e = t
+            .execute("r", &Value::Nil)
+            .expect_err("must fail")
+            .to_string();
+        assert!(
+            e.ends_with("error calling include: rendering template has a nested reference name: x: unable to execute template"),
+            "{}",
+            &e[e.len().saturating_sub(300)..]
+        );
+    }
+
+    #[test]
+    fn later_parse_replaces_defines_unless_empty() {
+        let mut t = set();
+        t.parse(
+            "a.tpl",
+            r#"{{define "n"}}first{{end}}{{define "e"}}kept{{end}}"#,
+        )
+        .expect("parse");
+        t.parse(
+            "b.tpl",
+            r#"{{define "n"}}second{{end}}{{define "e"}} {{end}}"#,
+        )
+        .expect("parse");
+        t.parse("main", r#"{{template "n"}}-{{template "e"}}"#)
+            .expect("parse");
+        assert_eq!(t.execute("main", &Value::Nil).expect("exec"), "second-kept");
+        assert!(t.has("n") && t.has("a.tpl") && !t.has("zzz"));
+    }
+
+    #[test]
+    fn unknown_template_error_names_the_root_like_helm() {
+        let t = set();
+        let e = t.execute("nope", &Value::Nil).expect_err("must fail");
+        assert_eq!(
+            e.to_string(),
+            r#"template: no template "nope" associated with template "gotpl""#
+        );
+    }
+
+    #[test]
+    fn tpl_defines_stay_local_and_cached_texts_see_new_data() {
+        let mut t = set();
+        t.parse(
+            "main",
+            r#"{{ tpl "{{define \"loc\"}}L{{.}}{{end}}{{include \"loc\" .}}" 1 }}{{ tpl "{{define \"loc\"}}L{{.}}{{end}}{{include \"loc\" .}}" 2 }}"#,
+        )
+        .expect("parse");
+        assert_eq!(t.execute("main", &Value::Nil).expect("exec"), "L1L2");
+        assert!(!t.has("loc"));
+    }
+
+    #[test]
+    fn objects_expose_fields_and_methods_with_arguments() {
+        struct Caps;
+        impl crate::Object for Caps {
+            fn type_name(&self) -> &str {
+                "*chartutil.Capabilities"
+            }
+            fn field(&self, name: &str) -> Option<Value> {
+                (name == "Version").then(|| Value::string("v1.30.0"))
+            }
+            fn call(&self, name: &str, args: &[Value]) -> Option<Result<Value, crate::FuncError>> {
+                (name == "Has").then(|| match args {
+                    [Value::String(s)] => Ok(Value::Bool(s.as_ref() == "apps/v1")),
+                    _ => Err(crate::FuncError::new(
+                        "wrong number of args for Has: want 1 got 0",
+                    )),
+                })
+            }
+            fn fmt_go(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("&{v1.30.0}")
+            }
+            fn as_any(&self) -> &dyn std::any::Any {
+                self
+            }
+        }
+        let data = Value::map([("Caps".to_string(), Value::Object(Arc::new(Caps)))]);
+        let mut t = set();
+        t.parse(
+            "m",
+            r#"{{ .Caps.Version }} {{ .Caps.Has "apps/v1" }} {{ "x/v1" | .Caps.Has }} {{ .Caps.Nope }}"#,
+        )
+        .expect("parse");
+        let e = t.execute("m", &data).expect_err("Nope is no field");
+        assert_eq!(
+            e.to_string(),
+            r#"template: m:1:79: executing "m" at <.Caps.Nope>: can't evaluate field Nope in type *chartutil.Capabilities"#
+        );
+        t.parse(
+            "ok",
+            r#"{{ .Caps.Version }} {{ .Caps.Has "apps/v1" }} {{ "x/v1" | .Caps.Has }}"#,
+        )
+        .expect("parse");
+        assert_eq!(t.execute("ok", &data).expect("exec"), "v1.30.0 true false");
+    }
 }
