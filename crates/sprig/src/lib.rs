@@ -16,6 +16,7 @@ use ferroflux_gotemplate::{Func, FuncError, FuncMap, Value};
 
 mod conv;
 mod crypto;
+mod data;
 mod dates;
 mod defaults;
 mod dicts;
@@ -120,6 +121,7 @@ pub fn funcs(opts: &Options) -> FuncMap {
     semver::register(&mut r);
     tomlfns::register(&mut r);
     crypto::register(&mut r);
+    data::register(&mut r);
     let lookup = opts.lookup.clone();
     r.add("lookup", Arity::Exact(4), move |a| {
         for v in a {

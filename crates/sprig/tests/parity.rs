@@ -14,7 +14,7 @@ use ferroflux_sprig::{Options, funcs, sprint_v};
 /// it (every number a float64).
 fn values() -> Value {
     let json = serde_json::json!({
-        "f": 3, "s": "3", "n": null, "l": [1, 2], "m": {"a": 1},
+        "f": 3, "s": "3", "false": null, "l": [1, 2], "m": {"a": 1},
         "b": true, "z": 0, "e": "", "x": 1.5, "big": 1000000, "str": "hello world",
         "nested": {"a": {"b": {"c": "deep"}}}, "strs": ["b", "a", "c"]
     });
