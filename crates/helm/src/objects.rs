@@ -389,7 +389,16 @@ impl Object for Files {
             "Get" => arg_str(args, name)
                 .map(|n| Value::from(String::from_utf8_lossy(&self.get_bytes(n)).into_owned())),
             "GetBytes" => arg_str(args, name).map(|n| Value::Bytes(self.get_bytes(n))),
-            "Glob" => arg_str(args, name).map(|p| Value::Object(Arc::new(self.glob(p)))),
+            // An empty result is falsy in Go (`if .Files.Glob "x/*"`); our objects are always
+            // truthy, so an empty glob is returned as an empty map.
+            "Glob" => arg_str(args, name).map(|p| {
+                let g = self.glob(p);
+                if g.0.is_empty() {
+                    Value::Map(Dict::new())
+                } else {
+                    Value::Object(Arc::new(g))
+                }
+            }),
             "Lines" => arg_str(args, name).map(|p| self.lines(p)),
             "AsConfig" if args.is_empty() => Ok(self.as_config()),
             "AsSecrets" if args.is_empty() => Ok(self.as_secrets()),
