@@ -849,3 +849,42 @@ async fn object_first_applied_by_kubectl_is_taken_over_completely() {
         "apps"
     );
 }
+
+#[tokio::test]
+async fn shared_discovery_cache_notices_a_deleted_crd() {
+    let (cluster, client, ns, _rm) = setup("ssa-cache").await;
+    let n = &ns.name;
+    let cache = ferroflux_ssa::DiscoveryCache::default();
+    let rm = manager(&client, n, "apps").with_discovery_cache(cache.clone());
+    let crd = TestCrd::new(&cluster, n);
+    rm.apply_all_staged(
+        vec![crd.definition(), crd.widget(n, "w", json!({}))],
+        &opts(),
+    )
+    .await
+    .unwrap();
+
+    cluster
+        .kubectl(&["delete", "crd", &crd.name(), "--wait=true"])
+        .unwrap();
+    // The kind is still in the cache; the next run must report it as unknown, not as a
+    // confusing 404.
+    let again = manager(&client, n, "apps").with_discovery_cache(cache);
+    let err = wait_for(Duration::from_secs(20), || async {
+        let r = again
+            .apply_all_staged(vec![crd.widget(n, "w", json!({}))], &opts())
+            .await;
+        r.err()
+            .map(|e| e.to_string())
+            .filter(|e| e.contains("no matches"))
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        err,
+        format!(
+            "Widget/{n}/w dry-run failed: no matches for kind \"Widget\" in version \"{}/v1\"",
+            crd.group
+        )
+    );
+}

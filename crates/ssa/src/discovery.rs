@@ -1,8 +1,10 @@
-//! API discovery with a cache that lives for one operation (one apply, prune or wait): a run
-//! sees the kinds the server serves at that moment, and CRDs applied in an earlier stage of
-//! the same run are found because misses are never cached.
+//! API discovery with a cache. By default a cache lives for one operation (one apply, prune or
+//! wait); a controller can share a [`DiscoveryCache`] between runs against one cluster, as Flux
+//! shares its REST mapper. Misses are never cached, so CRDs applied a moment ago are found, and
+//! an entry is dropped when the server stops serving its kind.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use kube::Client;
 use kube::core::GroupVersionKind;
@@ -10,6 +12,23 @@ use kube::discovery::{ApiCapabilities, ApiResource, Scope};
 use tokio::sync::Mutex;
 
 pub(crate) type Resolved = (ApiResource, ApiCapabilities);
+
+type GvkKey = (String, String, String);
+type GkKey = (String, String);
+
+/// Resolved kinds of one cluster, shareable between [`crate::ResourceManager`]s (clone it: the
+/// clones share one map). Never share one cache between different clusters.
+#[derive(Clone, Default)]
+pub struct DiscoveryCache {
+    by_gvk: Arc<Mutex<HashMap<GvkKey, Resolved>>>,
+    by_gk: Arc<Mutex<HashMap<GkKey, Resolved>>>,
+}
+
+impl std::fmt::Debug for DiscoveryCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiscoveryCache").finish_non_exhaustive()
+    }
+}
 
 /// The outcome of resolving a kind.
 pub(crate) enum Lookup {
@@ -20,17 +39,12 @@ pub(crate) enum Lookup {
 
 pub(crate) struct Discovery {
     client: Client,
-    by_gvk: Mutex<HashMap<(String, String, String), Resolved>>,
-    by_gk: Mutex<HashMap<(String, String), Resolved>>,
+    cache: DiscoveryCache,
 }
 
 impl Discovery {
-    pub(crate) fn new(client: Client) -> Self {
-        Self {
-            client,
-            by_gvk: Mutex::new(HashMap::new()),
-            by_gk: Mutex::new(HashMap::new()),
-        }
+    pub(crate) fn new(client: Client, cache: DiscoveryCache) -> Self {
+        Self { client, cache }
     }
 
     /// Resolves an exact `apiVersion` + `kind`.
@@ -42,7 +56,7 @@ impl Discovery {
     ) -> Result<Lookup, kube::Error> {
         let key = (group.to_string(), version.to_string(), kind.to_string());
         // Held across the request: concurrent validations of one kind ask the server once.
-        let mut cache = self.by_gvk.lock().await;
+        let mut cache = self.cache.by_gvk.lock().await;
         if let Some(r) = cache.get(&key) {
             return Ok(Lookup::Found(r.clone()));
         }
@@ -57,13 +71,40 @@ impl Discovery {
         }
     }
 
+    /// Forgets a kind (after the server answered 404 for its resource path).
+    pub(crate) async fn invalidate(&self, group: &str, version: &str, kind: &str) {
+        self.cache.by_gvk.lock().await.remove(&(
+            group.to_string(),
+            version.to_string(),
+            kind.to_string(),
+        ));
+        self.cache
+            .by_gk
+            .lock()
+            .await
+            .remove(&(group.to_string(), kind.to_string()));
+    }
+
     /// Resolves a group + kind at the group's preferred version serving it (inventory entries
-    /// and [`crate::ObjMetadata`] carry no version).
+    /// and [`crate::ObjMetadata`] carry no version). A version already resolved for an apply
+    /// is reused: any served version reads and deletes the same object.
     pub(crate) async fn resolve_gk(&self, group: &str, kind: &str) -> Result<Lookup, kube::Error> {
         let key = (group.to_string(), kind.to_string());
-        let mut cache = self.by_gk.lock().await;
+        let mut cache = self.cache.by_gk.lock().await;
         if let Some(r) = cache.get(&key) {
             return Ok(Lookup::Found(r.clone()));
+        }
+        let known = self
+            .cache
+            .by_gvk
+            .lock()
+            .await
+            .iter()
+            .find(|((g, _, k), _)| g == group && k == kind)
+            .map(|(_, r)| r.clone());
+        if let Some(r) = known {
+            cache.insert(key, r.clone());
+            return Ok(Lookup::Found(r));
         }
         let g = match kube::discovery::group(&self.client, group).await {
             Ok(g) => g,

@@ -18,6 +18,7 @@ pub mod inventory;
 pub mod status;
 
 pub use changeset::{Action, ChangeSet, ChangeSetEntry};
+pub use discovery::DiscoveryCache;
 pub use manager::{
     ApplyOptions, CleanupOptions, DeleteOptions, FieldManager, ManagedFieldsOperation,
     ResourceManager, WaitOptions,

@@ -10,7 +10,7 @@ use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, Propagatio
 use serde_json::{Value, json};
 
 use crate::changeset::{Action, ChangeSet, ChangeSetEntry};
-use crate::discovery::{Discovery, Lookup, Resolved, is_namespaced};
+use crate::discovery::{Discovery, DiscoveryCache, Lookup, Resolved, is_namespaced};
 use crate::object::{ObjMetadata, Owner, any_in_metadata, str_at, version_of};
 use crate::status::{self, Status};
 use crate::{Error, Result};
@@ -185,6 +185,7 @@ pub struct ResourceManager {
     client: Client,
     field_manager: String,
     owner: Owner,
+    discovery_cache: Option<DiscoveryCache>,
 }
 
 impl std::fmt::Debug for ResourceManager {
@@ -214,6 +215,19 @@ enum Plan {
     },
     /// Delete and create again (immutable field changed, force enabled).
     Recreate,
+}
+
+/// Why planning failed: a kind the server no longer serves at the cached path is worth one
+/// more discovery.
+enum PlanError {
+    StaleKind(Error),
+    Other(Error),
+}
+
+impl From<Error> for PlanError {
+    fn from(e: Error) -> Self {
+        PlanError::Other(e)
+    }
 }
 
 /// The stage an object is applied in.
@@ -297,7 +311,22 @@ impl ResourceManager {
             client,
             field_manager: field_manager.to_string(),
             owner,
+            discovery_cache: None,
         }
+    }
+
+    /// Shares a discovery cache with other managers of the same cluster, so kinds are not
+    /// discovered again on every run (they are when the server stops serving one).
+    pub fn with_discovery_cache(mut self, cache: DiscoveryCache) -> Self {
+        self.discovery_cache = Some(cache);
+        self
+    }
+
+    fn discovery(&self) -> Discovery {
+        Discovery::new(
+            self.client.clone(),
+            self.discovery_cache.clone().unwrap_or_default(),
+        )
     }
 
     /// The owner objects are labelled with.
@@ -325,7 +354,7 @@ impl ResourceManager {
         opts: &ApplyOptions,
     ) -> Result<ChangeSet> {
         let desired = self.prepare(objects)?;
-        let discovery = Discovery::new(self.client.clone());
+        let discovery = self.discovery();
         let mut stages: BTreeMap<Stage, Vec<Desired>> = BTreeMap::new();
         for d in desired {
             stages.entry(stage_of(&d.meta)).or_default().push(d);
@@ -366,7 +395,7 @@ impl ResourceManager {
     /// Applies objects as one stage (dry run of all, then writes), without staging or waiting.
     pub async fn apply_all(&self, objects: Vec<Value>, opts: &ApplyOptions) -> Result<ChangeSet> {
         let desired = self.prepare(objects)?;
-        let discovery = Discovery::new(self.client.clone());
+        let discovery = self.discovery();
         self.apply_stage(desired, opts, &discovery, false).await
     }
 
@@ -527,21 +556,35 @@ impl ResourceManager {
         discovery: &Discovery,
         retry_unknown: bool,
     ) -> Result<(Desired, Plan, Api<DynamicObject>)> {
-        let resolved = self.resolve_desired(&d, discovery, retry_unknown).await?;
-        if is_namespaced(&resolved.1) {
-            if d.meta.namespace.is_empty() {
-                return Err(Error::NamespaceNotSpecified(d.meta.subject()));
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let resolved = self.resolve_desired(&d, discovery, retry_unknown).await?;
+            if is_namespaced(&resolved.1) {
+                if d.meta.namespace.is_empty() {
+                    return Err(Error::NamespaceNotSpecified(d.meta.subject()));
+                }
+            } else if !d.meta.namespace.is_empty() {
+                // A namespace on a cluster-scoped object (kustomize sets one on unknown kinds)
+                // means nothing to the API server; drop it so ids and subjects name the real
+                // object.
+                d.meta.namespace.clear();
+                if let Some(m) = d.obj.get_mut("metadata").and_then(Value::as_object_mut) {
+                    m.remove("namespace");
+                }
             }
-        } else if !d.meta.namespace.is_empty() {
-            // A namespace on a cluster-scoped object (kustomize sets one on unknown kinds) means
-            // nothing to the API server; drop it so ids and subjects name the real object.
-            d.meta.namespace.clear();
-            if let Some(m) = d.obj.get_mut("metadata").and_then(Value::as_object_mut) {
-                m.remove("namespace");
+            match self.plan_resolved(&d, &resolved, opts).await {
+                Err(PlanError::StaleKind(_)) if attempts == 1 => {
+                    // A shared discovery cache outlived the kind (its CRD was deleted or
+                    // changed versions): forget it and resolve again.
+                    discovery
+                        .invalidate(&d.meta.group, version_of(&d.api_version), &d.meta.kind)
+                        .await;
+                }
+                Err(PlanError::StaleKind(e) | PlanError::Other(e)) => return Err(e),
+                Ok((plan, api)) => return Ok((d, plan, api)),
             }
         }
-        let (plan, api) = self.plan_resolved(&d, &resolved, opts).await?;
-        Ok((d, plan, api))
     }
 
     async fn plan_resolved(
@@ -549,18 +592,23 @@ impl ResourceManager {
         d: &Desired,
         resolved: &Resolved,
         opts: &ApplyOptions,
-    ) -> Result<(Plan, Api<DynamicObject>)> {
+    ) -> Result<(Plan, Api<DynamicObject>), PlanError> {
         let subject = d.meta.subject();
         let api = self.api_for(resolved, &d.meta.namespace);
-        let existing = api
-            .get_opt(&d.meta.name)
-            .await
-            .map_err(|e| Error::Query {
-                subject: subject.clone(),
-                message: api_message(&e),
-            })?
-            .map(to_value)
-            .transpose()?;
+        let existing = match api.get_opt(&d.meta.name).await {
+            Ok(o) => o.map(to_value).transpose()?,
+            Err(e) => {
+                let err = Error::Query {
+                    subject: subject.clone(),
+                    message: api_message(&e),
+                };
+                return Err(if is_resource_not_served(&e) {
+                    PlanError::StaleKind(err)
+                } else {
+                    PlanError::Other(err)
+                });
+            }
+        };
 
         let skip = match &existing {
             Some(live) => {
@@ -589,7 +637,12 @@ impl ResourceManager {
                 if existing.is_some() && force && is_immutable_error(&e) {
                     return Ok((Plan::Recreate, api));
                 }
-                return Err(Error::DryRun(vec![dry_run_message(&subject, &e)]));
+                let err = Error::DryRun(vec![dry_run_message(&subject, &e)]);
+                return Err(if is_resource_not_served(&e) {
+                    PlanError::StaleKind(err)
+                } else {
+                    PlanError::Other(err)
+                });
             }
         };
         let Some(live) = existing else {
@@ -704,7 +757,7 @@ impl ResourceManager {
         objects: &[ObjMetadata],
         opts: &DeleteOptions,
     ) -> Result<ChangeSet> {
-        let discovery = Discovery::new(self.client.clone());
+        let discovery = self.discovery();
         let mut cs = ChangeSet::default();
         let mut errors = Vec::new();
         let mut sorted: Vec<&ObjMetadata> = objects.iter().collect();
@@ -744,6 +797,13 @@ impl ResourceManager {
         let live = match api.get_opt(&meta.name).await {
             Ok(Some(o)) => to_value(o).map_err(|e| e.to_string())?,
             Ok(None) => return Ok((Action::Deleted, version)),
+            Err(e) if is_resource_not_served(&e) => {
+                // The kind went away (its CRD was deleted), and its objects with it.
+                discovery
+                    .invalidate(&meta.group, &version, &meta.kind)
+                    .await;
+                return Ok((Action::Deleted, version));
+            }
             Err(e) => return Err(format!("{subject} query failed: {}", api_message(&e))),
         };
         let labels = live.pointer("/metadata/labels");
@@ -773,7 +833,7 @@ impl ResourceManager {
     /// With `fail_fast`, a Failed object ends the wait at once
     /// (`failed early due to stalled resources: [...]`).
     pub async fn wait_for_set(&self, objects: &[ObjMetadata], opts: WaitOptions) -> Result<()> {
-        let discovery = Discovery::new(self.client.clone());
+        let discovery = self.discovery();
         self.wait_with(&discovery, objects, opts).await
     }
 
@@ -858,6 +918,15 @@ impl ResourceManager {
                 status: Status::NotFound,
                 message: "Resource not found".into(),
             },
+            Err(e) if is_resource_not_served(&e) => {
+                discovery
+                    .invalidate(&meta.group, &resolved.0.version, &meta.kind)
+                    .await;
+                status::Result {
+                    status: Status::NotFound,
+                    message: format!("kind {} is no longer served", meta.kind),
+                }
+            }
             Err(e) => unknown(api_message(&e)),
         }
     }
@@ -868,7 +937,7 @@ impl ResourceManager {
         objects: &[ObjMetadata],
         opts: WaitOptions,
     ) -> Result<()> {
-        let discovery = Discovery::new(self.client.clone());
+        let discovery = self.discovery();
         let start = Instant::now();
         loop {
             let results =
@@ -915,6 +984,14 @@ fn dry_run_message(subject: &str, e: &kube::Error) -> String {
         }
         other => format!("{subject} dry-run failed: {}", api_message(other)),
     }
+}
+
+/// A 404 for the resource path itself (not for a missing namespace or object, which an apply
+/// would not report anyway): the kind is not served there.
+fn is_resource_not_served(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 404
+        && (s.message == "the server could not find the requested resource"
+            || s.message.contains("404 page not found")))
 }
 
 /// Whether a failed apply was refused because it changes an immutable field (the only case
