@@ -7,10 +7,11 @@
 //! identities, decrypts every value, verifies the document's MAC and returns the plaintext
 //! document in its own format.
 //!
-//! age X25519 identities (`.agekey` entries) and OpenPGP secret keys (`.asc` entries) are
-//! supported. Flux also accepts HashiCorp Vault tokens (`sops.vault-token`), AWS KMS, Azure Key
-//! Vault and GCP KMS credentials, and sops knows post-quantum age keys; those are not supported
-//! here, so a document encrypted only for them fails with [`Error::NoMatchingKey`].
+//! age identities (X25519 and post-quantum ML-KEM-768 + X25519; `.agekey` entries) and OpenPGP
+//! secret keys (`.asc` entries) are supported. Flux also accepts HashiCorp Vault tokens
+//! (`sops.vault-token`), AWS KMS, Azure Key Vault and GCP KMS credentials, and sops age plugins;
+//! those are not supported here, so a document encrypted only for them fails with
+//! [`Error::NoMatchingKey`].
 #![forbid(unsafe_code)]
 
 mod cipher;
@@ -19,6 +20,7 @@ mod json;
 mod metadata;
 mod node;
 mod pgp_keys;
+mod pq;
 mod shamir;
 mod tree;
 mod yaml;
@@ -66,11 +68,13 @@ pub enum Error {
 /// Result alias of this crate.
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// Age X25519 identities used to recover SOPS data keys.
+/// The keys that may recover SOPS data keys: age identities and OpenPGP secret keys.
 pub struct Keys {
     identities: Vec<age::x25519::Identity>,
+    /// Post-quantum (ML-KEM-768 + X25519) age identities.
+    hybrid: Vec<pq::HybridIdentity>,
     pgp: Vec<pgp::composed::SignedSecretKey>,
-    /// Identity lines of kinds we cannot use (post-quantum, plugins), for error messages.
+    /// Identity lines of kinds we cannot use (age plugins), for error messages.
     skipped: Vec<String>,
 }
 
@@ -79,6 +83,9 @@ impl std::fmt::Debug for Keys {
         // Never print key material.
         f.debug_struct("Keys")
             .field("age_identities", &self.identities.len())
+            .field("age_pq_identities", &self.hybrid.len())
+            .field("pgp_keys", &self.pgp.len())
+            .field("skipped", &self.skipped)
             .finish()
     }
 }
@@ -86,9 +93,9 @@ impl std::fmt::Debug for Keys {
 impl Keys {
     /// From a decryption Secret's data, as Flux imports it:
     /// - every entry whose key ends in `.agekey` holds age identities, one per line
-    ///   (`AGE-SECRET-KEY-1…`; blank lines and `#` comments allowed). Post-quantum
-    ///   (`AGE-SECRET-KEY-PQ-1…`) and plugin (`AGE-PLUGIN-…`) identities are not supported and
-    ///   are skipped (a file only they open fails with [`Error::NoMatchingKey`] naming them);
+    ///   (`AGE-SECRET-KEY-1…` or post-quantum `AGE-SECRET-KEY-PQ-1…`; blank lines and `#`
+    ///   comments allowed). Plugin identities (`AGE-PLUGIN-…`) are not supported and are
+    ///   skipped (a file only they open fails with [`Error::NoMatchingKey`] naming them);
     /// - every entry whose key ends in `.asc` holds armored OpenPGP secret keys (without
     ///   passphrase).
     ///
@@ -97,6 +104,7 @@ impl Keys {
     pub fn from_secret_data(data: &BTreeMap<String, Vec<u8>>) -> Result<Self> {
         let mut keys = Keys {
             identities: Vec::new(),
+            hybrid: Vec::new(),
             pgp: Vec::new(),
             skipped: Vec::new(),
         };
@@ -118,14 +126,14 @@ impl Keys {
                 if line.is_empty() || line.starts_with('#') {
                     continue;
                 }
-                if line.starts_with("AGE-SECRET-KEY-PQ-1") || line.starts_with("AGE-PLUGIN-") {
-                    let kind = if line.starts_with("AGE-PLUGIN-") {
-                        "plugin"
-                    } else {
-                        "post-quantum"
-                    };
+                if line.starts_with("AGE-PLUGIN-") {
                     keys.skipped
-                        .push(format!("a {kind} age identity in '{name}'"));
+                        .push(format!("a plugin age identity in '{name}'"));
+                    continue;
+                }
+                if line.starts_with("AGE-SECRET-KEY-PQ-1") {
+                    keys.hybrid
+                        .push(pq::HybridIdentity::parse(line).map_err(invalid)?);
                     continue;
                 }
                 if !line.starts_with("AGE-SECRET-KEY-1") {
@@ -142,7 +150,7 @@ impl Keys {
 
     /// Number of usable keys held (age identities and OpenPGP secret keys).
     pub fn len(&self) -> usize {
-        self.identities.len() + self.pgp.len()
+        self.identities.len() + self.hybrid.len() + self.pgp.len()
     }
 
     /// True when no usable key was found.
@@ -154,7 +162,7 @@ impl Keys {
     fn describe(&self) -> String {
         let mut s = format!(
             "{} age identities and {} OpenPGP keys given",
-            self.identities.len(),
+            self.identities.len() + self.hybrid.len(),
             self.pgp.len()
         );
         for skipped in &self.skipped {

@@ -294,12 +294,16 @@ impl KeyGroup {
 }
 
 fn decrypt_age(armored: &str, keys: &Keys) -> std::result::Result<Vec<u8>, String> {
-    if keys.identities.is_empty() {
+    if keys.identities.is_empty() && keys.hybrid.is_empty() {
         return Err("no age identities given".into());
     }
     let reader = age::armor::ArmoredReader::new(armored.as_bytes());
     let decryptor = age::Decryptor::new(reader).map_err(|e| e.to_string())?;
-    let identities = keys.identities.iter().map(|i| i as &dyn age::Identity);
+    let identities = keys
+        .identities
+        .iter()
+        .map(|i| i as &dyn age::Identity)
+        .chain(keys.hybrid.iter().map(|i| i as &dyn age::Identity));
     let mut plain = decryptor.decrypt(identities).map_err(|e| match e {
         age::DecryptError::NoMatchingKeys => "no identity matched".to_string(),
         e => e.to_string(),

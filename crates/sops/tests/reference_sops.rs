@@ -869,24 +869,108 @@ fn openpgp_keys_open_pgp_recipients() {
 }
 
 #[test]
+fn post_quantum_age_identities_open_pq_recipients() {
+    let env = Env::new();
+    let file = env.dir.path().join("pq.txt");
+    let out = Command::new(bin("age-keygen"))
+        .arg("-pq")
+        .arg("-o")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "age-keygen -pq: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    let recipient = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .unwrap();
+    assert!(recipient.starts_with("age1pq1"), "{recipient}");
+
+    std::fs::write(env.dir.path().join("pq.yaml"), SECRET).unwrap();
+    let out = env.sops(&["encrypt", "--age", recipient, "pq.yaml"], 0);
+    assert!(
+        out.status.success(),
+        "sops: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let enc = out.stdout;
+    assert!(String::from_utf8_lossy(&enc).contains("age1pq1"));
+
+    let mut data = BTreeMap::new();
+    data.insert("pq.agekey".to_string(), text.clone().into_bytes());
+    let keys = Keys::from_secret_data(&data).unwrap();
+    assert_eq!(keys.len(), 1);
+    let ours = decrypt(&enc, Format::Yaml, &keys).unwrap();
+    let reference = {
+        std::fs::write(env.dir.path().join("enc-pq.yaml"), &enc).unwrap();
+        let out = Command::new(bin("sops"))
+            .args(["decrypt", "enc-pq.yaml"])
+            .current_dir(env.dir.path())
+            .env("SOPS_AGE_KEY_FILE", &file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    assert_eq!(yaml_docs(&ours), yaml_docs(&reference));
+
+    // Another post-quantum key, or a classic one, does not open it.
+    let other = env.dir.path().join("pq2.txt");
+    let out = Command::new(bin("age-keygen"))
+        .arg("-pq")
+        .arg("-o")
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut data = BTreeMap::new();
+    data.insert("other.agekey".to_string(), std::fs::read(&other).unwrap());
+    data.insert(
+        "classic.agekey".to_string(),
+        env.keys[0].secret.clone().into_bytes(),
+    );
+    let keys = Keys::from_secret_data(&data).unwrap();
+    let err = decrypt(&enc, Format::Yaml, &keys).unwrap_err();
+    assert!(matches!(err, Error::NoMatchingKey(_)), "{err}");
+    // A classic file still opens with the classic key among post-quantum ones.
+    let classic = env.encrypt("c.yaml", SECRET.as_bytes(), &[0], &[]);
+    assert!(decrypt(&classic, Format::Yaml, &keys).is_ok());
+}
+
+#[test]
 fn unsupported_age_identities_are_named() {
     let env = Env::new();
     let enc = env.encrypt("secret.yaml", SECRET.as_bytes(), &[0], &[]);
     let mut data = BTreeMap::new();
     data.insert(
-        "pq.agekey".to_string(),
-        b"AGE-SECRET-KEY-PQ-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ\n".to_vec(),
+        "yubikey.agekey".to_string(),
+        b"AGE-PLUGIN-YUBIKEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ\n".to_vec(),
     );
     let keys = Keys::from_secret_data(&data).unwrap();
     assert!(keys.is_empty());
     let err = decrypt(&enc, Format::Yaml, &keys).unwrap_err();
     assert!(
         err.to_string()
-            .contains("post-quantum age identity in 'pq.agekey'"),
+            .contains("plugin age identity in 'yubikey.agekey'"),
         "{err}"
     );
     data.insert("junk.agekey".to_string(), b"not a key\n".to_vec());
     assert!(Keys::from_secret_data(&data).is_err());
+    let mut data = BTreeMap::new();
+    data.insert(
+        "bad-pq.agekey".to_string(),
+        b"AGE-SECRET-KEY-PQ-1QQQQ\n".to_vec(),
+    );
+    let err = Keys::from_secret_data(&data).unwrap_err();
+    assert!(err.to_string().contains("bad-pq.agekey"), "{err}");
 }
 
 #[test]
