@@ -59,3 +59,4 @@ bench: tools
 	hack/bench/gitrepositories.sh
 	hack/bench/artifact.sh
 	hack/bench/serve.sh
+	hack/bench/kustomizations.sh

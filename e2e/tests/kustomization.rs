@@ -820,3 +820,335 @@ async fn health_check_of_a_missing_object_fails_after_the_timeout() {
         .unwrap();
     assert_eq!(healthy.status.as_str(), "False");
 }
+
+// ------------------------------------------------------------------------------------------
+// SOPS decryption (test data encrypted by the reference sops from hack/tools.sh)
+// ------------------------------------------------------------------------------------------
+
+/// A new age identity: (private key file text, public recipient).
+fn age_key(dir: &std::path::Path, name: &str) -> (String, String) {
+    let path = dir.join(name);
+    let out = std::process::Command::new(ferroflux_e2e::tool("age-keygen"))
+        .arg("-o")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "age-keygen: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let public = std::process::Command::new(ferroflux_e2e::tool("age-keygen"))
+        .arg("-y")
+        .arg(&path)
+        .output()
+        .unwrap();
+    (
+        std::fs::read_to_string(&path).unwrap(),
+        String::from_utf8(public.stdout).unwrap().trim().to_string(),
+    )
+}
+
+/// `sops --encrypt` of `text` (a file named `name`, whose extension picks the format).
+fn sops_encrypt(
+    dir: &std::path::Path,
+    name: &str,
+    text: &str,
+    recipient: &str,
+    regex: bool,
+) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    let mut cmd = std::process::Command::new(ferroflux_e2e::tool("sops"));
+    cmd.args(["--encrypt", "--age", recipient]);
+    if regex {
+        cmd.args(["--encrypted-regex", "^(data|stringData)$"]);
+    }
+    let out = cmd.arg(&path).current_dir(dir).output().unwrap();
+    assert!(
+        out.status.success(),
+        "sops: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sops_encrypted_secrets_and_generator_files_are_decrypted_and_a_wrong_key_applies_nothing()
+{
+    if !ferroflux_e2e::tool("sops").exists() || !ferroflux_e2e::tool("age-keygen").exists() {
+        panic!("sops/age-keygen missing from .cache/bin: run `make tools`");
+    }
+    let keys = tempfile::tempdir().unwrap();
+    let (private, public) = age_key(keys.path(), "right.txt");
+    let (wrong_private, _) = age_key(keys.path(), "wrong.txt");
+    let mut repo = TestRepo::new("secrets").unwrap();
+    repo.write(
+        "apps/secret.yaml",
+        sops_encrypt(
+            keys.path(),
+            "secret.yaml",
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: hunter2\n",
+            &public,
+            true,
+        ),
+    )
+    .unwrap();
+    repo.write(
+        "apps/app.env",
+        sops_encrypt(keys.path(), "app.env", "API_TOKEN=abc123\n", &public, false),
+    )
+    .unwrap();
+    repo.write(
+        "apps/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - secret.yaml\nsecretGenerator:\n  - name: generated\n    envs:\n      - app.env\ngeneratorOptions:\n  disableNameSuffixHash: true\n",
+    )
+    .unwrap();
+    repo.commit("encrypted secrets").unwrap();
+    let env = Env::start("ks-sops", &mut repo, &[]).await;
+    let secrets: Api<Secret> = Api::namespaced(env.client.clone(), &env.ns.name);
+    for (name, key) in [("sops-age", &private), ("sops-wrong", &wrong_private)] {
+        secrets
+            .create(
+                &PostParams::default(),
+                &serde_json::from_value(
+                    json!({"metadata": {"name": name}, "stringData": {"identity.agekey": key}}),
+                )
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+    }
+    let [src, right] = pipeline(
+        &env,
+        "secrets",
+        "secrets",
+        "./apps",
+        json!({"decryption": {"provider": "sops", "secretRef": {"name": "sops-age"}}}),
+    );
+    env.apply(&src).await;
+    env.apply(&right).await;
+    env.wait_ks("secrets", "True", |_| true).await;
+    let app_secrets: Api<Secret> = env.app_api();
+    let db = app_secrets.get("db").await.unwrap();
+    let data = db.data.unwrap();
+    assert_eq!(String::from_utf8_lossy(&data["password"].0), "hunter2");
+    let generated = app_secrets.get("generated").await.unwrap().data.unwrap();
+    assert_eq!(String::from_utf8_lossy(&generated["API_TOKEN"].0), "abc123");
+    assert_eq!(
+        generated.len(),
+        1,
+        "sops metadata must not leak into the Secret"
+    );
+
+    // The same source with a key that opens nothing: BuildFailed, nothing applied.
+    let [_, mut wrong] = pipeline(
+        &env,
+        "secrets",
+        "secrets",
+        "./apps",
+        json!({"decryption": {"provider": "sops", "secretRef": {"name": "sops-wrong"}},
+               "targetNamespace": env.ns.name}),
+    );
+    wrong["metadata"]["name"] = json!("wrong-key");
+    env.apply(&wrong).await;
+    wait_failed(&env, "wrong-key", "BuildFailed", "decrypt").await;
+    let own: Api<Secret> = Api::namespaced(env.client.clone(), &env.ns.name);
+    assert!(own.get_opt("db").await.unwrap().is_none());
+    assert!(own.get_opt("generated").await.unwrap().is_none());
+}
+
+// ------------------------------------------------------------------------------------------
+// Service account impersonation, deletion policies, remote clusters
+// ------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn service_account_impersonation_is_bounded_by_the_accounts_rbac() {
+    let mut repo = TestRepo::new("sa").unwrap();
+    repo.write("apps/configmap.yaml", CONFIGMAP).unwrap();
+    repo.commit("cm").unwrap();
+    let env = Env::start("ks-sa", &mut repo, &[]).await;
+    env.cluster
+        .kubectl(&["create", "serviceaccount", "deployer", "-n", &env.ns.name])
+        .unwrap();
+    for doc in pipeline(
+        &env,
+        "sa",
+        "sa",
+        "./apps",
+        json!({"serviceAccountName": "deployer"}),
+    ) {
+        env.apply(&doc).await;
+    }
+    // No RBAC for the account yet: the API server refuses, as that account.
+    let k = wait_failed(&env, "sa", "ReconciliationFailed", "forbidden").await;
+    assert!(
+        ready_message(&k).contains(&format!("system:serviceaccount:{}:deployer", env.ns.name)),
+        "{}",
+        ready_message(&k)
+    );
+    let cms: Api<ConfigMap> = env.app_api();
+    assert!(cms.get_opt("podinfo-config").await.unwrap().is_none());
+    env.cluster
+        .kubectl(&[
+            "create",
+            "role",
+            "deployer",
+            "-n",
+            &env.app.name,
+            "--verb=*",
+            "--resource=configmaps",
+        ])
+        .unwrap();
+    env.cluster
+        .kubectl(&[
+            "create",
+            "rolebinding",
+            "deployer",
+            "-n",
+            &env.app.name,
+            "--role=deployer",
+            &format!("--serviceaccount={}:deployer", env.ns.name),
+        ])
+        .unwrap();
+    env.request_reconcile("kustomization", "sa").await;
+    env.wait_ks("sa", "True", |_| true).await;
+    let cm = cms.get("podinfo-config").await.unwrap();
+    let managers: Vec<String> = cm
+        .metadata
+        .managed_fields
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|m| m.manager)
+        .collect();
+    assert!(
+        managers.contains(&"kustomize-controller".to_string()),
+        "{managers:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deletion_policies_orphan_or_delete_regardless_of_prune() {
+    let mut repo = TestRepo::new("policies").unwrap();
+    for dir in ["orphan", "delete", "mirror"] {
+        repo.write(
+            &format!("{dir}/cm.yaml"),
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {dir}\n"),
+        )
+        .unwrap();
+    }
+    repo.commit("three apps").unwrap();
+    let env = Env::start("ks-delpol", &mut repo, &[]).await;
+    let cases = [
+        ("orphan", json!({"prune": true, "deletionPolicy": "Orphan"})),
+        (
+            "delete",
+            json!({"prune": false, "deletionPolicy": "Delete"}),
+        ),
+        ("mirror", json!({"prune": false})),
+    ];
+    let mut first = true;
+    for (name, extra) in &cases {
+        let mut extra = extra.clone();
+        extra["sourceRef"] = json!({"kind": "GitRepository", "name": "policies"});
+        let [mut src, k] = pipeline(&env, name, "policies", &format!("./{name}"), extra);
+        if first {
+            src["metadata"]["name"] = json!("policies");
+            env.apply(&src).await;
+            first = false;
+        }
+        env.apply(&k).await;
+    }
+    for (name, _) in &cases {
+        env.wait_ks(name, "True", |_| true).await;
+    }
+    for (name, _) in &cases {
+        env.ks()
+            .delete(name, &DeleteParams::default())
+            .await
+            .unwrap();
+    }
+    env.wait_app("Kustomizations finalized", || async {
+        let left = env.ks().list(&Default::default()).await.ok()?;
+        left.items.is_empty().then_some(())
+    })
+    .await;
+    let cms: Api<ConfigMap> = env.app_api();
+    assert!(
+        cms.get_opt("orphan").await.unwrap().is_some(),
+        "Orphan keeps the objects"
+    );
+    assert!(
+        cms.get_opt("delete").await.unwrap().is_none(),
+        "Delete removes them without prune"
+    );
+    assert!(
+        cms.get_opt("mirror").await.unwrap().is_some(),
+        "MirrorPrune follows prune: false"
+    );
+}
+
+/// Stops a second control plane when the test ends.
+struct RemoteCluster(String);
+
+impl Drop for RemoteCluster {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(ferroflux_e2e::repo_root().join("hack/cluster.sh"))
+            .arg("down")
+            .env("CLUSTER_NAME", &self.0)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubeconfig_secret_applies_to_a_remote_cluster() {
+    let mut repo = TestRepo::new("remote").unwrap();
+    repo.write("apps/configmap.yaml", CONFIGMAP).unwrap();
+    repo.commit("cm").unwrap();
+    let env = Env::start("ks-remote", &mut repo, &[]).await;
+    let name = "ks-remote";
+    let _guard = RemoteCluster(name.to_string());
+    let remote = Cluster::up(name).unwrap();
+    let remote_client = remote.client().await.unwrap();
+    remote
+        .kubectl(&["create", "namespace", &env.app.name])
+        .unwrap();
+    let kubeconfig = std::fs::read_to_string(&remote.kubeconfig).unwrap();
+    let secrets: Api<Secret> = Api::namespaced(env.client.clone(), &env.ns.name);
+    secrets
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "remote-kubeconfig"}, "stringData": {"value": kubeconfig}}))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let extra = json!({"kubeConfig": {"secretRef": {"name": "remote-kubeconfig"}}, "wait": true});
+    for doc in pipeline(&env, "remote", "remote", "./apps", extra) {
+        env.apply(&doc).await;
+    }
+    env.wait_ks("remote", "True", |_| true).await;
+    let remote_cms: Api<ConfigMap> = Api::namespaced(remote_client, &env.app.name);
+    remote_cms.get("podinfo-config").await.unwrap();
+    let local: Api<ConfigMap> = env.app_api();
+    assert!(
+        local.get_opt("podinfo-config").await.unwrap().is_none(),
+        "applied locally"
+    );
+    // Deleting the Kustomization prunes in the remote cluster.
+    env.ks()
+        .delete("remote", &DeleteParams::default())
+        .await
+        .unwrap();
+    env.wait_app("pruned remotely", || async {
+        remote_cms
+            .get_opt("podinfo-config")
+            .await
+            .ok()?
+            .is_none()
+            .then_some(())
+    })
+    .await;
+}
