@@ -39,7 +39,7 @@ pub(crate) fn register(r: &mut Reg<'_>) {
             .map_err(|e| err(e.message()))
     });
     r.add("mustFromJson", Exact(1), |a| {
-        decode_json(str_arg(&a[0])?).map_err(|e| err(e))
+        decode_json(str_arg(&a[0])?).map_err(err)
     });
     r.add("fromJson", Exact(1), |a| {
         let s = str_arg(&a[0])?;
@@ -71,6 +71,9 @@ pub(crate) fn register(r: &mut Reg<'_>) {
                 .map(|s| s.strip_suffix('\n').map(String::from).unwrap_or(s))
                 .unwrap_or_default(),
         ))
+    });
+    r.add("toYamlPretty", Exact(1), |a| {
+        Ok(Value::from(to_yaml_pretty(&a[0]).unwrap_or_default()))
     });
     r.add("fromYaml", Exact(1), |a| {
         let s = str_arg(&a[0])?;
@@ -304,4 +307,190 @@ fn go_json_syntax_error(s: &str) -> Option<String> {
     }
     p.ws();
     p.c.next().and_then(|c| bad(c, "after top-level value"))
+}
+
+/// Helm's `toYamlPretty` is yaml.v3's encoder with a two-space indent. It
+/// differs from `toYaml` (sigs.k8s.io/yaml over yaml.v2) in three ways, each
+/// applied to the v2 output here: block sequences are indented under their
+/// key, lines are not folded at 80 columns, and floats print with Go's `%g`
+/// (`1e+06`) instead of going through JSON (`1000000`).
+fn to_yaml_pretty(v: &Value) -> Option<String> {
+    let mut floats = Vec::new();
+    let marked = mark_floats(v, &mut floats);
+    let text = yaml::to_yaml(&marked).ok()?;
+    let text = unfold(&text);
+    let mut text = reindent_sequences(&text);
+    for (i, f) in floats.iter().enumerate().rev() {
+        text = text.replace(&float_marker(i), f);
+    }
+    Some(text.strip_suffix('\n').map(String::from).unwrap_or(text))
+}
+
+fn float_marker(i: usize) -> String {
+    format!("zzffsprigfloat{i:06}zz")
+}
+
+/// yaml.v3's float text (`strconv.FormatFloat(f, 'g', -1, 64)`).
+fn v3_float(f: f64) -> String {
+    if f.is_nan() {
+        ".nan".into()
+    } else if f.is_infinite() {
+        if f > 0.0 {
+            ".inf".into()
+        } else {
+            "-.inf".into()
+        }
+    } else {
+        crate::fmtv::format_float_g(f, 6)
+    }
+}
+
+fn mark_floats(v: &Value, floats: &mut Vec<String>) -> Value {
+    match v {
+        Value::Float(f) => {
+            let s = v3_float(*f);
+            if s.contains(['e', 'n', 'i']) {
+                floats.push(s);
+                Value::from(float_marker(floats.len() - 1))
+            } else {
+                v.clone()
+            }
+        }
+        Value::List(l) => Value::list(l.iter().map(|x| mark_floats(x, floats))),
+        Value::Map(m) => Value::map(
+            m.snapshot()
+                .into_iter()
+                .map(|(k, x)| (k, mark_floats(&x, floats))),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+/// Where a line's key starts and whether the line opens a nested block
+/// (`key:` with nothing after it), after any `- ` prefixes.
+fn key_opening(line: &str) -> Option<usize> {
+    let mut col = indent_of(line);
+    let mut rest = &line[col..];
+    while let Some(r) = rest.strip_prefix("- ") {
+        rest = r;
+        col += 2;
+    }
+    (rest.ends_with(':') && !rest.starts_with(['\'', '"', '|', '>', '-'])
+        || (rest.ends_with(':') && (rest.starts_with('"') || rest.starts_with('\''))))
+    .then_some(col)
+}
+
+fn opens_block_scalar(line: &str) -> bool {
+    let t = line.trim_end();
+    let last = t.rsplit([' ']).next().unwrap_or("");
+    (t.contains(": ") || t.trim_start().starts_with("- "))
+        && matches!(
+            last.trim_end_matches(|c: char| c.is_ascii_digit()),
+            "|" | "|-" | "|+" | ">" | ">-" | ">+"
+        )
+}
+
+fn is_seq_item(line: &str, ind: usize) -> bool {
+    let rest = &line[ind..];
+    rest.starts_with("- ") || rest == "-"
+}
+
+/// Indents block sequences under their parent key by two spaces (yaml.v3
+/// with `SetIndent(2)`; yaml.v2 writes them at the key's column).
+fn reindent_sequences(src: &str) -> String {
+    let mut out = String::with_capacity(src.len() + 64);
+    let mut stack: Vec<usize> = Vec::new();
+    let mut scalar_from: Option<usize> = None;
+    let mut prev_key: Option<usize> = None;
+    for line in src.lines() {
+        let ind = indent_of(line);
+        if let Some(b) = scalar_from {
+            if line.trim().is_empty() || ind > b {
+                if !line.is_empty() {
+                    out.push_str(&" ".repeat(2 * stack.len()));
+                }
+                out.push_str(line);
+                out.push('\n');
+                continue;
+            }
+            scalar_from = None;
+        }
+        while let Some(&s) = stack.last() {
+            if ind < s || (ind == s && !is_seq_item(line, ind)) {
+                stack.pop();
+            } else {
+                break;
+            }
+        }
+        if is_seq_item(line, ind) && prev_key == Some(ind) && stack.last() != Some(&ind) {
+            stack.push(ind);
+        }
+        out.push_str(&" ".repeat(2 * stack.len()));
+        out.push_str(line);
+        out.push('\n');
+        prev_key = key_opening(line);
+        if opens_block_scalar(line) {
+            scalar_from = Some(ind);
+        }
+    }
+    out
+}
+
+/// Undoes yaml.v2's folding of long flow scalars (plain or quoted): a line
+/// more indented than a preceding `key: value` / `- value` line continues it.
+fn unfold(src: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut cont_from: Option<usize> = None;
+    let mut scalar_from: Option<usize> = None;
+    for line in src.lines() {
+        let ind = indent_of(line);
+        if let Some(b) = scalar_from {
+            if line.trim().is_empty() || ind > b {
+                out.push(line.to_string());
+                continue;
+            }
+            scalar_from = None;
+        }
+        if let Some(c) = cont_from
+            && ind > c
+            && !line.trim().is_empty()
+            && let Some(last) = out.last_mut()
+        {
+            // a fold is one space; a following space was escaped as `\ `
+            let rest = line.trim_start();
+            last.push(' ');
+            last.push_str(
+                rest.strip_prefix("\\ ")
+                    .map(|r| format!(" {r}"))
+                    .as_deref()
+                    .unwrap_or(rest),
+            );
+            continue;
+        }
+        cont_from = None;
+        let mut col = ind;
+        let mut rest = &line[ind..];
+        while let Some(r) = rest.strip_prefix("- ") {
+            rest = r;
+            col += 2;
+        }
+        if opens_block_scalar(line) {
+            scalar_from = Some(ind);
+        } else if let Some(p) = rest.find(": ") {
+            let value = &rest[p + 2..];
+            if !value.is_empty() {
+                cont_from = Some(col);
+            }
+        } else if col > ind && !rest.is_empty() && !rest.ends_with(':') {
+            cont_from = Some(col - 2);
+        }
+        out.push(line.to_string());
+    }
+    let mut s = out.join("\n");
+    s.push('\n');
+    s
 }
