@@ -6,7 +6,6 @@
 
 pub mod chart;
 mod error;
-mod fallback;
 pub mod glob;
 pub mod ignore;
 pub mod loader;

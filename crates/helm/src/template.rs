@@ -247,7 +247,5 @@ pub type Files = BTreeMap<String, String>;
 /// returning an empty map and DNS lookups off (`include`/`tpl` come with the executor;
 /// `required`/`fail` are added by the renderer).
 pub fn default_funcs() -> FuncMap {
-    let mut f = ferroflux_sprig::funcs(&ferroflux_sprig::Options::default());
-    crate::fallback::add_missing(&mut f);
-    f
+    ferroflux_sprig::funcs(&ferroflux_sprig::Options::default())
 }

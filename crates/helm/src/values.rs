@@ -429,12 +429,12 @@ mod tests {
             "global: {x: parent, t: {a: 1}}\nsub: {own: 1}\n",
             vec![sub(
                 "sub",
-                "global: {x: child, y: child, t: {b: 2}}\nown: 0\nother: 5\n",
+                "global: {x: child, yy: child, t: {b: 2}}\nown: 0\nother: 5\n",
             )],
         );
         let out = coalesce_values(&c, &Dict::new()).unwrap();
         assert_eq!(get(&out, "sub.global.x").unwrap().as_str(), Some("parent"));
-        assert_eq!(get(&out, "sub.global.y").unwrap().as_str(), Some("child"));
+        assert_eq!(get(&out, "sub.global.yy").unwrap().as_str(), Some("child"));
         assert!(get(&out, "sub.global.t.a").is_some() && get(&out, "sub.global.t.b").is_some());
         assert!(matches!(get(&out, "sub.own"), Some(Value::Float(x)) if x == 1.0));
         assert!(matches!(get(&out, "sub.other"), Some(Value::Float(x)) if x == 5.0));
@@ -478,7 +478,7 @@ mod tests {
     fn import_values_both_forms() {
         let mut c = chart(
             "",
-            vec![sub("s", "exports: {data: {x: 1}}\ninner: {y: 2}\n")],
+            vec![sub("s", "exports: {data: {x: 1}}\ninner: {yy: 2}\n")],
         );
         c.dependencies[0].metadata.version = "1.0.0".into();
         c.metadata.dependencies = Some(vec![Dependency {
@@ -495,6 +495,6 @@ mod tests {
         }]);
         process_dependencies(&mut c, &Dict::new()).unwrap();
         assert!(c.values.contains_key("x"));
-        assert!(get(&c.values, "imported.y").is_some());
+        assert!(get(&c.values, "imported.yy").is_some());
     }
 }

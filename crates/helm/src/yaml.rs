@@ -4,14 +4,11 @@
 use crate::{Error, Result};
 use ferroflux_gotemplate::{Dict, Value};
 
-/// Parses a YAML document into a value (`Nil` for an empty document).
+/// Parses the first YAML document into a value (`Nil` for an empty document), with
+/// sigs.k8s.io/yaml's semantics (go-yaml v2 resolution, every number a float64).
 pub fn parse(text: &str) -> std::result::Result<Value, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut o = serde_saphyr::Options::default();
-    o.strict_booleans = true;
-    let v: serde_json::Value =
-        serde_saphyr::from_str_with_options(text, o).map_err(|e| e.to_string())?;
-    Ok(Value::from_json(&v))
+    ferroflux_gotemplate::yaml::decode(text).map_err(|e| e.to_string())
 }
 
 /// Parses a YAML mapping (values files); an empty document is an empty map.
@@ -42,9 +39,7 @@ pub(crate) fn json_kind(v: &Value) -> &'static str {
 
 /// Go's YAML encoding of a value as Helm's `toYAML` prints it (no trailing newline).
 pub fn to_yaml(v: &Value) -> String {
-    let j = v.to_json();
-    serde_saphyr::to_string(&j)
+    ferroflux_gotemplate::yaml::to_yaml(v)
+        .map(|s| s.strip_suffix('\n').map(str::to_string).unwrap_or(s))
         .unwrap_or_default()
-        .trim_end_matches('\n')
-        .to_string()
 }

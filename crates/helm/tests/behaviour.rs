@@ -431,3 +431,24 @@ fn failures_match_helm() {
     );
     assert_both_fail(y.path(), &[], "YAML parse error on yaml/templates/bad.yaml");
 }
+
+#[test]
+fn values_are_read_like_helm_yaml_1_1_and_float64() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        &[
+            ("Chart.yaml", "apiVersion: v2\nname: v\nversion: 1.0.0\n"),
+            (
+                "values.yaml",
+                "y: 1\non: yes\nbig: 1000000\nfrac: 1.50\noct: 0777\nstr: \"010\"\nnul: ~\nlist: [a, 2]\n",
+            ),
+            (
+                "templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: v\ndata:\n  json: {{ toJson .Values | quote }}\n  big: {{ .Values.big | quote }}\n  yaml: |\n    {{- toYaml .Values | nindent 4 }}\n",
+            ),
+        ],
+    );
+    assert_same(d.path(), &[]);
+    assert_same(d.path(), &["--set", "big=1000000,n=007,f=1.5"]);
+}
