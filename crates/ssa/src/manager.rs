@@ -538,6 +538,7 @@ impl ResourceManager {
                     Action::Created
                 }
             };
+            tracing::debug!(object = %d.meta.subject(), %action, "server-side apply");
             cs.entries.push(ChangeSetEntry {
                 object: d.meta.clone(),
                 version: version_of(&d.api_version).to_string(),

@@ -95,11 +95,6 @@ pub fn compute(obj: &Value) -> Result {
     if let Some(r) = ready_condition(obj) {
         return r;
     }
-    // Flux's own kinds always report Ready once they have reconciled: until then (no status
-    // yet) they are not healthy, unlike an arbitrary custom resource without conditions.
-    if group.ends_with(".toolkit.fluxcd.io") {
-        return Result::in_progress("Resource has no Ready condition yet");
-    }
     Result::current("Resource is current")
 }
 
@@ -355,50 +350,58 @@ fn job(obj: &Value) -> Result {
     ))
 }
 
+/// How long an unschedulable Pod counts as still progressing (kstatus's schedule window).
+const SCHEDULE_WINDOW_SECONDS: i64 = 15;
+
 fn pod(obj: &Value) -> Result {
     let conds = conditions(obj);
     match string_at(obj, "/status/phase") {
-        "Succeeded" => return Result::current("Pod has completed successfully"),
-        "Failed" => return Result::failed("Pod has completed, but not successfully"),
-        "Running"
+        "Succeeded" => Result::current("Pod has completed successfully"),
+        "Failed" => Result::failed("Pod has completed, but not successfully"),
+        "Running" => {
             if conds
                 .iter()
-                .any(|c| c.type_ == "Ready" && c.status == "True") =>
-        {
-            return Result::current("Pod is Ready");
+                .any(|c| c.type_ == "Ready" && c.status == "True")
+            {
+                return Result::current("Pod is Ready");
+            }
+            let crashing: Vec<&str> = obj
+                .pointer("/status/containerStatuses")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|cs| string_at(cs, "/state/waiting/reason") == "CrashLoopBackOff")
+                .map(|cs| str_at(cs, &["name"]))
+                .collect();
+            if !crashing.is_empty() {
+                return Result::failed(format!(
+                    "Containers in CrashLoop state: {}",
+                    crashing.join(",")
+                ));
+            }
+            Result::in_progress("Pod is running but is not Ready")
         }
-        _ => {}
-    }
-    let statuses = obj
-        .pointer("/status/containerStatuses")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    for cs in &statuses {
-        let reason = string_at(cs, "/state/waiting/reason");
-        if reason == "CrashLoopBackOff" {
-            return Result::failed(format!(
-                "Pod container {} is in CrashLoopBackOff",
-                str_at(cs, &["name"])
-            ));
+        "Pending" => {
+            let unschedulable = conds.iter().any(|c| {
+                c.type_ == "PodScheduled" && c.status == "False" && c.reason == "Unschedulable"
+            });
+            if !unschedulable {
+                return Result::in_progress("Pod is in the Pending phase");
+            }
+            let created = string_at(obj, "/metadata/creationTimestamp")
+                .parse::<jiff::Timestamp>()
+                .ok();
+            let young = created.is_none_or(|t| {
+                jiff::Timestamp::now().as_second() - t.as_second() < SCHEDULE_WINDOW_SECONDS
+            });
+            if young {
+                Result::in_progress("Pod has not been scheduled")
+            } else {
+                Result::failed("Pod could not be scheduled")
+            }
         }
-        if matches!(reason, "ImagePullBackOff" | "ErrImagePull") {
-            return Result::in_progress(format!(
-                "Pod container {} cannot pull its image: {reason}",
-                str_at(cs, &["name"])
-            ));
-        }
-    }
-    if conds
-        .iter()
-        .any(|c| c.type_ == "PodScheduled" && c.status == "False" && c.reason == "Unschedulable")
-    {
-        return Result::in_progress("Pod could not be scheduled");
-    }
-    match string_at(obj, "/status/phase") {
         "" => Result::in_progress("Pod phase not available"),
-        "Running" => Result::in_progress("Pod is running but is not Ready"),
-        phase => Result::in_progress(format!("Pod is in the {phase} phase")),
+        phase => Result::new(Status::Unknown, format!("unknown phase {phase}")),
     }
 }
 
@@ -660,11 +663,19 @@ mod tests {
             Status::InProgress
         );
         assert_eq!(status_of(pod(json!({"phase": "Failed"}))), Status::Failed);
+        let crash = compute(&pod(json!({"phase": "Running", "containerStatuses": [
+            {"name": "c", "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]})));
+        assert_eq!(crash.status, Status::Failed);
+        assert_eq!(crash.message, "Containers in CrashLoop state: c");
+        let mut unschedulable = pod(json!({"phase": "Pending", "conditions": [
+            {"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}]}));
+        unschedulable["metadata"]["creationTimestamp"] = json!("2020-01-01T00:00:00Z");
         assert_eq!(
-            status_of(pod(json!({"phase": "Running", "containerStatuses": [
-                {"name": "c", "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}))),
-            Status::Failed
+            compute(&unschedulable).message,
+            "Pod could not be scheduled"
         );
+        unschedulable["metadata"]["creationTimestamp"] = json!(jiff::Timestamp::now().to_string());
+        assert_eq!(status_of(unschedulable), Status::InProgress);
 
         let pvc = |phase: &str| {
             json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
@@ -737,10 +748,18 @@ mod tests {
     }
 
     #[test]
-    fn flux_kinds_without_status_are_not_yet_healthy() {
+    fn flux_kinds_are_in_progress_until_observed() {
+        // Flux's CRDs default `status.observedGeneration` to -1, so a new object is not
+        // Current before its controller has looked at it.
         let hr = json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
-                        "metadata": {"name": "h", "generation": 1}});
-        assert_eq!(status_of(hr.clone()), Status::InProgress);
+                        "metadata": {"name": "h", "generation": 1},
+                        "status": {"observedGeneration": -1}});
+        let r = compute(&hr);
+        assert_eq!(r.status, Status::InProgress);
+        assert_eq!(
+            r.message,
+            "HelmRelease generation is 1, but latest observed generation is -1"
+        );
         let mut ready = hr;
         ready["status"] = json!({"observedGeneration": 1,
             "conditions": [{"type": "Ready", "status": "True"}]});
