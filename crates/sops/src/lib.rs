@@ -331,6 +331,54 @@ pub fn decrypt_with(data: &[u8], options: &Options, keys: &Keys) -> Result<Vec<u
     emit(&branches, dotenv_items.as_deref(), &key, options.output)
 }
 
+/// Flux's decryption of one Secret `data` entry (kustomize-controller's handling of Secrets that
+/// are not SOPS documents themselves, e.g. made by a secretGenerator from encrypted files): when
+/// `value` (already base64-decoded) is a SOPS document, found by its MAC marker, it is decrypted
+/// and written in the format the entry's `key` implies ([`Format::from_secret_key`]); any other
+/// value gives `None`. Like Flux, the MAC is not checked; every encrypted value still is.
+pub fn decrypt_secret_entry(key: &str, value: &[u8], keys: &Keys) -> Result<Option<Vec<u8>>> {
+    let Some(input) = detect_format(value) else {
+        return Ok(None);
+    };
+    let options = Options {
+        input,
+        output: Format::from_secret_key(key),
+        verify_mac: false,
+    };
+    decrypt_with(value, &options, keys).map(Some)
+}
+
+/// Flux's in-place decryption of a file a kustomization reads before it is built
+/// (`secretGenerator` `files` and `envs`, and `patches` paths): the format comes from the file
+/// name ([`Format::from_secret_key`]; an `envs` source that would be binary is dotenv), files
+/// without that format's SOPS marker are left alone (`None`), and the output keeps the format.
+/// Like Flux, the MAC is not checked; every encrypted value still is.
+pub fn decrypt_source_file(
+    name: &str,
+    data: &[u8],
+    env_source: bool,
+    keys: &Keys,
+) -> Result<Option<Vec<u8>>> {
+    let mut format = Format::from_secret_key(name);
+    if env_source && format == Format::Binary {
+        format = Format::Dotenv;
+    }
+    let marker: &[u8] = match format {
+        Format::Yaml => b"mac: ENC[",
+        Format::Json | Format::Binary => b"\"mac\": \"ENC[",
+        Format::Dotenv => b"sops_mac=ENC[",
+    };
+    if !data.windows(marker.len()).any(|w| w == marker) {
+        return Ok(None);
+    }
+    let options = Options {
+        input: format,
+        output: format,
+        verify_mac: false,
+    };
+    decrypt_with(data, &options, keys).map(Some)
+}
+
 fn emit(
     branches: &[Node],
     dotenv_items: Option<&[dotenv::Item]>,

@@ -3,7 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test file: failing loudly is the point
 
 use ferroflux_sops::{
-    Error, Format, Keys, Options, decrypt, decrypt_with, detect_format, is_encrypted,
+    Error, Format, Keys, Options, decrypt, decrypt_secret_entry, decrypt_source_file, decrypt_with,
+    detect_format, is_encrypted,
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -1023,4 +1024,66 @@ fn truncated_or_mangled_documents_fail_cleanly() {
             }
         }
     }
+}
+
+#[test]
+fn flux_helpers_decrypt_secret_entries_and_sources() {
+    let env = Env::new();
+    let keys = env.keys(&[0]);
+    let dotenv = env.encrypt("app.env", b"USER=admin\n", &[0], &[]);
+    let binary = env.encrypt("tls.key", b"KEY BYTES\n", &[0], &[]);
+    let yaml = env.encrypt(
+        "values.yaml",
+        b"user: admin\nport: 5432\n",
+        &[0],
+        &["--encrypted-regex", "^user$"],
+    );
+
+    // Secret data entries.
+    assert_eq!(
+        decrypt_secret_entry("app.env", &dotenv, &keys)
+            .unwrap()
+            .unwrap(),
+        b"USER=admin\n"
+    );
+    assert_eq!(
+        decrypt_secret_entry("tls.key", &binary, &keys)
+            .unwrap()
+            .unwrap(),
+        b"KEY BYTES\n"
+    );
+    assert_eq!(
+        decrypt_secret_entry("plain", b"hello", &keys).unwrap(),
+        None
+    );
+    assert!(decrypt_secret_entry("app.env", &dotenv, &env.keys(&[1])).is_err());
+
+    // Generator sources: envs default to dotenv, plain files are left alone, the MAC is not
+    // checked (Flux accepts hand-edited clear values) but encrypted values are.
+    assert_eq!(
+        decrypt_source_file("secrets", &dotenv, true, &keys)
+            .unwrap()
+            .unwrap(),
+        b"USER=admin\n"
+    );
+    assert_eq!(
+        decrypt_source_file("tls.key", &binary, false, &keys)
+            .unwrap()
+            .unwrap(),
+        b"KEY BYTES\n"
+    );
+    assert_eq!(
+        decrypt_source_file("plain.env", b"A=1\n", true, &keys).unwrap(),
+        None
+    );
+    let edited = String::from_utf8(yaml)
+        .unwrap()
+        .replace("port: 5432", "port: 6543");
+    let out = decrypt_source_file("values.yaml", edited.as_bytes(), false, &keys)
+        .unwrap()
+        .unwrap();
+    assert_eq!(yaml_docs(&out)[0]["port"], 6543);
+    assert_eq!(yaml_docs(&out)[0]["user"], "admin");
+    let bad = tamper_after(&edited, "user:");
+    assert!(decrypt_source_file("values.yaml", bad.as_bytes(), false, &keys).is_err());
 }
