@@ -330,7 +330,7 @@ impl Reconciler<Kustomization> for KustomizationReconciler {
         ctx: &WatchContext<Kustomization>,
     ) -> Controller<Kustomization> {
         let store = controller.store();
-        let seen: Arc<Mutex<HashMap<(String, String, String), String>>> = Arc::default();
+        let seen: SeenRevisions = Arc::default();
         let controller = watch_source::<ferroflux_api::source::v1::GitRepository>(
             controller,
             ctx,
@@ -366,13 +366,16 @@ impl Reconciler<Kustomization> for KustomizationReconciler {
     }
 }
 
+/// The artifact revision last seen per source (kind, namespace, name).
+type SeenRevisions = Arc<Mutex<HashMap<(String, String, String), String>>>;
+
 /// Adds a watch on source kind `S`: when a source's artifact revision changes, every
 /// Kustomization referencing it is reconciled.
 fn watch_source<S>(
     controller: Controller<Kustomization>,
     ctx: &WatchContext<Kustomization>,
     store: Store<Kustomization>,
-    seen: Arc<Mutex<HashMap<(String, String, String), String>>>,
+    seen: SeenRevisions,
     kind: SourceKind,
 ) -> Controller<Kustomization>
 where
