@@ -528,9 +528,67 @@ const HELM_FUNCTIONS: &[&str] = &[
 #[test]
 fn every_helm_function_is_registered_and_nothing_else() {
     let fm = funcs(&Options::default());
-    let missing: Vec<_> = HELM_FUNCTIONS.iter().filter(|n| !fm.contains_key(**n)).collect();
+    let missing: Vec<_> = HELM_FUNCTIONS
+        .iter()
+        .filter(|n| !fm.contains_key(**n))
+        .collect();
     assert!(missing.is_empty(), "missing: {missing:?}");
-    let extra: Vec<_> = fm.keys().filter(|k| !HELM_FUNCTIONS.contains(&k.as_str())).collect();
+    let extra: Vec<_> = fm
+        .keys()
+        .filter(|k| !HELM_FUNCTIONS.contains(&k.as_str()))
+        .collect();
     assert!(extra.is_empty(), "not registered by Helm: {extra:?}");
     assert!(!fm.contains_key("env") && !fm.contains_key("expandenv"));
+}
+
+/// The same cases through the real template engine (`crates/gotemplate`) as
+/// Helm runs them: `<<<0>>>{{ expr }}<<<END>>>` in a template named like the reference's,
+/// data `{"Values": ...}`, `<no value>` removed from the output.
+#[test]
+fn cases_render_identically_through_the_template_engine() {
+    use ferroflux_gotemplate::Templates;
+    let data = Value::map([("Values".to_string(), values())]);
+    let mut failures = Vec::new();
+    let mut err_differs = 0;
+    let cases = load();
+    for (expr, want) in &cases {
+        let mut t = Templates::new(funcs(&Options::default()));
+        let name = "c/templates/t.txt";
+        let got = t
+            .parse(name, &format!("<<<0>>>{{{{ {expr} }}}}<<<END>>>"))
+            .and_then(|_| t.execute(name, &data))
+            .map(|s| {
+                let s = s.replace("<no value>", "");
+                let s = s.strip_prefix("<<<0>>>").unwrap_or(&s);
+                s.strip_suffix("<<<END>>>").unwrap_or(s).to_string()
+            });
+        match (want, got) {
+            (Want::Out(w), Ok(g)) if &g == w => {}
+            (Want::Out(w), Ok(g)) => failures.push(format!("{expr}: want {w:?} got {g:?}")),
+            (Want::Out(w), Err(e)) => failures.push(format!("{expr}: want {w:?} got error {e}")),
+            (Want::Err(w), Ok(g)) => failures.push(format!("{expr}: want error {w:?} got {g:?}")),
+            (Want::Err(w), Err(e)) => {
+                let e = e.to_string();
+                let e = match (e.find("HELM_ERR_START"), e.find("HELM_ERR_END")) {
+                    (Some(a), Some(b)) => e[a + "HELM_ERR_START".len()..b].to_string(),
+                    _ => e,
+                };
+                if !w.ends_with(&e) && &e != w {
+                    err_differs += 1;
+                    println!("  error wording: {expr}\n    helm {w:?}\n    ours {e:?}");
+                }
+            }
+        }
+    }
+    println!(
+        "through the engine: {} of {} cases identical; {err_differs} error messages differ",
+        cases.len() - failures.len() - err_differs,
+        cases.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
