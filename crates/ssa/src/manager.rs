@@ -185,7 +185,7 @@ pub struct ResourceManager {
     client: Client,
     field_manager: String,
     owner: Owner,
-    discovery_cache: Option<DiscoveryCache>,
+    discovery_cache: DiscoveryCache,
 }
 
 impl std::fmt::Debug for ResourceManager {
@@ -311,22 +311,21 @@ impl ResourceManager {
             client,
             field_manager: field_manager.to_string(),
             owner,
-            discovery_cache: None,
+            discovery_cache: DiscoveryCache::default(),
         }
     }
 
     /// Shares a discovery cache with other managers of the same cluster, so kinds are not
-    /// discovered again on every run (they are when the server stops serving one).
+    /// discovered again on every run (they are when the server stops serving one). Without
+    /// it, a manager discovers each kind once in its own lifetime: create one manager per
+    /// reconcile and apply, prune and wait all reuse what the apply discovered.
     pub fn with_discovery_cache(mut self, cache: DiscoveryCache) -> Self {
-        self.discovery_cache = Some(cache);
+        self.discovery_cache = cache;
         self
     }
 
     fn discovery(&self) -> Discovery {
-        Discovery::new(
-            self.client.clone(),
-            self.discovery_cache.clone().unwrap_or_default(),
-        )
+        Discovery::new(self.client.clone(), self.discovery_cache.clone())
     }
 
     /// The owner objects are labelled with.
