@@ -1,11 +1,18 @@
-//! Decryption of SOPS-encrypted documents with age keys, as Flux's kustomize-controller does for
+//! Decryption of SOPS-encrypted documents, as Flux's kustomize-controller does for
 //! `spec.decryption.provider: sops`.
 //!
 //! A SOPS document keeps its structure (keys) in clear text and encrypts values one by one with
-//! AES-256-GCM under a random data key; the data key itself is encrypted for each recipient and
-//! stored in the document's `sops` metadata. This crate recovers the data key with age X25519
-//! identities, decrypts every value, verifies the document's MAC and returns the plaintext
-//! document in its own format.
+//! AES-256-GCM under a random data key, each bound to its path; the data key itself is encrypted
+//! for each recipient and stored in the document's `sops` metadata. This crate recovers the data
+//! key, decrypts every value, verifies the document's MAC (optional: Flux does not) and returns
+//! the plaintext document in its own or another format.
+//!
+//! - [`decrypt`]: as `sops decrypt` (MAC verified), same format out.
+//! - [`decrypt_with`]: explicit input/output formats and MAC policy.
+//! - [`decrypt_secret_entry`], [`decrypt_source_file`]: Flux's handling of Secret `data` entries
+//!   and of generator/patch source files (MAC not verified, as in Flux).
+//! - A built Secret that is itself a SOPS document: [`decrypt_with`] with `verify_mac: false`,
+//!   as Flux does, because kustomize adds namespaces and labels to it after encryption.
 //!
 //! age identities (X25519 and post-quantum ML-KEM-768 + X25519; `.agekey` entries) and OpenPGP
 //! secret keys (`.asc` entries) are supported. Flux also accepts HashiCorp Vault tokens
@@ -34,8 +41,8 @@ use std::path::Path;
 /// explain it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// An `.agekey` entry held something that is not an age identity.
-    #[error("invalid age key in '{entry}': {reason}")]
+    /// An `.agekey` or `.asc` entry held something that is not a usable key.
+    #[error("invalid key in '{entry}': {reason}")]
     InvalidKey { entry: String, reason: String },
     /// The document could not be parsed in its format.
     #[error("failed to parse {format} document: {reason}")]
