@@ -1087,3 +1087,38 @@ fn flux_helpers_decrypt_secret_entries_and_sources() {
     let bad = tamper_after(&edited, "user:");
     assert!(decrypt_source_file("values.yaml", bad.as_bytes(), false, &keys).is_err());
 }
+
+#[test]
+fn documents_re_serialized_by_serde_saphyr_decrypt() {
+    // kustomize-controller holds built objects as values and writes them back as YAML (keys
+    // possibly reordered) before decrypting: the result must still decrypt.
+    let env = Env::new();
+    let enc = env.encrypt(
+        "secret.yaml",
+        SECRET.as_bytes(),
+        &[0],
+        &["--encrypted-regex", "^(data|stringData)$"],
+    );
+    let value: serde_json::Value =
+        serde_saphyr::from_str(std::str::from_utf8(&enc).unwrap()).unwrap();
+    let text = serde_saphyr::to_string(&value).unwrap();
+    assert!(is_encrypted(text.as_bytes(), Format::Yaml), "{text}");
+    let options = Options {
+        verify_mac: false,
+        ..Options::new(Format::Yaml)
+    };
+    let out = decrypt_with(text.as_bytes(), &options, &env.keys(&[0])).unwrap();
+    assert_eq!(
+        yaml_docs(&out),
+        yaml_docs(&env.reference_decrypt("secret.yaml", &enc, 0))
+    );
+    // And as JSON, the way Flux itself hands built Secrets to SOPS.
+    let json = serde_json::to_vec(&value).unwrap();
+    let options = Options {
+        verify_mac: false,
+        ..Options::new(Format::Json)
+    };
+    let out = decrypt_with(&json, &options, &env.keys(&[0])).unwrap();
+    let out: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(out["stringData"]["username"], "admin");
+}
