@@ -1152,3 +1152,86 @@ async fn kubeconfig_secret_applies_to_a_remote_cluster() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn change_set_events_are_recorded_and_forwarded_with_the_revision() {
+    use axum::routing::post;
+    use std::sync::{Arc, Mutex};
+    let received: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let sink = received.clone();
+    let app = axum::Router::new().route(
+        "/",
+        post(move |axum::Json(e): axum::Json<Value>| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(e);
+                axum::http::StatusCode::ACCEPTED
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let mut repo = react_app_repo();
+    let env = Env::start("ks-events", &mut repo, &[format!("--events-addr={url}")]).await;
+    for doc in pipeline(&env, "events", "react-app", "./manifests", json!({})) {
+        env.apply(&doc).await;
+    }
+    env.wait_ks("events", "True", |_| true).await;
+    let rev = format!("main@sha1:{}", repo.head().unwrap());
+    let app = env.app.name.clone();
+    let event = env
+        .wait_app("change set forwarded", || async {
+            received
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|e| {
+                    e["message"]
+                        .as_str()
+                        .is_some_and(|m| m.contains(&format!("Deployment/{app}/podinfo created")))
+                })
+                .cloned()
+        })
+        .await;
+    assert_eq!(event["involvedObject"]["kind"], "Kustomization");
+    assert_eq!(event["reportingController"], "kustomize-controller");
+    assert_eq!(event["severity"], "info");
+    assert_eq!(
+        event["metadata"]["kustomize.toolkit.fluxcd.io/revision"],
+        json!(rev)
+    );
+    let message = event["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("Service/{app}/podinfo created")),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("ConfigMap/{app}/podinfo-config created")),
+        "{message}"
+    );
+    // The same text is a Kubernetes Event on the Kustomization.
+    let events = env
+        .cluster
+        .kubectl(&["get", "events", "-n", &env.ns.name, "-o", "json"])
+        .unwrap();
+    let events: Value = serde_json::from_str(&events).unwrap();
+    let k8s = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["involvedObject"]["kind"] == "Kustomization")
+        .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+        .collect::<Vec<_>>();
+    assert!(
+        k8s.iter()
+            .any(|m| m.contains(&format!("Deployment/{app}/podinfo created"))),
+        "{k8s:?}"
+    );
+    assert!(
+        k8s.iter()
+            .any(|m| m.starts_with("Reconciliation finished in")),
+        "{k8s:?}"
+    );
+}

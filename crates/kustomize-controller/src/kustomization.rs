@@ -253,8 +253,24 @@ impl Reconciler<Kustomization> for KustomizationReconciler {
 
         let st = status(obj);
         st.last_applied_revision = Some(revision.clone());
-        st.last_applied_origin_revision = origin;
+        st.last_applied_origin_revision = origin.clone();
         conditions::remove(conds(obj), RECONCILING);
+        // Flux's per-reconcile success event; notification-controller turns the
+        // `commit_status: update` ones into commit statuses.
+        let mut meta = revision_annotations(&revision, origin.as_deref());
+        meta.insert(meta_key(GROUP, "commit_status"), "update".into());
+        let msg = format!(
+            "Reconciliation finished in {}, next run in {}",
+            fmt_duration(round(ctx.elapsed())),
+            obj.spec.interval
+        );
+        ctx.event(
+            obj,
+            EventType::Normal,
+            reason::RECONCILIATION_SUCCEEDED,
+            &msg,
+            meta,
+        );
         Ok(Outcome::ready(
             reason::RECONCILIATION_SUCCEEDED,
             format!("Applied revision: {revision}"),
