@@ -159,40 +159,65 @@ fn trim_zero_decimal(s: &str) -> &str {
     s
 }
 
+/// Go's `underscoreOK`: `_` only between digits (or after a base prefix).
+fn underscore_ok(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if matches!(b.first(), Some(b'+' | b'-')) {
+        i += 1;
+    }
+    let mut saw = b'^';
+    let hex = b.len() >= i + 2
+        && b[i] == b'0'
+        && matches!(b[i + 1].to_ascii_lowercase(), b'x' | b'b' | b'o');
+    if hex {
+        i += 2;
+        saw = b'0';
+    }
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_digit() || (hex && c.is_ascii_hexdigit()) {
+            saw = b'0';
+        } else if c == b'_' {
+            if saw != b'0' {
+                return false;
+            }
+            saw = b'_';
+        } else {
+            if saw == b'_' {
+                return false;
+            }
+            saw = b'!';
+        }
+        i += 1;
+    }
+    saw != b'_'
+}
+
 /// `strconv.ParseInt(s, 0, 64)`: sign, `0x`/`0o`/`0b`/leading-`0` octal,
-/// underscores only with a base prefix.
+/// underscores between digits.
 pub fn parse_go_int(s: &str) -> Option<i64> {
+    if s.contains('_') && !underscore_ok(s) {
+        return None;
+    }
     let (neg, rest) = match s.as_bytes().first()? {
         b'+' => (false, &s[1..]),
         b'-' => (true, &s[1..]),
         _ => (false, s),
     };
-    let lower = rest.to_ascii_lowercase();
-    let (radix, digits, prefixed) = if let Some(d) = lower.strip_prefix("0x") {
-        (16, d.to_string(), true)
+    let lower = rest.to_ascii_lowercase().replace('_', "");
+    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
+        (16, d.to_string())
     } else if let Some(d) = lower.strip_prefix("0b") {
-        (2, d.to_string(), true)
+        (2, d.to_string())
     } else if let Some(d) = lower.strip_prefix("0o") {
-        (8, d.to_string(), true)
+        (8, d.to_string())
     } else if lower.len() > 1 && lower.starts_with('0') {
-        (8, lower[1..].to_string(), true)
+        (8, lower[1..].to_string())
     } else {
-        (10, lower.clone(), false)
+        (10, lower.clone())
     };
-    if digits.is_empty() {
-        return None;
-    }
-    let digits = if prefixed && digits.contains('_') {
-        if digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
-            return None;
-        }
-        digits.replace('_', "")
-    } else if digits.contains('_') {
-        return None;
-    } else {
-        digits
-    };
-    if !digits.chars().all(|c| c.is_digit(radix)) {
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
         return None;
     }
     let mag = u64::from_str_radix(&digits, radix).ok()?;
@@ -207,27 +232,59 @@ pub fn parse_go_int(s: &str) -> Option<i64> {
     }
 }
 
-/// `strconv.ParseFloat(s, 64)` for the forms templates meet: decimal,
-/// exponent, `inf`/`nan`, hex floats are rare and rejected.
+/// `strconv.ParseFloat(s, 64)`: decimal with optional exponent, `inf`,
+/// `infinity`, `nan`, hex floats with a `p` exponent, underscores between
+/// digits.
 pub fn parse_go_float(s: &str) -> Option<f64> {
-    let t = s.strip_prefix(['+', '-']).unwrap_or(s);
-    let lower = t.to_ascii_lowercase();
-    if matches!(lower.as_str(), "inf" | "infinity" | "nan") {
-        return s.to_ascii_lowercase().parse::<f64>().ok();
-    }
-    if t.is_empty()
-        || !t
-            .chars()
-            .all(|c| c.is_ascii_digit() || "._eE+-".contains(c))
-    {
+    if s.contains('_') && !underscore_ok(s) {
         return None;
     }
-    let cleaned = if t.contains('_') {
-        s.replace('_', "")
-    } else {
-        s.to_string()
+    let s = s.replace('_', "");
+    let (neg, t) = match s.as_bytes().first()? {
+        b'+' => (false, &s[1..]),
+        b'-' => (true, &s[1..]),
+        _ => (false, &s[..]),
     };
-    cleaned.parse::<f64>().ok()
+    let lower = t.to_ascii_lowercase();
+    let v = match lower.as_str() {
+        "inf" | "infinity" => f64::INFINITY,
+        "nan" => f64::NAN,
+        _ => {
+            if let Some(h) = lower.strip_prefix("0x") {
+                parse_hex_float(h)?
+            } else {
+                if t.is_empty()
+                    || !t
+                        .bytes()
+                        .all(|c| c.is_ascii_digit() || b".eE+-".contains(&c))
+                    || !t.bytes().any(|c| c.is_ascii_digit())
+                {
+                    return None;
+                }
+                t.parse::<f64>().ok()?
+            }
+        }
+    };
+    Some(if neg { -v } else { v })
+}
+
+fn parse_hex_float(h: &str) -> Option<f64> {
+    let (mant, exp) = h.split_once('p')?;
+    let exp: i32 = exp.parse().ok()?;
+    let (ip, fp) = mant.split_once('.').unwrap_or((mant, ""));
+    if ip.is_empty() && fp.is_empty() {
+        return None;
+    }
+    let mut v = 0f64;
+    for c in ip.chars() {
+        v = v * 16.0 + f64::from(c.to_digit(16)?);
+    }
+    let mut scale = 1.0 / 16.0;
+    for c in fp.chars() {
+        v += f64::from(c.to_digit(16)?) * scale;
+        scale /= 16.0;
+    }
+    Some(v * 2f64.powi(exp))
 }
 
 /// `strconv.Atoi`.

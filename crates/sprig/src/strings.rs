@@ -175,11 +175,11 @@ pub(crate) fn register(r: &mut Reg<'_>) {
     });
     r.add("indent", Exact(2), |a| {
         let n = int_arg(&a[0])?;
-        Ok(Value::from(indent(n, str_arg(&a[1])?)))
+        Ok(Value::from(indent(n, str_arg(&a[1])?)?))
     });
     r.add("nindent", Exact(2), |a| {
         let n = int_arg(&a[0])?;
-        Ok(Value::from(format!("\n{}", indent(n, str_arg(&a[1])?))))
+        Ok(Value::from(format!("\n{}", indent(n, str_arg(&a[1])?)?)))
     });
     r.add("replace", Exact(3), |a| {
         let old = str_arg(&a[0])?;
@@ -254,12 +254,17 @@ fn go_upper(c: char) -> char {
     }
 }
 
+/// Go's `unicode.ToLower` (simple mapping: `İ` becomes `i`).
 fn go_lower(c: char) -> char {
-    let mut it = c.to_lowercase();
-    match (it.next(), it.next()) {
-        (Some(u), None) => u,
-        _ => c,
-    }
+    c.to_lowercase().next().unwrap_or(c)
+}
+
+/// Unicode's titlecase letters (category Lt), which Go's `unicode.IsTitle`
+/// reports and Rust has no predicate for.
+fn is_titlecase(c: char) -> bool {
+    matches!(c as u32,
+        0x1C5 | 0x1C8 | 0x1CB | 0x1F2 | 0x1F88..=0x1F8F | 0x1F98..=0x1F9F | 0x1FA8..=0x1FAF
+        | 0x1FBC | 0x1FCC | 0x1FFC)
 }
 
 /// Go's deprecated `strings.Title`.
@@ -335,7 +340,7 @@ fn swapcase(s: &str) -> String {
     let mut ws = true;
     s.chars()
         .map(|c| {
-            if c.is_uppercase() {
+            if c.is_uppercase() || is_titlecase(c) {
                 ws = false;
                 go_lower(c)
             } else if c.is_lowercase() {
@@ -650,9 +655,12 @@ fn wrap_custom(s: &str, len: i64, nl: &str, long_words: bool) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn indent(n: i64, s: &str) -> String {
-    let pad = " ".repeat(n.max(0) as usize);
-    format!("{pad}{}", s.replace('\n', &format!("\n{pad}")))
+fn indent(n: i64, s: &str) -> Result<String, ferroflux_gotemplate::FuncError> {
+    if n < 0 {
+        return Err(err("strings: negative Repeat count"));
+    }
+    let pad = " ".repeat(n as usize);
+    Ok(format!("{pad}{}", s.replace('\n', &format!("\n{pad}"))))
 }
 
 /// Go's `strings.Replace(s, old, new, -1)`.

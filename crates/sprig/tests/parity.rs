@@ -65,6 +65,11 @@ fn lex(s: &str) -> Vec<Tok> {
                             Some('n') => v.push('\n'),
                             Some('t') => v.push('\t'),
                             Some('r') => v.push('\r'),
+                            Some('x') => {
+                                let hex: String = it.by_ref().take(2).collect();
+                                let c = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32);
+                                v.extend(c);
+                            }
                             Some('u') => {
                                 let hex: String = it.by_ref().take(4).collect();
                                 let c = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32);
