@@ -192,11 +192,16 @@ pub enum Format {
 impl Format {
     /// The format SOPS picks from a file name: `.yaml`/`.yml`, `.json`, `.env`, else binary.
     pub fn from_path(path: &Path) -> Format {
-        match path.extension().and_then(|e| e.to_str()) {
-            Some("yaml" | "yml") => Format::Yaml,
-            Some("json") => Format::Json,
-            Some("env") => Format::Dotenv,
-            _ => Format::Binary,
+        // SOPS matches suffixes of the whole path, so `.env` alone is dotenv too.
+        let path = path.to_string_lossy();
+        if path.ends_with(".yaml") || path.ends_with(".yml") {
+            Format::Yaml
+        } else if path.ends_with(".json") {
+            Format::Json
+        } else if path.ends_with(".env") {
+            Format::Dotenv
+        } else {
+            Format::Binary
         }
     }
 

@@ -604,7 +604,14 @@ fn format_follows_the_file_name() {
     assert_eq!(Format::from_path(Path::new("a/secret.yaml")), Format::Yaml);
     assert_eq!(Format::from_path(Path::new("secret.yml")), Format::Yaml);
     assert_eq!(Format::from_path(Path::new("config.json")), Format::Json);
-    assert_eq!(Format::from_path(Path::new(".env")), Format::Binary);
+    assert_eq!(Format::from_path(Path::new(".env")), Format::Dotenv);
+    assert_eq!(
+        Format::from_path(Path::new("secret.enc.yaml")),
+        Format::Yaml
+    );
+    assert_eq!(Format::from_path(Path::new("settings.ini")), Format::Binary);
+    assert_eq!(Format::from_secret_key(".dockerconfigjson"), Format::Json);
+    assert_eq!(Format::from_secret_key("SECRET.YAML"), Format::Binary);
     assert_eq!(Format::from_path(Path::new("app.env")), Format::Dotenv);
     assert_eq!(Format::from_path(Path::new("cert.pem")), Format::Binary);
 }
