@@ -888,3 +888,31 @@ async fn shared_discovery_cache_notices_a_deleted_crd() {
         )
     );
 }
+
+#[tokio::test]
+async fn invalid_object_in_a_later_stage_keeps_the_first_stage_unapplied() {
+    let (_c, client, ns, rm) = setup("ssa-nothing").await;
+    let n = &ns.name;
+    let extra = format!("{n}-never");
+    let _guard = NamespaceGuard(extra.clone());
+    let mut bad = deployment(n, "bad", 1);
+    bad["spec"]["replicas"] = json!(-1);
+    let err = rm
+        .apply_all_staged(
+            vec![
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": extra}}),
+                configmap(&extra, "inside", json!({})),
+                bad,
+            ],
+            &opts(),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(&format!("Deployment/{n}/bad dry-run failed (Invalid): ")),
+        "{err}"
+    );
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client);
+    assert!(namespaces.get_opt(&extra).await.unwrap().is_none());
+}

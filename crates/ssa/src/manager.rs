@@ -198,10 +198,56 @@ impl std::fmt::Debug for ResourceManager {
 }
 
 /// One object ready to be applied.
+#[derive(Clone)]
 struct Desired {
     obj: Value,
     meta: ObjMetadata,
     api_version: String,
+}
+
+/// A validated object: what to do with it and the API to do it with.
+type Planned = (Desired, Plan, Api<DynamicObject>);
+
+/// What the first stage will create: Namespaces and the kinds of its CRDs. Until it is
+/// applied, objects in those namespaces or of those kinds cannot be validated.
+#[derive(Default)]
+struct Pending {
+    namespaces: Vec<String>,
+    kinds: Vec<(String, String)>,
+}
+
+impl Pending {
+    fn of(definitions: &[Desired]) -> Self {
+        let mut p = Pending::default();
+        for d in definitions {
+            match d.meta.kind.as_str() {
+                "Namespace" => p.namespaces.push(d.meta.name.clone()),
+                "CustomResourceDefinition" => p.kinds.push((
+                    str_at(&d.obj, &["spec", "group"]).to_string(),
+                    str_at(&d.obj, &["spec", "names", "kind"]).to_string(),
+                )),
+                _ => {}
+            }
+        }
+        p
+    }
+
+    fn explains(&self, e: &Error) -> bool {
+        match e {
+            Error::UnknownKind {
+                kind, api_version, ..
+            } => {
+                let group = crate::object::group_of(api_version);
+                self.kinds.iter().any(|(g, k)| g == group && k == kind)
+            }
+            Error::DryRun(msgs) => msgs.iter().all(|m| {
+                self.namespaces
+                    .iter()
+                    .any(|ns| m.contains(&format!("namespaces \"{ns}\" not found")))
+            }),
+            _ => false,
+        }
+    }
 }
 
 /// What the validation pass decided for one object.
@@ -344,9 +390,12 @@ impl ResourceManager {
     }
 
     /// Applies objects in Flux's stages: CRDs and Namespaces first (then waits until they are
-    /// established/active), then class-like cluster objects, then the rest. Each stage is
-    /// validated by a server-side dry run of all its objects before any of them is written;
-    /// a failing stage writes nothing. Returns what happened to every object, in apply order.
+    /// established/active), then class-like cluster objects, then the rest. Every object is
+    /// validated by a server-side dry run before anything is written, so an invalid object
+    /// leaves the cluster untouched. The exceptions are objects that cannot be validated before
+    /// the first stage exists (in a Namespace or of a CRD kind that the set creates): they are
+    /// validated after the first stage is applied, and before their own stage is written.
+    /// Returns what happened to every object, in apply order.
     pub async fn apply_all_staged(
         &self,
         objects: Vec<Value>,
@@ -358,17 +407,46 @@ impl ResourceManager {
         for d in desired {
             stages.entry(stage_of(&d.meta)).or_default().push(d);
         }
+        // Validate every stage before writing anything, so a bad object anywhere leaves the
+        // cluster untouched. Objects that cannot be validated until the first stage exists
+        // (in a Namespace or of a kind that stage creates) are validated again after it.
+        let pending = Pending::of(stages.get(&Stage::Definitions).map_or(&[][..], |v| v));
+        let mut validated = Vec::with_capacity(stages.len());
+        let mut errors = Vec::new();
+        for (stage, objs) in &stages {
+            match self
+                .validate_stage(objs.clone(), opts, &discovery, false, &pending)
+                .await
+            {
+                Ok((plans, deferred)) => validated.push((*stage, plans, deferred)),
+                Err(Error::DryRun(e)) => errors.extend(e),
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Error::DryRun(errors));
+        }
+
         let mut cs = ChangeSet::default();
+        let mut wrote_definitions = false;
         let mut applied_crds = false;
-        for (stage, objs) in stages {
-            let stage_cs = self
-                .apply_stage(objs, opts, &discovery, applied_crds)
-                .await?;
+        for ((stage, plans, deferred), objs) in validated.into_iter().zip(stages.into_values()) {
+            let plans = if deferred || wrote_definitions {
+                self.validate_stage(objs, opts, &discovery, applied_crds, &Pending::default())
+                    .await?
+                    .0
+            } else {
+                plans
+            };
+            let stage_cs = self.execute_stage(plans, opts).await?;
             if stage == Stage::Definitions {
-                applied_crds = stage_cs
+                wrote_definitions = stage_cs
                     .entries
                     .iter()
-                    .any(|e| e.object.kind == "CustomResourceDefinition");
+                    .any(|e| matches!(e.action, Action::Created | Action::Configured));
+                applied_crds = stage_cs.entries.iter().any(|e| {
+                    e.object.kind == "CustomResourceDefinition" && e.action != Action::Skipped
+                });
                 let wait: Vec<ObjMetadata> = stage_cs
                     .entries
                     .iter()
@@ -395,7 +473,10 @@ impl ResourceManager {
     pub async fn apply_all(&self, objects: Vec<Value>, opts: &ApplyOptions) -> Result<ChangeSet> {
         let desired = self.prepare(objects)?;
         let discovery = self.discovery();
-        self.apply_stage(desired, opts, &discovery, false).await
+        let (plans, _) = self
+            .validate_stage(desired, opts, &discovery, false, &Pending::default())
+            .await?;
+        self.execute_stage(plans, opts).await
     }
 
     /// Parses objects, labels them with the owner and strips server-owned metadata.
@@ -495,15 +576,17 @@ impl ResourceManager {
         }
     }
 
-    /// Validates one stage with dry runs, then writes what changed.
-    async fn apply_stage(
+    /// Validates one stage with dry runs (concurrently; reads only). Errors that only mean
+    /// "the first stage is not applied yet" (`pending`) are tolerated: the returned flag says
+    /// the stage must be validated again once it is.
+    async fn validate_stage(
         &self,
         objs: Vec<Desired>,
         opts: &ApplyOptions,
         discovery: &Discovery,
         retry_unknown: bool,
-    ) -> Result<ChangeSet> {
-        // Validation only reads (GET + dry run): run it concurrently, keeping the order.
+        pending: &Pending,
+    ) -> Result<(Vec<Planned>, bool)> {
         let results: Vec<_> = futures::stream::iter(objs)
             .map(|d| self.plan(d, opts, discovery, retry_unknown))
             .buffered(VALIDATION_CONCURRENCY)
@@ -511,15 +594,22 @@ impl ResourceManager {
             .await;
         let mut plans = Vec::with_capacity(results.len());
         let mut errors = Vec::new();
+        let mut deferred = false;
         for r in results {
             match r {
                 Ok(p) => plans.push(p),
+                Err(e) if pending.explains(&e) => deferred = true,
                 Err(e) => errors.push(e.to_string()),
             }
         }
         if !errors.is_empty() {
             return Err(Error::DryRun(errors));
         }
+        Ok((plans, deferred))
+    }
+
+    /// Writes a validated stage: cleanup patches, applies and recreations, in order.
+    async fn execute_stage(&self, plans: Vec<Planned>, opts: &ApplyOptions) -> Result<ChangeSet> {
         let mut cs = ChangeSet::default();
         for (d, plan, api) in plans {
             let action = match plan {
