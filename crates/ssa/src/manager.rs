@@ -296,6 +296,61 @@ fn stage_of(meta: &ObjMetadata) -> Stage {
     }
 }
 
+/// Parses objects, labels them with the owner, strips server-owned metadata and sorts them
+/// in apply order; refuses two objects with one identity.
+fn prepare(objects: Vec<Value>, owner: &Owner) -> Result<Vec<Desired>> {
+    let labels = owner.labels();
+
+    let mut out = Vec::with_capacity(objects.len());
+    for mut obj in objects {
+        let meta = ObjMetadata::from_object(&obj)?;
+        let api_version = str_at(&obj, &["apiVersion"]).to_string();
+        let Some(metadata) = obj.get_mut("metadata").and_then(Value::as_object_mut) else {
+            return Err(Error::InvalidObject(format!(
+                "{} has no metadata object",
+                meta.subject()
+            )));
+        };
+        for field in [
+            "managedFields",
+            "resourceVersion",
+            "uid",
+            "selfLink",
+            "creationTimestamp",
+            "generation",
+        ] {
+            metadata.remove(field);
+        }
+        let obj_labels = metadata
+            .entry("labels")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if !obj_labels.is_object() {
+            *obj_labels = Value::Object(Default::default());
+        }
+        if let Some(map) = obj_labels.as_object_mut() {
+            for (k, v) in &labels {
+                map.insert(k.clone(), Value::String(v.clone()));
+            }
+        }
+        out.push(Desired {
+            obj,
+            meta,
+            api_version,
+        });
+    }
+    out.sort_by(|a, b| sort_key(&a.meta).cmp(&sort_key(&b.meta)));
+    // Two objects with one identity would fight each other; refuse like kustomize does.
+    for pair in out.windows(2) {
+        if pair[0].meta == pair[1].meta {
+            return Err(Error::InvalidObject(format!(
+                "{} appears more than once",
+                pair[0].meta.subject()
+            )));
+        }
+    }
+    Ok(out)
+}
+
 /// kustomize's legacy kind order, which Flux applies in: dependencies first, webhooks last.
 const KIND_ORDER_FIRST: &[&str] = &[
     "Namespace",
@@ -479,57 +534,8 @@ impl ResourceManager {
         self.execute_stage(plans, opts).await
     }
 
-    /// Parses objects, labels them with the owner and strips server-owned metadata.
     fn prepare(&self, objects: Vec<Value>) -> Result<Vec<Desired>> {
-        let labels = self.owner.labels();
-        let mut out = Vec::with_capacity(objects.len());
-        for mut obj in objects {
-            let meta = ObjMetadata::from_object(&obj)?;
-            let api_version = str_at(&obj, &["apiVersion"]).to_string();
-            let Some(metadata) = obj.get_mut("metadata").and_then(Value::as_object_mut) else {
-                return Err(Error::InvalidObject(format!(
-                    "{} has no metadata object",
-                    meta.subject()
-                )));
-            };
-            for field in [
-                "managedFields",
-                "resourceVersion",
-                "uid",
-                "selfLink",
-                "creationTimestamp",
-                "generation",
-            ] {
-                metadata.remove(field);
-            }
-            let obj_labels = metadata
-                .entry("labels")
-                .or_insert_with(|| Value::Object(Default::default()));
-            if !obj_labels.is_object() {
-                *obj_labels = Value::Object(Default::default());
-            }
-            if let Some(map) = obj_labels.as_object_mut() {
-                for (k, v) in &labels {
-                    map.insert(k.clone(), Value::String(v.clone()));
-                }
-            }
-            out.push(Desired {
-                obj,
-                meta,
-                api_version,
-            });
-        }
-        out.sort_by(|a, b| sort_key(&a.meta).cmp(&sort_key(&b.meta)));
-        // Two objects with one identity would fight each other; refuse like kustomize does.
-        for pair in out.windows(2) {
-            if pair[0].meta == pair[1].meta {
-                return Err(Error::InvalidObject(format!(
-                    "{} appears more than once",
-                    pair[0].meta.subject()
-                )));
-            }
-        }
-        Ok(out)
+        prepare(objects, &self.owner)
     }
 
     fn api_for(&self, resolved: &Resolved, namespace: &str) -> Api<DynamicObject> {
@@ -1236,6 +1242,75 @@ mod tests {
         assert!(kind_rank("ConfigMap") < kind_rank("Deployment"));
         assert!(kind_rank("Deployment") < kind_rank("Widget"));
         assert!(kind_rank("Widget") < kind_rank("ValidatingWebhookConfiguration"));
+    }
+
+    fn owner() -> Owner {
+        Owner {
+            group: "kustomize.toolkit.fluxcd.io".into(),
+            name: "apps".into(),
+            namespace: "flux-system".into(),
+        }
+    }
+
+    #[test]
+    fn prepare_labels_strips_and_sorts() {
+        let out = prepare(
+            vec![
+                json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                       "metadata": {"name": "d", "namespace": "a", "resourceVersion": "7",
+                                    "labels": {"app": "d"}}}),
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}}),
+            ],
+            &owner(),
+        )
+        .unwrap();
+        assert_eq!(out[0].meta.kind, "Namespace");
+        let d = &out[1].obj;
+        assert_eq!(
+            d["metadata"]["labels"],
+            json!({"app": "d", "kustomize.toolkit.fluxcd.io/name": "apps",
+                   "kustomize.toolkit.fluxcd.io/namespace": "flux-system"})
+        );
+        assert!(d["metadata"].get("resourceVersion").is_none());
+
+        let dup = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                         "metadata": {"name": "c", "namespace": "a"}});
+        let err = prepare(vec![dup.clone(), dup], &owner()).err().unwrap();
+        assert_eq!(
+            err.to_string(),
+            "invalid object: ConfigMap/a/c appears more than once"
+        );
+    }
+
+    #[test]
+    fn pending_first_stage_explains_only_its_own_gaps() {
+        let defs = prepare(
+            vec![
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "new"}}),
+                json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                       "metadata": {"name": "widgets.example.com"},
+                       "spec": {"group": "example.com", "names": {"kind": "Widget"}}}),
+            ],
+            &owner(),
+        )
+        .unwrap();
+        let p = Pending::of(&defs);
+        let unknown = |api_version: &str, kind: &str| Error::UnknownKind {
+            subject: "x".into(),
+            kind: kind.into(),
+            api_version: api_version.into(),
+        };
+        assert!(p.explains(&unknown("example.com/v1", "Widget")));
+        assert!(!p.explains(&unknown("example.com/v1", "Gadget")));
+        assert!(p.explains(&Error::DryRun(vec![
+            "ConfigMap/new/c dry-run failed (NotFound): namespaces \"new\" not found".into()
+        ])));
+        assert!(!p.explains(&Error::DryRun(vec![
+            "ConfigMap/old/c dry-run failed (NotFound): namespaces \"old\" not found".into()
+        ])));
+        assert!(!p.explains(&Error::DryRun(vec![
+            "Deployment/new/d dry-run failed (Invalid): x".into()
+        ])));
     }
 
     #[test]
