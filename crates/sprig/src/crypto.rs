@@ -68,6 +68,34 @@ fn pem_encode(tag: &str, der: &[u8]) -> String {
     pem::encode_config(&pem::Pem::new(tag, der.to_vec()), cfg)
 }
 
+/// Go's `MarshalECPrivateKey`: SEC 1 `ECPrivateKey` with the named-curve
+/// parameters and the public key, both of which Go requires when parsing.
+fn ec_private_key_der(k: &p256::SecretKey) -> Vec<u8> {
+    use p256::elliptic_curve::sec1::ToEncodedPoint;
+    let secret = k.to_bytes();
+    let public = k.public_key().to_encoded_point(false);
+    let mut body = vec![0x02, 0x01, 0x01, 0x04, 0x20];
+    body.extend_from_slice(&secret);
+    // [0] OID 1.2.840.10045.3.1.7 (prime256v1)
+    body.extend_from_slice(&[
+        0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07,
+    ]);
+    // [1] BIT STRING of the uncompressed point
+    let point = public.as_bytes();
+    body.extend_from_slice(&[
+        0xa1,
+        (point.len() + 3) as u8,
+        0x03,
+        (point.len() + 1) as u8,
+        0x00,
+    ]);
+    body.extend_from_slice(point);
+    let mut der = vec![0x30];
+    der.extend(der_len(body.len()));
+    der.extend(body);
+    der
+}
+
 /// PKCS#8 v1 for an Ed25519 seed, as Go's `MarshalPKCS8PrivateKey` writes it.
 fn ed25519_pkcs8(seed: &[u8; 32]) -> Vec<u8> {
     let mut der = vec![
@@ -86,10 +114,7 @@ impl PrivKey {
                 let der = k.to_pkcs1_der().map_err(|e| err(e.to_string()))?;
                 Ok(pem_encode("RSA PRIVATE KEY", der.as_bytes()))
             }
-            PrivKey::Ec(k) => {
-                let der = k.to_sec1_der().map_err(|e| err(e.to_string()))?;
-                Ok(pem_encode("EC PRIVATE KEY", &der))
-            }
+            PrivKey::Ec(k) => Ok(pem_encode("EC PRIVATE KEY", &ec_private_key_der(k))),
             PrivKey::Ed(k) => Ok(pem_encode("PRIVATE KEY", &ed25519_pkcs8(&k.to_bytes()))),
             PrivKey::Dsa => Err(err("DSA keys cannot be re-encoded here")),
         }

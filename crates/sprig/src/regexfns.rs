@@ -3,6 +3,9 @@
 //! The `regex` crate speaks RE2's syntax; Go's `\d \w \s \b` are ASCII-only
 //! where the crate's are Unicode, so patterns are translated first.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
 use ferroflux_gotemplate::{FuncError, Value};
 use regex::Regex;
 
@@ -11,8 +14,27 @@ use crate::{Arity, Reg};
 
 use Arity::Exact;
 
+/// Compiled patterns: charts call `regexReplaceAll` with the same pattern in
+/// loops over many values and templates.
+static CACHE: LazyLock<Mutex<HashMap<String, Result<Regex, FuncError>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+const CACHE_MAX: usize = 512;
+
 /// Go's `regexp.Compile`, with Go's error prefix.
 pub(crate) fn compile(pat: &str) -> Result<Regex, FuncError> {
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(r) = cache.get(pat) {
+        return r.clone();
+    }
+    if cache.len() >= CACHE_MAX {
+        cache.clear();
+    }
+    let r = compile_uncached(pat);
+    cache.insert(pat.to_string(), r.clone());
+    r
+}
+
+fn compile_uncached(pat: &str) -> Result<Regex, FuncError> {
     Regex::new(&translate(pat)).map_err(|e| {
         let msg = e.to_string();
         let detail = msg.lines().last().unwrap_or(&msg).trim();
