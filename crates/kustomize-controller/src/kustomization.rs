@@ -41,6 +41,9 @@ pub struct KustomizationReconciler {
     http: reqwest::Client,
     fetch: ferroflux_artifact::fetch::FetchOptions,
     clients: Clients,
+    /// Resolved kinds of the controller's cluster, shared by every apply (Flux shares its REST
+    /// mapper the same way); remote clusters (`spec.kubeConfig`) get a fresh one.
+    discovery: ferroflux_ssa::DiscoveryCache,
 }
 
 impl std::fmt::Debug for KustomizationReconciler {
@@ -56,6 +59,7 @@ impl KustomizationReconciler {
             http: reqwest::Client::new(),
             fetch,
             clients,
+            discovery: ferroflux_ssa::DiscoveryCache::default(),
         }
     }
 }
@@ -302,7 +306,7 @@ impl Reconciler<Kustomization> for KustomizationReconciler {
                 return Ok(());
             }
         };
-        let rm = resource_manager(client, obj);
+        let rm = resource_manager(client, obj, &self.discovery);
         let objects = inventory_objects(&entries)?;
         let opts = rm.default_delete_options();
         match rm.delete_all(&objects, &opts).await {
@@ -437,7 +441,16 @@ where
     controller.watches(ctx.api::<S>(), watcher::Config::default(), mapper)
 }
 
-fn resource_manager(client: kube::Client, obj: &Kustomization) -> ResourceManager {
+fn resource_manager(
+    client: kube::Client,
+    obj: &Kustomization,
+    local: &ferroflux_ssa::DiscoveryCache,
+) -> ResourceManager {
+    let cache = if obj.spec.kube_config.is_some() {
+        ferroflux_ssa::DiscoveryCache::default()
+    } else {
+        local.clone()
+    };
     ResourceManager::new(
         client,
         crate::NAME,
@@ -447,6 +460,7 @@ fn resource_manager(client: kube::Client, obj: &Kustomization) -> ResourceManage
             namespace: obj.namespace().unwrap_or_default(),
         },
     )
+    .with_discovery_cache(cache)
 }
 
 fn inventory_objects(entries: &[ResourceRef]) -> Step<Vec<ObjMetadata>> {
@@ -655,7 +669,7 @@ impl KustomizationReconciler {
             .for_object(&ctx.client, obj)
             .await
             .map_err(|e| ReconcileError::generic(RECONCILIATION_FAILED, e.to_string()))?;
-        let rm = resource_manager(client, obj);
+        let rm = resource_manager(client, obj, &self.discovery);
         let annotations = revision_annotations(revision, origin);
 
         let mut opts = rm.default_apply_options();
