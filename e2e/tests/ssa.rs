@@ -916,3 +916,35 @@ async fn invalid_object_in_a_later_stage_keeps_the_first_stage_unapplied() {
     let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client);
     assert!(namespaces.get_opt(&extra).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn deployment_past_its_progress_deadline_fails_the_wait_early() {
+    let (_c, _client, ns, rm) = setup("ssa-deadline").await;
+    let n = &ns.name;
+    // Its pods can never be scheduled (no node has this label), so the rollout stalls and the
+    // deployment controller reports ProgressDeadlineExceeded after a second.
+    let mut stuck = deployment(n, "stuck", 1);
+    stuck["spec"]["progressDeadlineSeconds"] = json!(1);
+    stuck["spec"]["template"]["spec"]["nodeSelector"] = json!({"ferroflux.dev/nowhere": "true"});
+    let cs = rm.apply_all_staged(vec![stuck], &opts()).await.unwrap();
+    let start = std::time::Instant::now();
+    let err = rm
+        .wait_for_set(
+            &cs.objects(),
+            WaitOptions {
+                interval: Duration::from_millis(500),
+                timeout: Duration::from_secs(120),
+                fail_fast: true,
+            },
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        format!(
+            "failed early due to stalled resources: [Deployment/{n}/stuck status: 'Failed': Progress deadline exceeded]"
+        )
+    );
+    assert!(start.elapsed() < Duration::from_secs(100));
+}
