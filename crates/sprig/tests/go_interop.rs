@@ -3,6 +3,8 @@
 //! generate re-encode byte for byte when loaded back (Helm was checked to
 //! re-encode ours identically, and to chain its leaves to our CA).
 
+#![allow(clippy::expect_used)]
+
 use ferroflux_gotemplate::Value;
 use ferroflux_sprig::{Certificate, Options, funcs};
 
