@@ -1235,3 +1235,62 @@ async fn change_set_events_are_recorded_and_forwarded_with_the_revision() {
         "{k8s:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn per_object_annotations_disable_pruning_and_updates() {
+    let mut repo = TestRepo::new("annotations").unwrap();
+    repo.write(
+        "apps/keep.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keep\n  annotations:\n    kustomize.toolkit.fluxcd.io/prune: disabled\ndata:\n  a: b\n",
+    )
+    .unwrap();
+    repo.write(
+        "apps/gone.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: gone\n",
+    )
+    .unwrap();
+    repo.write(
+        "apps/once.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: once\n  annotations:\n    kustomize.toolkit.fluxcd.io/ssa: IfNotPresent\ndata:\n  v: from-git\n",
+    )
+    .unwrap();
+    repo.commit("three config maps").unwrap();
+    let env = Env::start("ks-annot", &mut repo, &[]).await;
+    for doc in pipeline(&env, "annotations", "annotations", "./apps", json!({})) {
+        env.apply(&doc).await;
+    }
+    env.wait_ks("annotations", "True", |_| true).await;
+    let cms: Api<ConfigMap> = env.app_api();
+    // A change in the cluster to the IfNotPresent object is kept.
+    cms.patch(
+        "once",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"data": {"v": "edited"}})),
+    )
+    .await
+    .unwrap();
+    repo.remove("apps/keep.yaml").unwrap();
+    repo.remove("apps/gone.yaml").unwrap();
+    let head = repo.commit("drop two").unwrap();
+    repo.push().unwrap();
+    env.request_reconcile("gitrepository", "annotations").await;
+    let rev = format!("main@sha1:{head}");
+    env.wait_ks("annotations", "True", |k| {
+        k.status
+            .as_ref()
+            .and_then(|s| s.last_applied_revision.as_deref())
+            == Some(rev.as_str())
+    })
+    .await;
+    assert!(cms.get_opt("gone").await.unwrap().is_none(), "pruned");
+    assert!(
+        cms.get_opt("keep").await.unwrap().is_some(),
+        "prune: disabled"
+    );
+    let once = cms.get("once").await.unwrap();
+    assert_eq!(
+        once.data.unwrap()["v"],
+        "edited",
+        "IfNotPresent never updates"
+    );
+}
