@@ -199,3 +199,103 @@ pub(crate) mod testutil {
         Value::map(entries.iter().map(|(k, v)| (k.to_string(), v.clone())))
     }
 }
+
+#[cfg(test)]
+mod shape_tests {
+    //! Functions whose output is random or time-based by design: their shape
+    //! follows Sprig's.
+    use super::testutil::*;
+    use super::*;
+
+    #[test]
+    fn random_strings_have_the_requested_length_and_alphabet() {
+        type Check = fn(char) -> bool;
+        let cases: [(&str, Check); 4] = [
+            ("randAlphaNum", |c| c.is_ascii_alphanumeric()),
+            ("randAlpha", |c| c.is_ascii_alphabetic()),
+            ("randNumeric", |c| c.is_ascii_digit()),
+            ("randAscii", |c| (' '..='~').contains(&c)),
+        ];
+        for (name, ok) in cases {
+            let s = out(name, &[i(64)]);
+            assert_eq!(s.len(), 64, "{name}");
+            assert!(s.chars().all(ok), "{name}: {s}");
+            assert_eq!(out(name, &[i(0)]), "", "{name}");
+            assert_ne!(out(name, &[i(32)]), out(name, &[i(32)]), "{name} repeats");
+        }
+    }
+
+    #[test]
+    fn uuid_shuffle_rand_int_and_rand_bytes_are_well_formed() {
+        let u = out("uuidv4", &[]);
+        let re = regex::Regex::new(
+            "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$",
+        )
+        .unwrap();
+        assert!(re.is_match(&u), "{u}");
+        let mut a: Vec<char> = out("shuffle", &[s("abcdefgh")]).chars().collect();
+        a.sort_unstable();
+        assert_eq!(a.into_iter().collect::<String>(), "abcdefgh");
+        for _ in 0..100 {
+            let Ok(Value::Int(n)) = call("randInt", &[i(5), i(8)]) else {
+                panic!("int")
+            };
+            assert!((5..8).contains(&n));
+        }
+        use base64::Engine;
+        let b = out("randBytes", &[i(24)]);
+        assert_eq!(
+            base64::engine::general_purpose::STANDARD
+                .decode(b)
+                .unwrap()
+                .len(),
+            24
+        );
+    }
+
+    #[test]
+    fn now_and_relative_dates_follow_the_clock() {
+        let year = jiff::Zoned::now().year().to_string();
+        let now = call("now", &[]).unwrap();
+        let one = std::slice::from_ref(&now);
+        assert_eq!(out("date", &[s("2006"), now.clone()]), year);
+        assert_eq!(out("typeOf", one), "time.Time");
+        let epoch: i64 = out("unixEpoch", one).parse().unwrap();
+        assert!((jiff::Timestamp::now().as_second() - epoch).abs() < 5);
+        assert_eq!(out("ago", one), "0s");
+        let hour_ago = call("dateModify", &[s("-1h"), now.clone()]).unwrap();
+        assert_eq!(out("ago", std::slice::from_ref(&hour_ago)), "1h0m0s");
+        assert_eq!(out("durationRound", &[hour_ago]), "1h");
+        let ago = out("ago", &[i(epoch - 90)]);
+        assert!(ago == "1m30s" || ago == "1m31s", "{ago}");
+    }
+
+    #[test]
+    fn bcrypt_hashes_verify() {
+        let h = out("bcrypt", &[s("secret")]);
+        assert!(h.starts_with("$2a$10$") && h.len() == 60, "{h}");
+        assert!(bcrypt::verify("secret", &h).unwrap());
+    }
+
+    #[test]
+    fn lookup_and_dns_follow_options() {
+        assert_eq!(
+            out("lookup", &[s("v1"), s("Pod"), s("ns"), s("x")]),
+            "map[]"
+        );
+        assert_eq!(out("getHostByName", &[s("localhost")]), "");
+        let hook: Func =
+            Arc::new(|a: &[Value]| Ok(Value::map([("kind".to_string(), a[1].clone())])));
+        let fm = funcs(&Options {
+            lookup: Some(hook),
+            allow_dns: true,
+        });
+        let v = fm["lookup"](&[s("v1"), s("Pod"), s(""), s("")]).unwrap();
+        assert_eq!(sprint_v(&v), "map[kind:Pod]");
+        let ip = fm["getHostByName"](&[s("localhost")]).unwrap();
+        assert!(
+            ip.as_str().is_some_and(|a| a == "127.0.0.1" || a == "::1"),
+            "{ip:?}"
+        );
+    }
+}
