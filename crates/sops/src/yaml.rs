@@ -475,7 +475,9 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<String> {
     ))
 }
 
-/// Renders documents as a YAML stream (`---` between documents). Comments are not kept.
+/// Renders documents as a YAML stream the way `sops decrypt` prints them (Go's yaml.v3 encoder
+/// with an indentation of 4, no line folding), so decrypted files hash the same as with Flux
+/// when a secretGenerator reads them. Comments are not kept.
 pub(crate) fn emit(docs: &[Node]) -> String {
     let mut out = String::new();
     for (i, doc) in docs.iter().enumerate() {
@@ -483,185 +485,415 @@ pub(crate) fn emit(docs: &[Node]) -> String {
             out.push_str("---\n");
         }
         match doc {
-            Node::Map(entries) if entries.is_empty() => out.push_str("{}\n"),
-            Node::Map(entries) => emit_entries(&mut out, entries, 0),
-            other => emit_value_line(&mut out, other, 0),
+            Node::Map(entries) if !entries.is_empty() => emit_map(&mut out, entries, 0, false),
+            Node::Seq(items) if !items.is_empty() => emit_seq(&mut out, items, 0, false),
+            other => {
+                emit_scalar_value(&mut out, other, 4);
+            }
         }
     }
     out
 }
 
+/// yaml.v3's indentation step.
 const INDENT: usize = 4;
+
+/// The indentation yaml.v3 gives a block nested under a mapping entry at `indent`: the next
+/// multiple of 4.
+fn nested(indent: usize) -> usize {
+    INDENT * ((indent + INDENT) / INDENT)
+}
 
 fn pad(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n(' ', n));
 }
 
-/// Map entries, each on its own line at `indent` (the first one's indentation is written by the
-/// caller when `skip_first_pad`).
-fn emit_entries_from(out: &mut String, entries: &[(String, Node)], indent: usize, inline: bool) {
+/// A block mapping whose keys sit at `indent`; with `inline`, the first key follows what is
+/// already on the line (a sequence's `- `).
+fn emit_map(out: &mut String, entries: &[(String, Node)], indent: usize, inline: bool) {
     for (i, (key, value)) in entries.iter().enumerate() {
         if !(inline && i == 0) {
             pad(out, indent);
         }
-        out.push_str(&scalar_string(key));
+        if is_simple_key(key) {
+            out.push_str(&key_text(key));
+        } else {
+            // yaml.v3 writes multi-line and very long keys as complex keys: "? key" ": value".
+            out.push_str("? ");
+            emit_scalar_value(out, &Node::Str(key.clone()), nested(indent));
+            pad(out, indent);
+        }
         out.push(':');
         match value {
             Node::Map(e) if !e.is_empty() => {
                 out.push('\n');
-                emit_entries(out, e, indent + INDENT);
+                emit_map(out, e, nested(indent), false);
             }
             Node::Seq(items) if !items.is_empty() => {
                 out.push('\n');
-                emit_items(out, items, indent + INDENT);
+                emit_seq(out, items, nested(indent), false);
             }
             scalar => {
                 out.push(' ');
-                emit_value_line(out, scalar, indent + INDENT);
+                emit_scalar_value(out, scalar, nested(indent));
             }
         }
     }
 }
 
-fn emit_entries(out: &mut String, entries: &[(String, Node)], indent: usize) {
-    emit_entries_from(out, entries, indent, false);
-}
-
-fn emit_items(out: &mut String, items: &[Node], indent: usize) {
-    for item in items {
-        pad(out, indent);
+/// A block sequence whose dashes sit at `indent`.
+fn emit_seq(out: &mut String, items: &[Node], indent: usize, inline: bool) {
+    for (i, item) in items.iter().enumerate() {
+        if !(inline && i == 0) {
+            pad(out, indent);
+        }
         out.push_str("- ");
+        // yaml.v3: the first indentation inside a sequence item just skips the "- ".
         match item {
-            Node::Map(e) if !e.is_empty() => emit_entries_from(out, e, indent + 2, true),
-            Node::Seq(inner) if !inner.is_empty() => {
-                // Nested sequence: its first item follows the dash on the same line.
-                let mut nested = String::new();
-                emit_items(&mut nested, inner, indent + 2);
-                out.push_str(nested.trim_start());
-            }
-            scalar => emit_value_line(out, scalar, indent + 2),
+            Node::Map(e) if !e.is_empty() => emit_map(out, e, indent + 2, true),
+            Node::Seq(inner) if !inner.is_empty() => emit_seq(out, inner, indent + 2, true),
+            scalar => emit_scalar_value(out, scalar, indent + 2),
         }
     }
 }
 
-/// A scalar (or empty collection) after `key: ` or `- `, ending the line. `indent` is the
-/// indentation of block scalar content.
-fn emit_value_line(out: &mut String, node: &Node, indent: usize) {
+/// A scalar (or empty collection) ending the current line; `block_indent` is where the lines of
+/// a literal block go.
+fn emit_scalar_value(out: &mut String, node: &Node, block_indent: usize) {
     match node {
-        Node::Str(s) if literal_block_ok(s) => {
-            let body = s.trim_end_matches('\n');
-            let trailing = s.len() - body.len();
-            out.push_str(match trailing {
-                0 => "|-",
-                1 => "|",
-                _ => "|+",
-            });
-            out.push('\n');
-            for line in s[..s.len() - trailing.min(1)].split('\n') {
-                if !line.is_empty() {
-                    pad(out, indent);
-                    out.push_str(line);
-                }
-                out.push('\n');
+        Node::Null => out.push_str("null"),
+        Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Node::Int(i) => out.push_str(&i.to_string()),
+        Node::Float(f) => out.push_str(&yaml_float(*f)),
+        Node::Time(t) => out.push_str(t),
+        Node::Seq(_) => out.push_str("[]"),
+        Node::Map(_) => out.push_str("{}"),
+        Node::Str(s) => {
+            if string_style(s, false) == Style::Literal {
+                emit_literal(out, s, block_indent);
+                return;
             }
-            if trailing == 0 {
-                // `split` above already ended the last line.
+            if s == "<<" {
+                // yaml.v3 resolves "<<" to its merge tag and writes the tag out.
+                out.push_str("!!merge <<");
+            } else {
+                out.push_str(&styled(s, string_style(s, false), block_indent));
             }
         }
         Node::Bytes(b) => match std::str::from_utf8(b) {
-            Ok(s) => emit_value_line(out, &Node::Str(s.to_string()), indent),
+            Ok(s) => return emit_scalar_value(out, &Node::Str(s.to_string()), block_indent),
             Err(_) => {
                 use base64::Engine;
                 out.push_str("!!binary ");
                 out.push_str(&base64::engine::general_purpose::STANDARD.encode(b));
-                out.push('\n');
             }
         },
-        other => {
-            out.push_str(&scalar_text(other));
-            out.push('\n');
+    }
+    out.push('\n');
+}
+
+/// A literal block (`|`), with yaml.v3's indentation and chomping indicators.
+fn emit_literal(out: &mut String, s: &str, indent: usize) {
+    out.push('|');
+    if s.starts_with([' ', '\n']) {
+        out.push_str(&INDENT.to_string());
+    }
+    let trailing = s.len() - s.trim_end_matches('\n').len();
+    match trailing {
+        0 => out.push('-'),
+        1 if s.len() > 1 => {}
+        _ => out.push('+'),
+    }
+    out.push('\n');
+    // Lines are indented only when they have content; the final break is the chomped one.
+    let body = s.strip_suffix('\n').unwrap_or(s);
+    for line in body.split('\n') {
+        if !line.is_empty() {
+            pad(out, indent);
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Style {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    Literal,
+}
+
+/// yaml.v3 writes a key inline when it is a single line of at most 128 bytes.
+fn is_simple_key(key: &str) -> bool {
+    key.len() <= 128 && !key.chars().any(is_break)
+}
+
+fn key_text(key: &str) -> String {
+    if key == "<<" {
+        // A merge key: yaml.v3 writes its resolved tag.
+        return "!!merge <<".to_string();
+    }
+    styled(key, string_style(key, true), 0)
+}
+
+fn styled(s: &str, style: Style, indent: usize) -> String {
+    match style {
+        Style::Plain => s.to_string(),
+        Style::SingleQuoted => single_quoted(s, indent),
+        Style::DoubleQuoted | Style::Literal => double_quoted(s),
+    }
+}
+
+/// A single-quoted scalar as yaml.v3 writes it: quotes doubled, and after a line break (only
+/// U+0085, U+2028 or U+2029 get here) the next character is indented.
+fn single_quoted(s: &str, indent: usize) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    let mut after_break = false;
+    for c in s.chars() {
+        if is_break(c) {
+            out.push(c);
+            after_break = true;
+            continue;
+        }
+        if after_break && c != ' ' {
+            out.extend(std::iter::repeat_n(' ', indent));
+        }
+        after_break = false;
+        out.push(c);
+        if c == '\'' {
+            out.push('\'');
         }
     }
+    out.push('\'');
+    out
 }
 
-fn scalar_text(node: &Node) -> String {
-    match node {
-        Node::Null => "null".into(),
-        Node::Bool(b) => b.to_string(),
-        Node::Int(i) => i.to_string(),
-        Node::Float(f) => yaml_float(*f),
-        Node::Time(t) => t.clone(),
-        Node::Str(s) => scalar_string(s),
-        Node::Bytes(b) => scalar_string(&String::from_utf8_lossy(b)),
-        Node::Seq(_) => "[]".into(),
-        Node::Map(_) => "{}".into(),
-    }
-}
-
-/// Multi-line text reads best as a literal block; it must start with a non-space (no indentation
-/// indicator needed) and hold only printable characters.
-fn literal_block_ok(s: &str) -> bool {
-    s.contains('\n')
-        && !s.starts_with([' ', '\t', '\n'])
-        && s.chars()
-            .all(|c| c == '\n' || c == '\t' || !is_special_char(c))
-        && !s.split('\n').any(|line| line.ends_with([' ', '\t']))
-}
-
-fn is_special_char(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}' | '\u{85}')
-}
-
-/// A string as a plain scalar when every YAML 1.1/1.2 reader takes it back as the same string,
-/// else double-quoted.
-pub(crate) fn scalar_string(s: &str) -> String {
-    if plain_ok(s) {
-        s.to_string()
+/// The style yaml.v3 writes a string in: plain when it reads back as the same string and has no
+/// indicators, else single-quoted, else double-quoted; multi-line strings as literal blocks.
+fn string_style(s: &str, key: bool) -> Style {
+    let a = analyze(s);
+    let can_use_plain = matches!(resolve_plain(s), Node::Str(_))
+        && s != "<<"
+        && !is_old_bool(s)
+        && !is_base60_float(s);
+    let wanted = if s.contains('\n') {
+        Style::Literal
+    } else if can_use_plain {
+        Style::Plain
     } else {
-        double_quoted(s)
+        Style::DoubleQuoted
+    };
+    match wanted {
+        Style::Literal if key && a.multiline => Style::DoubleQuoted,
+        Style::Literal if !a.block_allowed => Style::DoubleQuoted,
+        Style::Plain if !a.block_plain_allowed => {
+            if a.single_quoted_allowed {
+                Style::SingleQuoted
+            } else {
+                Style::DoubleQuoted
+            }
+        }
+        style => style,
     }
 }
 
-fn plain_ok(s: &str) -> bool {
-    let Some(first) = s.chars().next() else {
-        return false;
+struct Analysis {
+    multiline: bool,
+    block_plain_allowed: bool,
+    single_quoted_allowed: bool,
+    block_allowed: bool,
+}
+
+/// yaml.v3's `yaml_emitter_analyze_scalar` (block context, Unicode output).
+fn analyze(s: &str) -> Analysis {
+    if s.is_empty() {
+        return Analysis {
+            multiline: false,
+            block_plain_allowed: true,
+            single_quoted_allowed: true,
+            block_allowed: false,
+        };
+    }
+    let mut block_indicators = s.starts_with("---") || s.starts_with("...");
+    let (mut line_breaks, mut special, mut tabs) = (false, false, false);
+    let (mut leading_space, mut leading_break) = (false, false);
+    let (mut trailing_space, mut trailing_break) = (false, false);
+    let (mut break_space, mut space_break) = (false, false);
+    let (mut previous_space, mut previous_break) = (false, false);
+    let mut preceded_by_whitespace = true;
+    let chars: Vec<char> = s.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let followed_by_whitespace = chars.get(i + 1).is_none_or(|&n| is_blank(n));
+        if i == 0 {
+            match c {
+                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
+                | '%' | '@' | '`' => block_indicators = true,
+                '?' | ':' | '-' if followed_by_whitespace => block_indicators = true,
+                _ => {}
+            }
+        } else {
+            match c {
+                ':' if followed_by_whitespace => block_indicators = true,
+                '#' if preceded_by_whitespace => block_indicators = true,
+                _ => {}
+            }
+        }
+        if c == '\t' {
+            tabs = true;
+        } else if !is_printable(c) {
+            special = true;
+        }
+        let last = i + 1 == chars.len();
+        if c == ' ' {
+            leading_space |= i == 0;
+            trailing_space |= last;
+            break_space |= previous_break;
+            previous_space = true;
+            previous_break = false;
+        } else if is_break(c) {
+            line_breaks = true;
+            leading_break |= i == 0;
+            trailing_break |= last;
+            space_break |= previous_space;
+            previous_space = false;
+            previous_break = true;
+        } else {
+            previous_space = false;
+            previous_break = false;
+        }
+        preceded_by_whitespace = is_blank(c) || is_break(c);
+    }
+    let mut a = Analysis {
+        multiline: line_breaks,
+        block_plain_allowed: true,
+        single_quoted_allowed: true,
+        block_allowed: true,
     };
-    if "-?:,[]{}#&*!|>'\"%@` \t".contains(first) || first.is_ascii_digit() || first == '+' {
-        return false;
+    if leading_space || leading_break || trailing_space || trailing_break {
+        a.block_plain_allowed = false;
     }
-    if first == '.' || s.ends_with([' ', ':']) {
-        return false;
+    if trailing_space {
+        a.block_allowed = false;
     }
-    if s.contains(": ") || s.contains(" #") || s.chars().any(|c| c == '\t' || is_special_char(c)) {
-        return false;
+    if break_space {
+        a.block_plain_allowed = false;
+        a.single_quoted_allowed = false;
     }
-    let lower = s.to_ascii_lowercase();
-    !matches!(
-        lower.as_str(),
-        "null" | "~" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | "<<" | "="
+    if space_break || tabs || special {
+        a.block_plain_allowed = false;
+        a.single_quoted_allowed = false;
+    }
+    if space_break || special {
+        a.block_allowed = false;
+    }
+    if line_breaks || block_indicators {
+        a.block_plain_allowed = false;
+    }
+    a
+}
+
+fn is_blank(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
+fn is_break(c: char) -> bool {
+    matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+/// yaml.v3's printable set: no tab, no U+0085 and nothing beyond the Basic Multilingual Plane
+/// (it escapes those).
+fn is_printable(c: char) -> bool {
+    matches!(c, '\n' | '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
+        && c != '\u{feff}'
+}
+
+/// YAML 1.1 booleans yaml.v3 quotes for older readers.
+fn is_old_bool(s: &str) -> bool {
+    matches!(
+        s,
+        "y" | "Y"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "on"
+            | "On"
+            | "ON"
+            | "n"
+            | "N"
+            | "no"
+            | "No"
+            | "NO"
+            | "off"
+            | "Off"
+            | "OFF"
     )
 }
 
+/// `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`: YAML 1.1 sexagesimal numbers.
+fn is_base60_float(s: &str) -> bool {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (int_part, frac) = match body.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (body, None),
+    };
+    if frac.is_some_and(|f| !f.chars().all(|c| c.is_ascii_digit() || c == '_')) {
+        return false;
+    }
+    let mut groups = int_part.split(':');
+    let Some(head) = groups.next() else {
+        return false;
+    };
+    if !head.starts_with(|c: char| c.is_ascii_digit())
+        || !head.chars().all(|c| c.is_ascii_digit() || c == '_')
+    {
+        return false;
+    }
+    let rest: Vec<&str> = groups.collect();
+    !rest.is_empty()
+        && rest.iter().all(|g| {
+            let b = g.as_bytes();
+            match b.len() {
+                1 => b[0].is_ascii_digit(),
+                2 => (b'0'..=b'5').contains(&b[0]) && b[1].is_ascii_digit(),
+                _ => false,
+            }
+        })
+}
+
+/// A double-quoted scalar with yaml.v3's escapes.
 fn double_quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
+    // yaml.v3 tests for a byte order mark at the start of the string, not at each character:
+    // after a leading BOM every character is escaped.
+    let bom = s.starts_with('\u{feff}');
     for c in s.chars() {
+        let escape = bom || !is_printable(c) || is_break(c) || c == '"' || c == '\\';
+        if !escape {
+            out.push(c);
+            continue;
+        }
         match c {
+            '\0' => out.push_str("\\0"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{b}' => out.push_str("\\v"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            '\u{1b}' => out.push_str("\\e"),
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\0' => out.push_str("\\0"),
-            c if is_special_char(c) => {
-                let n = c as u32;
-                if n <= 0xff {
-                    out.push_str(&format!("\\x{n:02x}"));
-                } else {
-                    out.push_str(&format!("\\u{n:04x}"));
-                }
-            }
-            c => out.push(c),
+            '\u{85}' => out.push_str("\\N"),
+            '\u{a0}' => out.push_str("\\_"),
+            '\u{2028}' => out.push_str("\\L"),
+            '\u{2029}' => out.push_str("\\P"),
+            c if (c as u32) <= 0xff => out.push_str(&format!("\\x{:02X}", c as u32)),
+            c if (c as u32) <= 0xffff => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push_str(&format!("\\U{:08X}", c as u32)),
         }
     }
     out.push('"');
