@@ -173,7 +173,22 @@ impl Eval<'_> {
                     }
                     *pos += 1;
                     v = match &v {
-                        Value::Object(o) => o.field(name).ok_or(format!("no field {name}"))?,
+                        Value::Object(o) => match o.field(name) {
+                            Some(f) => f,
+                            None => {
+                                // a method with arguments: the rest of the command
+                                let mut args = Vec::new();
+                                while let Some(t) = toks.get(*pos) {
+                                    if matches!(t, Tok::Close | Tok::Pipe) {
+                                        break;
+                                    }
+                                    args.push(self.operand(toks, pos)?);
+                                }
+                                o.call(name, &args)
+                                    .ok_or(format!("no method {name}"))?
+                                    .map_err(|e| e.to_string())?
+                            }
+                        },
                         Value::Map(m) => m.get(name).unwrap_or(Value::Nil),
                         _ => return Err(format!("can't evaluate field {name}")),
                     };
