@@ -19,13 +19,24 @@ use Arity::Exact;
 #[derive(Clone, Debug)]
 pub struct GoTime {
     pub zoned: Zoned,
-    /// Go zone abbreviation override (`UTC` vs `+0000`).
+    /// Go's zero `time.Time`.
     zero: bool,
+    /// Go's monotonic clock reading in seconds since process start, which
+    /// `time.Now()` carries (and `Add` keeps); `String()` prints it as `m=+…`.
+    mono: Option<f64>,
 }
+
+/// Where Go's monotonic clock starts: the first time a template asks.
+static PROCESS_START: std::sync::LazyLock<std::time::Instant> =
+    std::sync::LazyLock::new(std::time::Instant::now);
 
 impl GoTime {
     pub fn new(zoned: Zoned) -> Self {
-        Self { zoned, zero: false }
+        Self {
+            zoned,
+            zero: false,
+            mono: None,
+        }
     }
 
     /// Go's zero `time.Time` (what `toDate` returns on a parse error).
@@ -34,6 +45,7 @@ impl GoTime {
         Self {
             zoned: ts.to_zoned(TimeZone::UTC),
             zero: true,
+            mono: None,
         }
     }
 
@@ -69,7 +81,7 @@ impl Object for GoTime {
             "Second" => Value::Int(i64::from(z.second())),
             "Nanosecond" => Value::Int(i64::from(z.subsec_nanosecond())),
             "Month" => Value::Int(i64::from(z.month())),
-            "String" => Value::from(self.format(GO_STRING_LAYOUT)),
+            "String" => Value::from(crate::fmtv::sprint_v(&self.clone().value())),
             "UTC" => GoTime::new(z.with_time_zone(TimeZone::UTC)).value(),
             "Local" => GoTime::new(z.with_time_zone(TimeZone::system())).value(),
             "IsZero" => Value::Bool(self.zero),
@@ -88,7 +100,12 @@ impl Object for GoTime {
     }
 
     fn fmt_go(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.format(GO_STRING_LAYOUT))
+        f.write_str(&self.format(GO_STRING_LAYOUT))?;
+        if let Some(m) = self.mono {
+            let sign = if m < 0.0 { '-' } else { '+' };
+            write!(f, " m={sign}{:.9}", m.abs())?;
+        }
+        Ok(())
     }
 
     fn to_data(&self) -> Option<Value> {
@@ -116,7 +133,10 @@ fn time_arg(v: &Value) -> Result<GoTime, FuncError> {
 }
 
 fn now() -> GoTime {
-    GoTime::new(Zoned::now().with_time_zone(TimeZone::system()))
+    let start = *PROCESS_START;
+    let mut t = GoTime::new(Zoned::now().with_time_zone(TimeZone::system()));
+    t.mono = Some(start.elapsed().as_secs_f64());
+    t
 }
 
 /// Sprig's conversion of a `date` argument: a time, Unix seconds, or now.
@@ -176,7 +196,9 @@ pub(crate) fn register(r: &mut Reg<'_>) {
                 Ok(ns) => {
                     let ts = t.zoned.timestamp().as_nanosecond() + i128::from(ns);
                     let ts = Timestamp::from_nanosecond(ts).map_err(|e| err(e.to_string()))?;
-                    Ok(GoTime::new(ts.to_zoned(t.zoned.time_zone().clone())).value())
+                    let mut moved = GoTime::new(ts.to_zoned(t.zoned.time_zone().clone()));
+                    moved.mono = t.mono.map(|m| m + ns as f64 / 1e9);
+                    Ok(moved.value())
                 }
                 Err(e) if must => Err(err(e)),
                 Err(_) => Ok(t.value()),

@@ -260,6 +260,13 @@ mod shape_tests {
         let one = std::slice::from_ref(&now);
         assert_eq!(out("date", &[s("2006"), now.clone()]), year);
         assert_eq!(out("typeOf", one), "time.Time");
+        // Go's Time.String() of time.Now(), monotonic reading included
+        let printed = out("toString", one);
+        let re = regex::Regex::new(
+            r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? [+-]\d{4} \S+ m=\+\d+\.\d{9}$",
+        )
+        .unwrap();
+        assert!(re.is_match(&printed), "{printed}");
         let epoch: i64 = out("unixEpoch", one).parse().unwrap();
         assert!((jiff::Timestamp::now().as_second() - epoch).abs() < 5);
         assert_eq!(out("ago", one), "0s");
