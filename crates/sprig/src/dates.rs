@@ -24,6 +24,9 @@ pub struct GoTime {
     /// Go's monotonic clock reading in seconds since process start, which
     /// `time.Now()` carries (and `Add` keeps); `String()` prints it as `m=+…`.
     mono: Option<f64>,
+    /// A zone name Go would print for a fabricated zone (BurntSushi/toml's
+    /// `date-local`, `datetime-local`, `time-local`).
+    label: Option<String>,
 }
 
 /// Where Go's monotonic clock starts: the first time a template asks.
@@ -36,6 +39,7 @@ impl GoTime {
             zoned,
             zero: false,
             mono: None,
+            label: None,
         }
     }
 
@@ -46,7 +50,15 @@ impl GoTime {
             zoned: ts.to_zoned(TimeZone::UTC),
             zero: true,
             mono: None,
+            label: None,
         }
+    }
+
+    /// A time in a zone with a fabricated name at UTC+0.
+    pub fn labelled(zoned: Zoned, label: &str) -> Self {
+        let mut t = Self::new(zoned);
+        t.label = Some(label.to_string());
+        t
     }
 
     pub fn value(self) -> Value {
@@ -54,7 +66,10 @@ impl GoTime {
     }
 
     pub fn format(&self, layout: &str) -> String {
-        format_go(&self.zoned, layout)
+        match &self.label {
+            Some(l) => format_go_named(&self.zoned, layout, Some(l)),
+            None => format_go(&self.zoned, layout),
+        }
     }
 
     fn unix(&self) -> i64 {
@@ -595,6 +610,10 @@ fn zone_abbrev(z: &Zoned) -> String {
 
 /// Go's `Time.Format(layout)`.
 pub fn format_go(z: &Zoned, layout: &str) -> String {
+    format_go_named(z, layout, None)
+}
+
+fn format_go_named(z: &Zoned, layout: &str, zone_name: Option<&str>) -> String {
     let mut out = String::new();
     let year = z.year();
     let hour = z.hour();
@@ -629,7 +648,10 @@ pub fn format_go(z: &Zoned, layout: &str) -> String {
             Tok::Sec2 => out.push_str(&format!("{:02}", z.second())),
             Tok::PmUpper => out.push_str(if hour >= 12 { "PM" } else { "AM" }),
             Tok::PmLower => out.push_str(if hour >= 12 { "pm" } else { "am" }),
-            Tok::TzName => out.push_str(&zone_abbrev(z)),
+            Tok::TzName => match zone_name {
+                Some(n) => out.push_str(n),
+                None => out.push_str(&zone_abbrev(z)),
+            },
             Tok::Offset {
                 z: zflag,
                 colon,
@@ -696,7 +718,8 @@ pub fn parse_go(layout: &str, value: &str, loc: &TimeZone) -> Result<Zoned, Stri
         )
     };
     let mut s = value;
-    let (mut year, mut month, mut day) = (1i16, 1i8, 1i8);
+    // omitted elements are zero, or one where zero is impossible (year 0)
+    let (mut year, mut month, mut day) = (0i16, 1i8, 1i8);
     let (mut hour, mut min, mut sec, mut nanos) = (0i8, 0i8, 0i8, 0i32);
     let mut pm: Option<bool> = None;
     let mut offset: Option<i32> = None;

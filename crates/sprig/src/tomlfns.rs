@@ -45,19 +45,46 @@ fn from_toml(v: &toml::Value) -> Value {
         toml::Value::Integer(i) => Value::Int(*i),
         toml::Value::Float(f) => Value::Float(*f),
         toml::Value::Boolean(b) => Value::Bool(*b),
-        toml::Value::Datetime(d) => {
-            let s = d.to_string();
-            crate::dates::parse_go(
-                "2006-01-02T15:04:05.999999999Z07:00",
-                &s,
-                &jiff::tz::TimeZone::UTC,
-            )
-            .map(|z| GoTime::new(z).value())
-            .unwrap_or_else(|_| Value::from(s))
-        }
+        toml::Value::Datetime(d) => datetime(d).unwrap_or_else(|| Value::from(d.to_string())),
         toml::Value::Array(a) => Value::list(a.iter().map(from_toml)),
         toml::Value::Table(t) => Value::Map(table(t)),
     }
+}
+
+/// BurntSushi/toml's `time.Time` for a TOML datetime: offset datetimes in
+/// UTC or a fixed zone, local ones in zones named `date-local`,
+/// `datetime-local` and `time-local`.
+fn datetime(d: &toml::value::Datetime) -> Option<Value> {
+    use jiff::tz::{Offset, TimeZone};
+    let date = match &d.date {
+        Some(x) => jiff::civil::Date::new(x.year as i16, x.month as i8, x.day as i8).ok()?,
+        None => jiff::civil::Date::new(0, 1, 1).ok()?,
+    };
+    let (h, m, s, ns) = match &d.time {
+        Some(t) => (
+            t.hour,
+            t.minute,
+            t.second.unwrap_or(0),
+            t.nanosecond.unwrap_or(0),
+        ),
+        None => (0, 0, 0, 0),
+    };
+    let dt = date.at(h as i8, m as i8, s as i8, ns as i32);
+    let (tz, label) = match (&d.offset, &d.date, &d.time) {
+        (Some(toml::value::Offset::Z), _, _) => (TimeZone::UTC, None),
+        (Some(toml::value::Offset::Custom { minutes }), _, _) => (
+            TimeZone::fixed(Offset::from_seconds(i32::from(*minutes) * 60).ok()?),
+            None,
+        ),
+        (None, Some(_), Some(_)) => (TimeZone::UTC, Some("datetime-local")),
+        (None, Some(_), None) => (TimeZone::UTC, Some("date-local")),
+        (None, None, _) => (TimeZone::UTC, Some("time-local")),
+    };
+    let z = dt.to_zoned(tz).ok()?;
+    Some(match label {
+        Some(l) => GoTime::labelled(z, l).value(),
+        None => GoTime::new(z).value(),
+    })
 }
 
 #[derive(Default)]
@@ -257,5 +284,38 @@ impl Enc {
             Value::Nil => {}
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_dates_become_go_times_in_named_zones() {
+        let t: toml::Table = "d = 1979-05-27\nt = 07:32:00\n".parse().unwrap();
+        let d = &t["d"];
+        let toml::Value::Datetime(dt) = d else {
+            panic!("{d:?}")
+        };
+        let v = datetime(dt).unwrap_or_else(|| panic!("{dt:?}"));
+        assert_eq!(crate::sprint_v(&v), "1979-05-27 00:00:00 +0000 date-local");
+        let toml::Value::Datetime(tt) = &t["t"] else {
+            panic!()
+        };
+        assert_eq!(
+            crate::sprint_v(&datetime(tt).unwrap()),
+            "0000-01-01 07:32:00 +0000 time-local"
+        );
+        let got = crate::testutil::out(
+            "fromToml",
+            &[crate::testutil::s(
+                "t = 1979-05-27T07:32:00Z\nd = 1979-05-27\n",
+            )],
+        );
+        assert_eq!(
+            got,
+            "map[d:1979-05-27 00:00:00 +0000 date-local t:1979-05-27 07:32:00 +0000 UTC]"
+        );
     }
 }
