@@ -569,11 +569,12 @@ pub(crate) fn register(r: &mut Reg<'_>) {
     });
     r.add("buildCustomCert", Exact(2), |a| {
         let b64 = base64::engine::general_purpose::STANDARD;
+        let (cert, key) = (str_arg(&a[0])?, str_arg(&a[1])?);
         let cert = b64
-            .decode(str_arg(&a[0])?)
+            .decode(cert)
             .map_err(|_| err("unable to decode base64 certificate"))?;
         let key = b64
-            .decode(str_arg(&a[1])?)
+            .decode(key)
             .map_err(|_| err("unable to decode base64 private key"))?;
         let cert = String::from_utf8_lossy(&cert).into_owned();
         let key = String::from_utf8_lossy(&key).into_owned();
@@ -584,7 +585,10 @@ pub(crate) fn register(r: &mut Reg<'_>) {
         Ok(Value::Object(Arc::new(Certificate { cert, key })))
     });
     r.add("derivePassword", Exact(5), |a| {
-        let counter = int_arg(&a[0])?;
+        // Go declares `counter uint32`; only an integer fits
+        let Value::Int(counter) = a[0] else {
+            return Err(wrong_type("uint32", &a[0]));
+        };
         let (kind, pw, user, site) = (
             str_arg(&a[1])?,
             str_arg(&a[2])?,
