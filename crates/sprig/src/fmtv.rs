@@ -1,68 +1,15 @@
-//! Go's `%v` for template values, as Sprig's `strval`, `cat`, `squote` and
-//! `toString` print non-strings.
+//! Go's `%v` for template values (Sprig's `strval`, `cat`, `squote`,
+//! `toString`) comes from the engine's `fmt`; the float formats Sprig's
+//! encoders need on their own (`strconv.FormatFloat` with `'g'`/`'f'`) live
+//! here.
 
 use std::fmt::Write;
 
 use ferroflux_gotemplate::Value;
 
-/// `fmt.Sprint(v)` / `fmt.Sprintf("%v", v)`.
+/// `fmt.Sprint(v)` / `fmt.Sprintf("%v", v)`: the template engine's Go `fmt`.
 pub fn sprint_v(v: &Value) -> String {
-    let mut out = String::new();
-    write_v(&mut out, v);
-    out
-}
-
-fn write_v(out: &mut String, v: &Value) {
-    match v {
-        Value::Nil => out.push_str("<nil>"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
-        Value::Float(f) => out.push_str(&format_float_v(*f)),
-        Value::String(s) => out.push_str(s),
-        Value::Bytes(b) => {
-            out.push('[');
-            for (i, x) in b.iter().enumerate() {
-                if i > 0 {
-                    out.push(' ');
-                }
-                let _ = write!(out, "{x}");
-            }
-            out.push(']');
-        }
-        Value::List(l) => {
-            out.push('[');
-            for (i, x) in l.iter().enumerate() {
-                if i > 0 {
-                    out.push(' ');
-                }
-                write_v(out, x);
-            }
-            out.push(']');
-        }
-        Value::Map(m) => {
-            out.push_str("map[");
-            for (i, (k, x)) in m.snapshot().iter().enumerate() {
-                if i > 0 {
-                    out.push(' ');
-                }
-                out.push_str(k);
-                out.push(':');
-                write_v(out, x);
-            }
-            out.push(']');
-        }
-        Value::Object(o) => {
-            struct D<'a>(&'a dyn ferroflux_gotemplate::Object);
-            impl std::fmt::Display for D<'_> {
-                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    self.0.fmt_go(f)
-                }
-            }
-            let _ = write!(out, "{}", D(o.as_ref()));
-        }
-    }
+    ferroflux_gotemplate::fmt_v(v)
 }
 
 /// Shortest decimal digits and decimal-point position of `f` (> 0, finite).
@@ -76,6 +23,7 @@ fn shortest_digits(f: f64) -> (String, i32) {
 
 /// Go's `%v` (= `strconv.FormatFloat(f, 'g', -1, 64)`): shortest digits,
 /// exponent form when the exponent is < -4 or >= 6.
+#[cfg(test)]
 pub fn format_float_v(f: f64) -> String {
     format_float_g(f, 6)
 }
