@@ -691,56 +691,9 @@ pub(crate) fn go_split(s: &str, sep: &str, n: i64) -> Vec<String> {
     }
 }
 
-/// Go's `strconv.Quote` (what `%q` does with a string).
+/// Go's `strconv.Quote` (what `%q` does with a string), from the engine's fmt.
 pub(crate) fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{07}' => out.push_str("\\a"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0C}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{0B}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7F => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c if !go_is_print(c) => {
-                if (c as u32) < 0x10000 {
-                    out.push_str(&format!("\\u{:04x}", c as u32));
-                } else {
-                    out.push_str(&format!("\\U{:08x}", c as u32));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Go's `strconv.IsPrint` for the characters Unicode tables make
-/// non-printable and that templates meet: controls, format characters,
-/// separators other than ASCII space, private use.
-fn go_is_print(c: char) -> bool {
-    let u = c as u32;
-    if u < 0x7F {
-        return u >= 0x20;
-    }
-    if (0x7F..=0x9F).contains(&u) || u == 0xAD {
-        return false;
-    }
-    if c.is_whitespace() {
-        return false;
-    }
-    !matches!(u,
-        0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x180E | 0x200B..=0x200F | 0x2028..=0x202E
-        | 0x2060..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB | 0xE000..=0xF8FF | 0xF0000..=0x10FFFF
-        | 0xFFFE | 0xFFFF)
+    ferroflux_gotemplate::go_quote(s)
 }
 
 fn adler32(data: &[u8]) -> u32 {
