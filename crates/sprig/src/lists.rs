@@ -183,7 +183,11 @@ pub(crate) fn until_step(start: i64, stop: i64, step: i64) -> Vec<i64> {
         let mut i = start;
         while i > stop {
             v.push(i);
-            i += step;
+            // Go's int wraps and loops on; stopping is the only sane reading
+            let Some(next) = i.checked_add(step) else {
+                break;
+            };
+            i = next;
         }
         return v;
     }
@@ -193,7 +197,10 @@ pub(crate) fn until_step(start: i64, stop: i64, step: i64) -> Vec<i64> {
     let mut i = start;
     while i < stop {
         v.push(i);
-        i += step;
+        let Some(next) = i.checked_add(step) else {
+            break;
+        };
+        i = next;
     }
     v
 }
@@ -209,12 +216,12 @@ fn seq(p: &[i64]) -> String {
         1 => {
             let (start, end) = (1, p[0]);
             let inc = if end < start { -1 } else { 1 };
-            join(until_step(start, end + inc, inc))
+            join(until_step(start, end.saturating_add(inc), inc))
         }
         2 => {
             let (start, end) = (p[0], p[1]);
             let step = if end < start { -1 } else { 1 };
-            join(until_step(start, end + step, step))
+            join(until_step(start, end.saturating_add(step), step))
         }
         3 => {
             let (start, step, end) = (p[0], p[1], p[2]);
@@ -225,8 +232,36 @@ fn seq(p: &[i64]) -> String {
                     return String::new();
                 }
             }
-            join(until_step(start, end + inc, step))
+            join(until_step(start, end.saturating_add(inc), step))
         }
         _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testutil::*;
+
+    #[test]
+    fn extreme_ranges_end_instead_of_overflowing() {
+        assert_eq!(
+            out("untilStep", &[i(i64::MAX - 2), i(i64::MAX), i(5)]),
+            "[9223372036854775805]"
+        );
+        assert_eq!(
+            out("untilStep", &[i(i64::MIN + 2), i(i64::MIN), i(-5)]),
+            "[-9223372036854775806]"
+        );
+        assert_eq!(
+            out("seq", &[i(i64::MAX), i(i64::MAX)]),
+            "9223372036854775807"
+        );
+        assert!(
+            out("randInt", &[i(i64::MIN), i(i64::MAX)]).starts_with("ERR invalid argument to Intn")
+        );
+        assert_eq!(
+            out("repeat", &[i(i64::MAX), s("ab")]),
+            "ERR strings: Repeat output length overflow"
+        );
     }
 }

@@ -46,7 +46,7 @@ pub(crate) fn register(r: &mut Reg<'_>) {
     });
     r.add("randInt", Exact(2), |a| {
         let (min, max) = (int_arg(&a[0])?, int_arg(&a[1])?);
-        if max - min <= 0 {
+        if max.checked_sub(min).is_none_or(|d| d <= 0) {
             return Err(err("invalid argument to Intn"));
         }
         Ok(Value::Int(rand::thread_rng().gen_range(min..max)))

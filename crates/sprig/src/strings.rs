@@ -99,6 +99,12 @@ pub(crate) fn register(r: &mut Reg<'_>) {
         if count < 0 {
             return Err(err("strings: negative Repeat count"));
         }
+        if (s.len() as u64)
+            .checked_mul(count as u64)
+            .is_none_or(|n| n > isize::MAX as u64)
+        {
+            return Err(err("strings: Repeat output length overflow"));
+        }
         Ok(Value::from(s.repeat(count as usize)))
     });
     for name in ["trimall", "trimAll"] {
