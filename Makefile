@@ -60,3 +60,4 @@ bench: tools
 	hack/bench/artifact.sh
 	hack/bench/serve.sh
 	hack/bench/kustomizations.sh
+	hack/bench/ssa.sh
