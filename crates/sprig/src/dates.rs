@@ -95,7 +95,9 @@ impl Object for GoTime {
             "Minute" => Value::Int(i64::from(z.minute())),
             "Second" => Value::Int(i64::from(z.second())),
             "Nanosecond" => Value::Int(i64::from(z.subsec_nanosecond())),
-            "Month" => Value::Int(i64::from(z.month())),
+            // time.Month and time.Weekday print their names
+            "Month" => Value::from(MONTHS[z.month() as usize - 1]),
+            "Weekday" => Value::from(DAYS[z.weekday().to_sunday_zero_offset() as usize]),
             "String" => Value::from(crate::fmtv::sprint_v(&self.clone().value())),
             "UTC" => GoTime::new(z.with_time_zone(TimeZone::UTC)).value(),
             "Local" => GoTime::new(z.with_time_zone(TimeZone::system())).value(),
