@@ -4,9 +4,23 @@
 //!
 //! Go's template engine checks typed parameters before calling a function
 //! (`wrong type for value; expected string; got int`); our functions are
-//! untyped, so each one performs the same check on its arguments. Functions
-//! that panic in Go return the panic message as an error, as Go's template
-//! engine reports a recovered panic.
+//! untyped, so each checks its arguments against its Go [`signature`] first.
+//! Functions that panic in Go return the panic message as an error, as Go's
+//! template engine reports a recovered panic.
+//!
+//! For the chart renderer: `include` and `tpl` come from the executor;
+//! `required` and `fail` wrap their message in [`HELM_ERR_START`] /
+//! [`HELM_ERR_END`] like Helm, whose error cleanup keeps only that part;
+//! `lookup` returns an empty map unless [`Options::lookup`] is set.
+//!
+//! Known limits of the shared value model: one integer type, so `typeOf`
+//! says `int` where Go says `int64` (results of `add`, `--set` values) and
+//! `duration` takes every integer as Go's `int64` (Go prints `0s` for a
+//! literal `duration 95`, whose type is `int`); a literal
+//! `nil` cannot be told from a missing key (`get nil "k"` errors like
+//! `get .Values.missing "k"`); strings are UTF-8, so cutting inside a
+//! multi-byte character (`trunc`, `substr`) yields U+FFFD where Go yields
+//! raw bytes.
 
 #![forbid(unsafe_code)]
 
