@@ -383,6 +383,8 @@ const KIND_ORDER_LAST: &[&str] = &[
 
 /// How many objects of a stage are validated at once.
 const VALIDATION_CONCURRENCY: usize = 8;
+/// How many objects of one kind are written at once.
+const WRITE_CONCURRENCY: usize = 8;
 
 fn kind_rank(kind: &str) -> usize {
     if let Some(i) = KIND_ORDER_FIRST.iter().position(|k| *k == kind) {
@@ -616,31 +618,61 @@ impl ResourceManager {
 
     /// Writes a validated stage: cleanup patches, applies and recreations, in order.
     async fn execute_stage(&self, plans: Vec<Planned>, opts: &ApplyOptions) -> Result<ChangeSet> {
+        // Kinds go in apply order (ServiceAccounts before Deployments, …); objects of one kind
+        // do not depend on each other and are written concurrently.
+        let mut groups: Vec<Vec<Planned>> = Vec::new();
+        for p in plans {
+            match groups.last_mut() {
+                Some(g)
+                    if g[0].0.meta.kind == p.0.meta.kind && g[0].0.meta.group == p.0.meta.group =>
+                {
+                    g.push(p)
+                }
+                _ => groups.push(vec![p]),
+            }
+        }
         let mut cs = ChangeSet::default();
-        for (d, plan, api) in plans {
-            let action = match plan {
-                Plan::Skip => Action::Skipped,
-                Plan::Unchanged => Action::Unchanged,
-                Plan::Apply { action, cleanup } => {
-                    if let Some(patch) = cleanup {
-                        self.patch_cleanup(&api, &d.meta, patch).await?;
-                    }
-                    self.apply_one(&api, &d).await?;
-                    action
-                }
-                Plan::Recreate => {
-                    self.recreate(&api, &d, opts).await?;
-                    Action::Created
-                }
-            };
-            tracing::debug!(object = %d.meta.subject(), %action, "server-side apply");
-            cs.entries.push(ChangeSetEntry {
-                object: d.meta.clone(),
-                version: version_of(&d.api_version).to_string(),
-                action,
-            });
+        for group in groups {
+            let results: Vec<Result<ChangeSetEntry>> = futures::stream::iter(group)
+                .map(|(d, plan, api)| self.execute_one(d, plan, api, opts))
+                .buffered(WRITE_CONCURRENCY)
+                .collect()
+                .await;
+            for r in results {
+                cs.entries.push(r?);
+            }
         }
         Ok(cs)
+    }
+
+    async fn execute_one(
+        &self,
+        d: Desired,
+        plan: Plan,
+        api: Api<DynamicObject>,
+        opts: &ApplyOptions,
+    ) -> Result<ChangeSetEntry> {
+        let action = match plan {
+            Plan::Skip => Action::Skipped,
+            Plan::Unchanged => Action::Unchanged,
+            Plan::Apply { action, cleanup } => {
+                if let Some(patch) = cleanup {
+                    self.patch_cleanup(&api, &d.meta, patch).await?;
+                }
+                self.apply_one(&api, &d).await?;
+                action
+            }
+            Plan::Recreate => {
+                self.recreate(&api, &d, opts).await?;
+                Action::Created
+            }
+        };
+        tracing::debug!(object = %d.meta.subject(), %action, "server-side apply");
+        Ok(ChangeSetEntry {
+            version: version_of(&d.api_version).to_string(),
+            object: d.meta,
+            action,
+        })
     }
 
     /// Decides what to do with one object: skip, unchanged, apply (with cleanup) or recreate.
@@ -750,6 +782,7 @@ impl ResourceManager {
                 api,
             ));
         };
+        let (live, dry) = self.settle(&api, d, live, dry).await?;
         let cleanup = if any_in_metadata(&live, &opts.cleanup.exclusions)
             || any_in_metadata(&d.obj, &opts.cleanup.exclusions)
         {
@@ -767,6 +800,49 @@ impl ResourceManager {
             },
             api,
         ))
+    }
+
+    /// Makes the live object and the dry-run result describe one version of the object.
+    /// A controller writing it between our read and the dry run (the deployment controller's
+    /// revision annotation right after a create) would otherwise look like drift.
+    async fn settle(
+        &self,
+        api: &Api<DynamicObject>,
+        d: &Desired,
+        mut live: Value,
+        mut dry: Value,
+    ) -> Result<(Value, Value), PlanError> {
+        let rv = |v: &Value| str_at(v, &["metadata", "resourceVersion"]).to_string();
+        let subject = d.meta.subject();
+        for _ in 0..3 {
+            if rv(&live) == rv(&dry) {
+                break;
+            }
+            match api.get_opt(&d.meta.name).await {
+                Ok(Some(o)) => live = to_value(o)?,
+                // Deleted meanwhile: keep the old pair; the apply recreates it.
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(PlanError::Other(Error::Query {
+                        subject,
+                        message: api_message(&e),
+                    }));
+                }
+            }
+            if rv(&live) == rv(&dry) {
+                break;
+            }
+            dry = api
+                .patch(
+                    &d.meta.name,
+                    &self.apply_params().dry_run(),
+                    &Patch::Apply(&d.obj),
+                )
+                .await
+                .map_err(|e| PlanError::Other(Error::DryRun(vec![dry_run_message(&subject, &e)])))
+                .and_then(|o| to_value(o).map_err(PlanError::Other))?;
+        }
+        Ok((live, dry))
     }
 
     fn apply_params(&self) -> PatchParams {
