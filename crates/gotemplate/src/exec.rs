@@ -148,17 +148,23 @@ impl Templates {
 
     /// Executes template `name` with `data` as dot and `$`.
     ///
-    /// The executor recurses per nested `template`/`include`/`tpl`, so it runs
-    /// on its own thread with a large (lazily committed) stack; nesting deeper
-    /// than that stack allows fails with Go's depth error instead of crashing.
+    /// The executor recurses per nested `template`/`include`/`tpl`. It runs
+    /// on the calling thread within a stack budget safe for any Rust thread;
+    /// if a template nests deeper than that, the execution is redone on a
+    /// thread with a large, lazily committed stack (side effects of the
+    /// abandoned attempt on shared dicts, such as `set`, are not undone; only
+    /// templates nesting hundreds of levels deep reach this). Nesting beyond
+    /// that stack fails with Go's depth error instead of crashing.
     pub fn execute(&self, name: &str, data: &Value) -> Result<String> {
+        let (r, budget_hit) = self.run(name, data, CALLER_STACK_BUDGET);
+        if !budget_hit {
+            return r;
+        }
         std::thread::scope(|s| {
             let handle = std::thread::Builder::new()
                 .name("gotemplate".into())
                 .stack_size(EXEC_STACK)
-                .spawn_scoped(s, || {
-                    self.execute_with_budget(name, data, EXEC_STACK - STACK_MARGIN)
-                })
+                .spawn_scoped(s, || self.run(name, data, EXEC_STACK - STACK_MARGIN).0)
                 .map_err(|e| Error::Other(format!("template: cannot start executor: {e}")))?;
             handle
                 .join()
@@ -167,14 +173,19 @@ impl Templates {
     }
 
     /// Executes on the calling thread, treating `stack_budget` bytes as the
-    /// stack available for nesting (for callers that run many executions on
-    /// one big-stack thread of their own).
+    /// stack available for nesting (for callers that run renders on a
+    /// big-stack thread of their own); deeper nesting fails with Go's depth
+    /// error.
     pub fn execute_with_budget(
         &self,
         name: &str,
         data: &Value,
         stack_budget: usize,
     ) -> Result<String> {
+        self.run(name, data, stack_budget).0
+    }
+
+    fn run(&self, name: &str, data: &Value, stack_budget: usize) -> (Result<String>, bool) {
         let marker = 0u8;
         let mut ex = Exec {
             set: self,
@@ -184,13 +195,17 @@ impl Templates {
             depth: 0,
             stack_base: std::ptr::addr_of!(marker) as usize,
             stack_budget,
+            budget_hit: false,
         };
         let mut out = String::new();
-        ex.exec_named(name, data.clone(), &mut out)?;
-        Ok(out)
+        let r = ex.exec_named(name, data.clone(), &mut out).map(|()| out);
+        (r, ex.budget_hit)
     }
 }
 
+/// Stack the executor may use on the caller's thread: half of the 2 MiB a
+/// Rust thread gets by default.
+const CALLER_STACK_BUDGET: usize = 1 << 20;
 /// Stack for [`Templates::execute`]'s thread; only touched pages are committed.
 const EXEC_STACK: usize = 1 << 30;
 /// Headroom kept below the stack size for the frames of one nesting level.
@@ -229,6 +244,8 @@ struct Exec<'s> {
     depth: usize,
     stack_base: usize,
     stack_budget: usize,
+    /// Set when the stack budget (not Go's depth limit) stopped execution.
+    budget_hit: bool,
 }
 
 fn nil_to_invalid(v: V) -> V {
@@ -275,14 +292,16 @@ impl Display for NamedCtx<'_> {
 
 impl<'s> Exec<'s> {
     /// Whether one more nesting level would pass Go's depth limit or our stack.
-    fn too_deep(&self) -> bool {
+    fn too_deep(&mut self) -> bool {
         self.depth >= MAX_EXEC_DEPTH || self.stack_exhausted()
     }
 
-    fn stack_exhausted(&self) -> bool {
+    fn stack_exhausted(&mut self) -> bool {
         let marker = 0u8;
         let here = std::ptr::addr_of!(marker) as usize;
-        self.stack_base.abs_diff(here) > self.stack_budget
+        let hit = self.stack_base.abs_diff(here) > self.stack_budget;
+        self.budget_hit |= hit;
+        hit
     }
 
     fn lookup(&self, name: &str) -> Option<Arc<Tmpl>> {

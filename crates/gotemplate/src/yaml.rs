@@ -116,7 +116,16 @@ fn go_parse_float(s: &str) -> Option<f64> {
     if t.starts_with(['+', '-']) && s.starts_with('+') {
         return None;
     }
-    t.parse::<f64>().ok()
+    let f = t.parse::<f64>().ok()?;
+    // Go reports out-of-range literals as errors (go-yaml then keeps a string).
+    let spelled_inf = t
+        .trim_start_matches('-')
+        .to_ascii_lowercase()
+        .starts_with("inf");
+    if f.is_infinite() && !spelled_inf {
+        return None;
+    }
+    Some(f)
 }
 
 /// go-yaml v2's `parseTimestamp` acceptance: `2006-1-2`, with an optional
@@ -1216,19 +1225,30 @@ impl<'a> Loader<'a> {
     }
 }
 
+/// sigs.k8s.io/yaml re-encodes the decoded YAML as JSON, which rejects
+/// infinities and NaN.
+fn check_json_encodable(v: &Value) -> Result<()> {
+    match v {
+        Value::Float(f) if !f.is_finite() => Err(Error::Data(format!(
+            "error converting YAML to JSON: json: unsupported value: {}",
+            format_float(*f, b'g', -1)
+        ))),
+        Value::List(l) => l.iter().try_for_each(check_json_encodable),
+        Value::Map(m) => m.read().values().try_for_each(check_json_encodable),
+        _ => Ok(()),
+    }
+}
+
 fn load_first(s: &str) -> Result<Option<Value>> {
     let mut l = Loader {
         parser: Parser::new_from_str(s),
         anchors: HashMap::new(),
     };
     let v = l.first_document()?;
-    // Go's decoder reports syntax errors anywhere in the stream.
-    loop {
-        match l.next()? {
-            Event::StreamEnd => break,
-            _ => continue,
-        }
+    if let Some(v) = &v {
+        check_json_encodable(v)?;
     }
+    // Like go-yaml's Unmarshal, later documents are not read at all.
     Ok(v)
 }
 
