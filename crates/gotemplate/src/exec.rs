@@ -211,6 +211,38 @@ const EXEC_STACK: usize = 1 << 30;
 /// Headroom kept below the stack size for the frames of one nesting level.
 const STACK_MARGIN: usize = 16 << 20;
 
+/// Where a function argument came from, as far as Go's argument conversion
+/// cares (see [`arg_origin`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgOrigin {
+    /// A constant in the template (`1`, `"x"`, `true`, `nil`): Go converts
+    /// number constants to the parameter's type (`1` fills a float64).
+    Literal,
+    /// Go's invalid value: a missing key that went through a variable or a
+    /// parenthesized pipeline (`$x := .missing`). Go passes the zero value
+    /// to map/slice/pointer/interface parameters (a nil map: `hasKey $x "k"`
+    /// is false) and fails other types with `invalid value; expected T`.
+    Invalid,
+    /// A nil `interface{}` read straight from a map (`.Values.missing` under
+    /// missingkey=zero, or an explicit `null`): only `interface{}` parameters
+    /// take it; others fail with `wrong type for value; expected T; got interface {}`.
+    Nil,
+    /// Any other computed value.
+    Value,
+}
+
+thread_local! {
+    static ARG_ORIGINS: std::cell::RefCell<Vec<ArgOrigin>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// During a [`crate::Func`] call made by the executor: the origin of
+/// argument `i` (the piped value is the last argument). Outside such a call,
+/// or past the last argument, [`ArgOrigin::Value`]. Lets functions apply Go's
+/// typed-parameter conversions, which depend on more than the [`Value`].
+pub fn arg_origin(i: usize) -> ArgOrigin {
+    ARG_ORIGINS.with(|o| o.borrow().get(i).copied().unwrap_or(ArgOrigin::Value))
+}
+
 /// A value during evaluation; `None` is Go's invalid `reflect.Value` (a
 /// missing key under the default missingkey option), `Some(Value::Nil)` a
 /// nil interface.
@@ -901,8 +933,32 @@ impl<'s> Exec<'s> {
         };
         let b = match func {
             FuncRef::User(f) => {
-                let argv = self.eval_args(t, dot, args, fin)?;
-                return match f(&argv) {
+                let mut argv = Vec::with_capacity(args.len() + 1);
+                let mut origins = Vec::with_capacity(args.len() + 1);
+                for a in args {
+                    let v = self.eval_arg(t, dot, a)?;
+                    origins.push(match (a, &v) {
+                        (Arg::Number { .. } | Arg::Str { .. } | Arg::Bool(..) | Arg::Nil(_), _) => {
+                            ArgOrigin::Literal
+                        }
+                        (_, None) => ArgOrigin::Invalid,
+                        (_, Some(Value::Nil)) => ArgOrigin::Nil,
+                        _ => ArgOrigin::Value,
+                    });
+                    argv.push(arg_value(v));
+                }
+                if let Some(v) = fin {
+                    origins.push(if v.is_none() {
+                        ArgOrigin::Invalid
+                    } else {
+                        ArgOrigin::Value
+                    });
+                    argv.push(arg_value(v));
+                }
+                ARG_ORIGINS.with(|o| *o.borrow_mut() = origins);
+                let r = f(&argv);
+                ARG_ORIGINS.with(|o| o.borrow_mut().clear());
+                return match r {
                     Ok(v) => Ok(Some(v)),
                     Err(e) => {
                         if e.0.starts_with("wrong number of args for ")
@@ -1671,5 +1727,37 @@ mod tests {
         )
         .expect("parse");
         assert_eq!(t.execute("ok", &data).expect("exec"), "v1.30.0 true false");
+    }
+}
+
+#[cfg(test)]
+mod origin_tests {
+    use super::*;
+
+    #[test]
+    fn functions_can_tell_invalid_from_nil_and_literals() {
+        let mut f = FuncMap::new();
+        f.insert(
+            "origins".into(),
+            Arc::new(|a: &[Value]| {
+                let s: Vec<String> = (0..a.len())
+                    .map(|i| format!("{:?}", arg_origin(i)))
+                    .collect();
+                Ok(Value::string(s.join(",")))
+            }) as crate::Func,
+        );
+        let mut t = Templates::new(f);
+        t.set_missing_key(MissingKey::Zero);
+        t.parse(
+            "o",
+            r#"{{ $x := .missing }}{{ origins 1 .missing $x .s (.missing) }}|{{ .s | origins }}"#,
+        )
+        .expect("parse");
+        let data = Value::map([("s".to_string(), Value::string("v"))]);
+        assert_eq!(
+            t.execute("o", &data).expect("exec"),
+            "Literal,Nil,Invalid,Value,Invalid|Value"
+        );
+        assert_eq!(arg_origin(0), ArgOrigin::Value);
     }
 }

@@ -51,7 +51,9 @@ pub mod value;
 pub mod yaml;
 
 pub use error::{Error, Result};
-pub use exec::{MissingKey, Templates, html_escape, js_escape, query_escape};
+pub use exec::{
+    ArgOrigin, MissingKey, Templates, arg_origin, html_escape, js_escape, query_escape,
+};
 pub use gofmt::{fmt_v, format_float, go_quote, go_type, sprint, sprintf, sprintln};
 pub use value::{Dict, Func, FuncError, FuncMap, Object, Value};
 
