@@ -626,7 +626,10 @@ impl<'s> Exec<'s> {
         let v = value.unwrap_or(None);
         for d in &pipe.decl {
             if pipe.is_assign {
-                self.set_var(t, pipe.pos, d, v.clone())?;
+                if let Err(e) = self.set_var(t, pipe.pos, d, v.clone()) {
+                    let at = range_context(pipe);
+                    return Err(self.err(t, at.pos(), at, e.message().to_string()));
+                }
             } else {
                 self.vars.push((d.clone(), v.clone()));
             }

@@ -1291,4 +1291,276 @@ b
         r#""#,
         false,
     ),
+    (
+        r#"p1"#,
+        r#"a
+{{ if .b }}
+x
+
+"#,
+        r#""#,
+        r#""#,
+        r#"template: p1:5: unexpected EOF"#,
+        false,
+    ),
+    (
+        r#"p2"#,
+        r#"a
+{{ range .list }}
+x
+{{ else }}
+y
+{{ else }}
+{{ end }}"#,
+        r#""#,
+        r#""#,
+        r#"template: p2:6: expected end; found {{else}}"#,
+        false,
+    ),
+    (
+        r#"p3"#,
+        r#"line1
+line2 {{ .a
+ | printf "%v" }} ok"#,
+        r#""#,
+        r#"line1
+line2 1 ok"#,
+        r#""#,
+        false,
+    ),
+    (
+        r#"p4"#,
+        r#"l1
+{{ define "x" }}
+{{ if }}
+{{ end }}"#,
+        r#""#,
+        r#""#,
+        r#"template: p4:3: missing value for if"#,
+        false,
+    ),
+    (
+        r#"p5"#,
+        r#"l1
+
+{{ $x := }}"#,
+        r#""#,
+        r#""#,
+        r#"template: p5:3: missing value for command"#,
+        false,
+    ),
+    (
+        r#"p6"#,
+        r#"l1
+{{ .a | }}"#,
+        r#""#,
+        r#"l1
+1"#,
+        r#""#,
+        false,
+    ),
+    (
+        r#"p7"#,
+        r#"l1
+{{ printf "%d" ( 1 }}"#,
+        r#""#,
+        r#""#,
+        r#"template: p7:2: unclosed left paren"#,
+        false,
+    ),
+    (
+        r#"p8"#,
+        r#"l1
+{{ printf "%d" 1 ) }}"#,
+        r#""#,
+        r#""#,
+        r#"template: p8:2: unexpected right paren"#,
+        false,
+    ),
+    (
+        r#"p9"#,
+        r#"l1
+{{ template }}"#,
+        r#""#,
+        r#""#,
+        r#"template: p9:2: unexpected "}}" in template clause"#,
+        false,
+    ),
+    (
+        r#"p10"#,
+        r#"l1
+{{ template .x }}"#,
+        r#""#,
+        r#""#,
+        r#"template: p10:2: unexpected ".x" in template clause"#,
+        false,
+    ),
+    (
+        r#"p11"#,
+        r#"l1
+{{ define }}{{ end }}"#,
+        r#""#,
+        r#""#,
+        r#"template: p11:2: unexpected "}}" in define clause"#,
+        false,
+    ),
+    (
+        r#"p12"#,
+        r#"l1
+{{ with $x, $y := . }}{{ end }}"#,
+        r#""#,
+        r#""#,
+        r#"template: p12:2: too many declarations in with"#,
+        false,
+    ),
+    (
+        r#"p13"#,
+        r#"l1
+{{ range $x, $y, $z := . }}{{ end }}"#,
+        r#""#,
+        r#""#,
+        r#"template: p13:2: too many declarations in range"#,
+        false,
+    ),
+    (
+        r#"p14"#,
+        r#"l1
+{{ 1.2.3 }}"#,
+        r#""#,
+        r#""#,
+        r#"template: p14:2: unexpected ".3" in operand"#,
+        false,
+    ),
+    (
+        r#"p15"#,
+        r#"l1
+{{ .x.1 }}"#,
+        r#""#,
+        r#""#,
+        r#"template: p15:2: unexpected ".1" in operand"#,
+        false,
+    ),
+    (
+        r#"p16"#,
+        r#"l1
+{{ $x = 1 }}"#,
+        r#""#,
+        r#""#,
+        r#"template: p16:2:8: executing "p16" at <1>: undefined variable: $x"#,
+        false,
+    ),
+    (
+        r#"p17"#,
+        r#"l1
+{{ "a" | "b" }}"#,
+        r#""#,
+        r#""#,
+        r#"template: p17:2: non executable command in pipeline stage 2"#,
+        false,
+    ),
+    (
+        r#"p18"#,
+        r#"l1
+{{ else }}"#,
+        r#""#,
+        r#""#,
+        r#"template: p18:2: unexpected {{else}}"#,
+        false,
+    ),
+    (
+        r#"p19"#,
+        r#"l1 {{ # }}"#,
+        r#""#,
+        r#""#,
+        r##"template: p19:1: unexpected "#" in command"##,
+        false,
+    ),
+    (
+        r#"p20"#,
+        r#"l1 {{ .a }"#,
+        r#""#,
+        r#""#,
+        r#"template: p20:1: unexpected "}" in operand"#,
+        false,
+    ),
+    (
+        r#"p21"#,
+        r#"{{ continue }}"#,
+        r#""#,
+        r#""#,
+        r#"template: p21:1: {{continue}} outside {{range}}"#,
+        false,
+    ),
+    (
+        r#"p22"#,
+        r#"{{ range . }}{{ break 1 }}{{ end }}"#,
+        r#""#,
+        r#""#,
+        r#"template: p22:1: unexpected "1" in {{break}}"#,
+        false,
+    ),
+    (
+        r#"p23"#,
+        r#"{{ if .a }}{{ else if }}{{ end }}"#,
+        r#""#,
+        r#""#,
+        r#"template: p23:1: missing value for if"#,
+        false,
+    ),
+    (
+        r#"p24"#,
+        r#"{{ with .a }}{{ else with .b }}x{{ else }}y{{ end }}"#,
+        r#""#,
+        r#""#,
+        r#""#,
+        false,
+    ),
+    (
+        r#"p25"#,
+        r#"{{ range .list }}{{ else if .a }}{{ end }}"#,
+        r#""#,
+        r#""#,
+        r#"template: p25:1: unexpected <if> in input"#,
+        false,
+    ),
+    (
+        r#"p26"#,
+        r#"{{ $x := 1 }}{{ $x.y.z }}"#,
+        r#""#,
+        r#""#,
+        r#"template: p26:1:18: executing "p26" at <$x.y.z>: can't evaluate field y in type int"#,
+        false,
+    ),
+    (
+        r#"p27"#,
+        r#"{{ .a.b.c }}"#,
+        r#"zero"#,
+        r#""#,
+        r#"template: p27:1:5: executing "p27" at <.a.b.c>: can't evaluate field b in type interface {}"#,
+        false,
+    ),
+    (
+        r#"p28"#,
+        r#"{{ (.m.y).z }} {{ ((.m).y).z }}"#,
+        r#""#,
+        r#"Z Z"#,
+        r#""#,
+        false,
+    ),
+    (
+        r#"p29"#,
+        r#"{{ .list.0 }}"#,
+        r#""#,
+        r#""#,
+        r#"template: p29:1: unexpected ".0" in operand"#,
+        false,
+    ),
+    (
+        r#"p30"#,
+        r#"{{ "\q" }}"#,
+        r#""#,
+        r#""#,
+        r#"template: p30:1: invalid syntax"#,
+        false,
+    ),
 ];

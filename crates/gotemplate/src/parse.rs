@@ -292,6 +292,8 @@ enum Tok {
     Block,
     Break,
     Continue,
+    /// A lexing error; the parser reports it when it reaches this token.
+    Error,
     Eof,
 }
 
@@ -331,7 +333,20 @@ impl<'a> Lexer<'a> {
         });
     }
 
-    fn run(mut self) -> std::result::Result<Vec<Token>, LexErr> {
+    /// Tokens up to the first lexing error (as an `Error` token), then EOF.
+    /// Like Go's concurrent lexer, a parse error before that point wins.
+    fn run(mut self) -> (Vec<Token>, Option<LexErr>) {
+        let r = self.run_inner();
+        let n = self.b.len();
+        let err = r.err();
+        if let Some((_, pos)) = &err {
+            self.push(Tok::Error, *pos, *pos, false);
+        }
+        self.push(Tok::Eof, n, n, false);
+        (self.toks, err)
+    }
+
+    fn run_inner(&mut self) -> std::result::Result<(), LexErr> {
         let mut i = 0;
         let mut trim_left_of_text = false;
         let n = self.b.len();
@@ -388,8 +403,7 @@ impl<'a> Lexer<'a> {
             i = end;
             trim_left_of_text = trim;
         }
-        self.push(Tok::Eof, n, n, false);
-        Ok(self.toks)
+        Ok(())
     }
 
     /// Lexes one action from `p`; returns the offset after `}}` and whether it
@@ -577,31 +591,56 @@ impl<'a> Lexer<'a> {
         Err((format!("bad character {}", go_rune_u(c)), p))
     }
 
+    /// Go's `scanNumber`: sign, base prefix, digits, fraction, exponent,
+    /// imaginary suffix; an alphanumeric right after is a syntax error.
     fn scan_number(&self, mut p: usize) -> std::result::Result<usize, LexErr> {
         let start = p;
-        if matches!(self.b.get(p), Some(b'+' | b'-')) {
-            p += 1;
-        }
-        let mut prev = 0u8;
-        while let Some(&b) = self.b.get(p) {
-            let ok = b.is_ascii_alphanumeric()
-                || b == b'_'
-                || b == b'.'
-                || ((b == b'+' || b == b'-') && matches!(prev, b'e' | b'E' | b'p' | b'P'));
-            if !ok {
-                break;
+        let b = self.b;
+        let accept = |p: &mut usize, set: &[u8]| -> bool {
+            if *p < b.len() && set.contains(&b[*p]) {
+                *p += 1;
+                true
+            } else {
+                false
             }
-            prev = b;
-            p += 1;
+        };
+        let accept_run = |p: &mut usize, set: &[u8]| {
+            while *p < b.len() && set.contains(&b[*p]) {
+                *p += 1;
+            }
+        };
+        accept(&mut p, b"+-");
+        let mut digits: &[u8] = b"0123456789_";
+        if accept(&mut p, b"0") {
+            if accept(&mut p, b"xX") {
+                digits = b"0123456789abcdefABCDEF_";
+            } else if accept(&mut p, b"oO") {
+                digits = b"01234567_";
+            } else if accept(&mut p, b"bB") {
+                digits = b"01_";
+            }
         }
-        if p == start || (p == start + 1 && !self.b[start].is_ascii_digit()) {
-            return Err((
-                format!(
-                    "bad number syntax: {:?}",
-                    &self.src[start..p.max(start + 1)]
-                ),
-                start,
-            ));
+        accept_run(&mut p, digits);
+        if accept(&mut p, b".") {
+            accept_run(&mut p, digits);
+        }
+        if digits.len() == 11 && accept(&mut p, b"eE") {
+            accept(&mut p, b"+-");
+            accept_run(&mut p, b"0123456789_");
+        }
+        if digits.len() == 23 && accept(&mut p, b"pP") {
+            accept(&mut p, b"+-");
+            accept_run(&mut p, b"0123456789_");
+        }
+        accept(&mut p, b"i");
+        if let Some(c) = self.src[p..].chars().next() {
+            if is_alnum(c) {
+                let e = p + c.len_utf8();
+                return Err((
+                    format!("bad number syntax: {:?}", &self.src[start..e]),
+                    start,
+                ));
+            }
         }
         Ok(p)
     }
@@ -624,6 +663,7 @@ pub(crate) trait FuncLookup {
 }
 
 struct Parser<'a> {
+    lex_err: Option<String>,
     src: &'a str,
     name: &'a str,
     toks: Vec<Token>,
@@ -641,21 +681,9 @@ pub(crate) fn parse(name: &str, src: &str, funcs: &dyn FuncLookup) -> Result<Par
         toks: Vec::new(),
         paren_depth: 0,
     };
-    let toks = match lexer.run() {
-        Ok(t) => t,
-        Err((msg, pos)) => {
-            let line = 1 + src.as_bytes()[..pos.min(src.len())]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
-            return Err(Error::Parse {
-                name: name.to_string(),
-                line,
-                msg,
-            });
-        }
-    };
+    let (toks, lex_err) = lexer.run();
     let mut p = Parser {
+        lex_err: lex_err.map(|(m, _)| m),
         src,
         name,
         toks,
@@ -736,6 +764,10 @@ impl<'a> Parser<'a> {
     }
 
     fn unexpected<T>(&self, t: Token, context: &str) -> PResult<T> {
+        if t.kind == Tok::Error {
+            let msg = self.lex_err.clone().unwrap_or_default();
+            return self.err_at(t.pos, msg);
+        }
         if t.kind == Tok::Eof {
             return self.err_at(t.pos, format!("unexpected EOF in {context}"));
         }
@@ -924,9 +956,9 @@ impl<'a> Parser<'a> {
                 } else {
                     if chained {
                         // `{{else if}}` where it is not allowed: Go reports the
-                        // keyword as unexpected.
+                        // keyword as unexpected input.
                         let t = self.next();
-                        return self.unexpected(t, "else");
+                        return self.unexpected(t, "input");
                     }
                     let (l, n) = self.item_list()?;
                     match n {
@@ -1014,9 +1046,6 @@ impl<'a> Parser<'a> {
                     self.i += 2;
                     pipe.is_assign = nt.kind == Tok::Assign;
                     let name = self.text(v).to_string();
-                    if pipe.is_assign && !self.vars.contains(&name) {
-                        return self.err_at(v.pos, format!("undefined variable {name:?}"));
-                    }
                     pipe.decl.push(Arc::from(name.as_str()));
                     self.vars.push(name);
                     break;
