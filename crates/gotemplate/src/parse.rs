@@ -633,14 +633,14 @@ impl<'a> Lexer<'a> {
             accept_run(&mut p, b"0123456789_");
         }
         accept(&mut p, b"i");
-        if let Some(c) = self.src[p..].chars().next() {
-            if is_alnum(c) {
-                let e = p + c.len_utf8();
-                return Err((
-                    format!("bad number syntax: {:?}", &self.src[start..e]),
-                    start,
-                ));
-            }
+        if let Some(c) = self.src[p..].chars().next()
+            && is_alnum(c)
+        {
+            let e = p + c.len_utf8();
+            return Err((
+                format!("bad number syntax: {:?}", &self.src[start..e]),
+                start,
+            ));
         }
         Ok(p)
     }
