@@ -782,8 +782,16 @@ impl Emitter {
                 self.increase_indent(false, false);
                 for (k, v) in entries {
                     self.write_indent();
-                    self.node(&Node::Str(k.clone()), false, false, true);
-                    self.write_indicator(":", false, false, false);
+                    // libyaml's check_simple_key: at most 128 bytes, one line.
+                    if k.len() <= 128 && !analyze(k).multiline {
+                        self.node(&Node::Str(k.clone()), false, false, true);
+                        self.write_indicator(":", false, false, false);
+                    } else {
+                        self.write_indicator("?", true, false, true);
+                        self.node(&Node::Str(k.clone()), false, true, false);
+                        self.write_indent();
+                        self.write_indicator(":", true, false, true);
+                    }
                     self.node(v, false, true, false);
                 }
                 self.pop_indent();
