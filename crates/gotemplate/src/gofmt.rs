@@ -288,9 +288,8 @@ impl Printer<'_> {
         }
     }
 
+    /// Go's `badVerb`: the value is printed with `%v` under the same flags.
     fn bad_verb(&mut self, v: &Value, verb: char) {
-        let saved = self.f;
-        self.f = Flags::default();
         let _ = write!(self.out, "%!{verb}(");
         if v.is_nil() {
             self.out.push_str("<nil>");
@@ -300,7 +299,6 @@ impl Printer<'_> {
             self.print_arg(v, 'v', 0);
         }
         self.out.push(')');
-        self.f = saved;
     }
 
     fn pad(&mut self, s: &str) {
