@@ -196,6 +196,7 @@ impl Templates {
             stack_base: std::ptr::addr_of!(marker) as usize,
             stack_budget,
             budget_hit: false,
+            dollar: Arc::from("$"),
         };
         let mut out = String::new();
         let r = ex.exec_named(name, data.clone(), &mut out).map(|()| out);
@@ -278,6 +279,7 @@ struct Exec<'s> {
     stack_budget: usize,
     /// Set when the stack budget (not Go's depth limit) stopped execution.
     budget_hit: bool,
+    dollar: Arc<str>,
 }
 
 fn nil_to_invalid(v: V) -> V {
@@ -360,7 +362,9 @@ impl<'s> Exec<'s> {
     }
 
     fn exec_tmpl(&mut self, t: &Arc<Tmpl>, data: V, boxed: bool, out: &mut String) -> Result<()> {
-        let saved = std::mem::replace(&mut self.vars, vec![(Arc::from("$"), data.clone())]);
+        let mut vars = Vec::with_capacity(8);
+        vars.push((self.dollar.clone(), data.clone()));
+        let saved = std::mem::replace(&mut self.vars, vars);
         let dot = Dot { v: data, boxed };
         let r = self.walk(t, &dot, &t.root, out);
         self.vars = saved;
@@ -1166,7 +1170,15 @@ impl<'s> Exec<'s> {
 
     /// Helm's `include`: executes a named template into a string.
     fn include(&mut self, name: &str, data: Value) -> std::result::Result<String, String> {
-        let count = self.include_counts.entry(name.to_string()).or_insert(0);
+        if !self.include_counts.contains_key(name) {
+            self.include_counts.insert(name.to_string(), 0);
+        }
+        let Some(count) = self.include_counts.get_mut(name) else {
+            return Err(format!(
+                "template: no template {} associated with template",
+                go_quote(name)
+            ));
+        };
         if *count > MAX_INCLUDE_NESTING {
             return Err(format!(
                 "rendering template has a nested reference name: {name}: unable to execute template"

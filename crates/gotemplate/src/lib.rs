@@ -33,6 +33,44 @@
 //! [`Templates::set_root_name`]) and strips `<no value>` from its output as
 //! Helm does. The renderer itself must strip `<no value>` from file output.
 //!
+//! # What is implemented
+//!
+//! - The language: text/actions, comments and `{{-`/`-}}` trimming, pipelines,
+//!   parentheses, variables (`:=`, `=`, scoping per block), `if`/`else if`,
+//!   `with`/`else with`, `range` over lists, maps (sorted keys), integers and
+//!   byte slices with `else`, `break`, `continue`; `define`/`template`/`block`
+//!   (Go's `AddParseTree` replacement rule; "multiple definition" within one
+//!   parse), field/key chains on dot, variables and parenthesised pipelines,
+//!   [`Object`] fields and methods with arguments, Go's number, string, raw
+//!   string and character literals.
+//! - Go's distinction between an invalid value and a nil interface, which
+//!   drives `<no value>`, `missingkey=zero|error` and `nil pointer evaluating
+//!   interface {}.x`; functions can see it through [`arg_origin`].
+//! - Builtins with Go's semantics and error texts: `and`/`or` (short-circuit,
+//!   returning the deciding operand), `not`, `len`, `index`, `slice`, `eq`
+//!   (multi-argument) `ne` `lt` `le` `gt` `ge`, `print`/`printf`/`println`,
+//!   `html`, `js`, `urlquery`. `call` exists but always fails: [`Value`] has
+//!   no function values.
+//! - Errors worded and positioned as Go's (`template: NAME:LINE: msg`,
+//!   `template: NAME:LINE:COL: executing "T" at <node>: msg`).
+//! - [`sprintf`]/[`sprint`]/[`sprintln`]/[`fmt_v`]: Go's fmt verbs, flags,
+//!   widths/precisions (also `*` and `[n]`), bad-verb/missing/extra forms, Go's
+//!   float formatting (shortest `%v`, `%e`/`%f`/`%g`/`%x`).
+//! - [`yaml`] and [`json`]: byte-identical `toYaml`/`toJson`/`toPrettyJson`/
+//!   `toRawJson`, and sigs.k8s.io/yaml decoding (see those modules).
+//!
+//! Expected outputs in the tests were recorded from Go 1.26's text/template
+//! (with Helm 3.22's `include`/`tpl`) and sigs.k8s.io/yaml v1.6.0.
+//!
+//! # Known gaps
+//!
+//! - The `at <node>` part of execution errors follows Go for the common cases
+//!   (fields, function calls, templates, ranges); in rarer nestings Go names
+//!   the last node it evaluated, which may differ.
+//! - `%T` prints `int` for every integer (Sprig's int64 results included).
+//! - YAML decoding error messages are the parser's, not go-yaml's wording.
+//! - Custom delimiters (`Delims`) are not supported (Helm never sets them).
+//!
 //! # Function error conventions
 //!
 //! A [`FuncError`] is reported as Go reports a returned error:
