@@ -40,6 +40,7 @@ pub fn write_v(out: &mut String, v: &Value) {
             let mut p = Printer {
                 out,
                 f: Flags::default(),
+                path: Vec::new(),
             };
             p.print_arg(v, 'v', 0);
         }
@@ -90,6 +91,9 @@ struct Flags {
 struct Printer<'a> {
     out: &'a mut String,
     f: Flags,
+    /// Maps being printed, to stop at a map that contains itself (Go would
+    /// recurse until its stack limit kills the process).
+    path: Vec<crate::value::Dict>,
 }
 
 /// Go's `fmt.Sprintf`.
@@ -98,6 +102,7 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
     let mut p = Printer {
         out: &mut out,
         f: Flags::default(),
+        path: Vec::new(),
     };
     p.do_printf(format, args);
     out
@@ -391,30 +396,13 @@ impl Printer<'_> {
                 self.out.push(']');
             }
             Value::Map(m) => {
-                let entries = m.snapshot();
-                if self.f.sharp_v {
-                    self.out.push_str("map[string]interface {}{");
-                    for (k, (key, x)) in entries.iter().enumerate() {
-                        if k > 0 {
-                            self.out.push_str(", ");
-                        }
-                        self.out.push_str(&go_quote(key));
-                        self.out.push(':');
-                        self.print_arg(x, verb, depth + 1);
-                    }
-                    self.out.push('}');
+                if self.path.iter().any(|d| d.ptr_eq(m)) {
+                    self.out.push_str("%!v(CYCLE)");
                     return;
                 }
-                self.out.push_str("map[");
-                for (k, (key, x)) in entries.iter().enumerate() {
-                    if k > 0 {
-                        self.out.push(' ');
-                    }
-                    self.fmt_str(key, verb, &Value::string(key.as_str()));
-                    self.out.push(':');
-                    self.print_arg(x, verb, depth + 1);
-                }
-                self.out.push(']');
+                self.path.push(m.clone());
+                self.print_map(m, verb, depth);
+                self.path.pop();
             }
             Value::Object(o) => match verb {
                 'v' | 's' => {
@@ -428,6 +416,33 @@ impl Printer<'_> {
                 _ => self.bad_verb(v, verb),
             },
         }
+    }
+
+    fn print_map(&mut self, m: &crate::value::Dict, verb: char, depth: usize) {
+        let entries = m.snapshot();
+        if self.f.sharp_v {
+            self.out.push_str("map[string]interface {}{");
+            for (k, (key, x)) in entries.iter().enumerate() {
+                if k > 0 {
+                    self.out.push_str(", ");
+                }
+                self.out.push_str(&go_quote(key));
+                self.out.push(':');
+                self.print_arg(x, verb, depth + 1);
+            }
+            self.out.push('}');
+            return;
+        }
+        self.out.push_str("map[");
+        for (k, (key, x)) in entries.iter().enumerate() {
+            if k > 0 {
+                self.out.push(' ');
+            }
+            self.fmt_str(key, verb, &Value::string(key.as_str()));
+            self.out.push(':');
+            self.print_arg(x, verb, depth + 1);
+        }
+        self.out.push(']');
     }
 
     fn fmt_int(&mut self, i: i64, verb: char, v: &Value) {

@@ -160,3 +160,32 @@ fn yaml_and_json_match_go_and_sigs_yaml() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn self_containing_dicts_fail_to_encode_instead_of_crashing() {
+    let d = crate::Dict::new();
+    d.insert("self", Value::Map(d.clone()));
+    let v = Value::Map(d.clone());
+    let e = crate::json::to_json(&v).expect_err("cycle");
+    assert_eq!(
+        e.to_string(),
+        "json: unsupported value: encountered a cycle via map[string]interface {}"
+    );
+    assert!(crate::yaml::to_yaml(&v).is_err());
+    d.remove("self");
+}
+
+#[test]
+fn templates_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<crate::Templates>();
+    assert_send_sync::<Value>();
+}
+
+#[test]
+fn self_containing_dicts_print_without_crashing() {
+    let d = crate::Dict::new();
+    d.insert("self", Value::Map(d.clone()));
+    assert_eq!(crate::fmt_v(&Value::Map(d.clone())), "map[self:%!v(CYCLE)]");
+    d.remove("self");
+}

@@ -11,14 +11,14 @@ use crate::value::Value;
 /// `json.Marshal`.
 pub fn to_json(v: &Value) -> Result<String> {
     let mut out = String::new();
-    encode(&mut out, v, true, None, 0)?;
+    encode(&mut out, v, true, None, 0, &mut Vec::new())?;
     Ok(out)
 }
 
 /// `json.MarshalIndent(v, "", "  ")`.
 pub fn to_pretty_json(v: &Value) -> Result<String> {
     let mut out = String::new();
-    encode(&mut out, v, true, Some("  "), 0)?;
+    encode(&mut out, v, true, Some("  "), 0, &mut Vec::new())?;
     Ok(out)
 }
 
@@ -26,7 +26,7 @@ pub fn to_pretty_json(v: &Value) -> Result<String> {
 /// trailing newline.
 pub fn to_raw_json(v: &Value) -> Result<String> {
     let mut out = String::new();
-    encode(&mut out, v, false, None, 0)?;
+    encode(&mut out, v, false, None, 0, &mut Vec::new())?;
     Ok(out)
 }
 
@@ -104,6 +104,7 @@ fn encode(
     html: bool,
     indent: Option<&str>,
     depth: usize,
+    path: &mut Vec<crate::Dict>,
 ) -> Result<()> {
     match v {
         Value::Nil => out.push_str("null"),
@@ -129,12 +130,16 @@ fn encode(
                     out.push(',');
                 }
                 newline(out, indent, depth + 1);
-                encode(out, x, html, indent, depth + 1)?;
+                encode(out, x, html, indent, depth + 1, path)?;
             }
             newline(out, indent, depth);
             out.push(']');
         }
         Value::Map(m) => {
+            if path.iter().any(|d| d.ptr_eq(m)) {
+                return Err(cycle_error(v));
+            }
+            path.push(m.clone());
             let entries = m.read();
             if entries.is_empty() {
                 out.push_str("{}");
@@ -151,17 +156,27 @@ fn encode(
                 if indent.is_some() {
                     out.push(' ');
                 }
-                encode(out, x, html, indent, depth + 1)?;
+                encode(out, x, html, indent, depth + 1, path)?;
             }
             newline(out, indent, depth);
             out.push('}');
+            drop(entries);
+            path.pop();
         }
         Value::Object(o) => match o.to_data() {
-            Some(d) => encode(out, &d, html, indent, depth)?,
+            Some(d) => encode(out, &d, html, indent, depth, path)?,
             None => out.push_str("{}"),
         },
     }
     Ok(())
+}
+
+/// Go's error for a map that contains itself (`set $d "self" $d`).
+pub(crate) fn cycle_error(v: &Value) -> Error {
+    Error::Data(format!(
+        "json: unsupported value: encountered a cycle via {}",
+        crate::gofmt::go_type(v)
+    ))
 }
 
 /// Standard base64 with padding (Go's encoding of `[]byte`).

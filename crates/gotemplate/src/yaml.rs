@@ -358,6 +358,10 @@ enum Node {
 
 /// What `json.Marshal` then go-yaml's decoder turn a value into.
 fn to_node(v: &Value) -> Result<Node> {
+    to_node_at(v, &mut Vec::new())
+}
+
+fn to_node_at(v: &Value, path: &mut Vec<Dict>) -> Result<Node> {
     Ok(match v {
         Value::Nil => Node::Null,
         Value::Bool(b) => Node::Bool(*b),
@@ -377,18 +381,31 @@ fn to_node(v: &Value) -> Result<Node> {
             s.to_string()
         }),
         Value::Bytes(b) => Node::Str(base64_std(b)),
-        Value::List(l) => Node::Seq(l.iter().map(to_node).collect::<Result<_>>()?),
+        Value::List(l) => Node::Seq(
+            l.iter()
+                .map(|x| to_node_at(x, path))
+                .collect::<Result<_>>()?,
+        ),
         Value::Map(m) => {
-            let mut entries: Vec<(String, Node)> = m
+            if path.iter().any(|d| d.ptr_eq(m)) {
+                return Err(Error::Data(format!(
+                    "error marshaling into JSON: {}",
+                    crate::json::cycle_error(v)
+                )));
+            }
+            path.push(m.clone());
+            let entries: Result<Vec<(String, Node)>> = m
                 .read()
                 .iter()
-                .map(|(k, v)| Ok((k.clone(), to_node(v)?)))
-                .collect::<Result<_>>()?;
+                .map(|(k, v)| Ok((k.clone(), to_node_at(v, path)?)))
+                .collect();
+            path.pop();
+            let mut entries = entries?;
             entries.sort_by(|a, b| key_order(&a.0, &b.0));
             Node::Map(entries)
         }
         Value::Object(o) => match o.to_data() {
-            Some(d) => to_node(&d)?,
+            Some(d) => to_node_at(&d, path)?,
             None => Node::Map(Vec::new()),
         },
     })
