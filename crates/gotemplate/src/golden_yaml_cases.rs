@@ -1023,4 +1023,28 @@ x:
 }"#,
         r#"{"b":{"multi\nkey":[1]},"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk":"v","multi\nline key":{"a":1},"short":{"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk":[1,2]},"x":{"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk":{"y":"z"}}}"#,
     ),
+    (
+        r#"10000000000000000: a
+1.0: b
+1e20: c
+0x10: d
+2.50: e
+"#,
+        r#""#,
+        r#"{"1":"b","10000000000000000":"a","16":"d","1e+20":"c","2.5":"e"}"#,
+        r#""1": b
+"16": d
+"10000000000000000": a
+"1e+20": c
+"2.5": e"#,
+        r#"{"1":"b","10000000000000000":"a","16":"d","1e+20":"c","2.5":"e"}"#,
+        r#"{
+  "1": "b",
+  "10000000000000000": "a",
+  "16": "d",
+  "1e+20": "c",
+  "2.5": "e"
+}"#,
+        r#"{"1":"b","10000000000000000":"a","16":"d","1e+20":"c","2.5":"e"}"#,
+    ),
 ];

@@ -1124,13 +1124,7 @@ fn key_string(k: &Value) -> String {
     match k {
         Value::Nil => "null".into(),
         Value::Bool(b) => b.to_string(),
-        Value::Float(f) => {
-            if f.fract() == 0.0 && f.abs() < 1e15 {
-                format!("{}", *f as i64)
-            } else {
-                format_float(*f, b'g', -1)
-            }
-        }
+        Value::Float(f) => format_float(*f, b'g', -1),
         Value::Int(i) => i.to_string(),
         Value::String(s) => s.to_string(),
         other => crate::gofmt::fmt_v(other),
@@ -1192,6 +1186,15 @@ impl<'a> Loader<'a> {
                     }
                     let is_merge =
                         matches!(&ev, Event::Scalar(s, ScalarStyle::Plain, _, None) if s == "<<");
+                    // Integer keys keep go-yaml's integer spelling (strconv.Itoa).
+                    let int_key = match &ev {
+                        Event::Scalar(s, ScalarStyle::Plain, _, None) => match resolve_plain(s) {
+                            Resolved::Int(i) => Some(i.to_string()),
+                            Resolved::Uint(u) => Some(u.to_string()),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
                     let Built::Value(k) = self.load_node(ev)?;
                     let vev = self.next()?;
                     let Built::Value(v) = self.load_node(vev)?;
@@ -1205,7 +1208,7 @@ impl<'a> Loader<'a> {
                             crate::gofmt::sprintf("%#v", std::slice::from_ref(&v))
                         )));
                     }
-                    map.insert(key_string(&k), v);
+                    map.insert(int_key.unwrap_or_else(|| key_string(&k)), v);
                 }
                 // Merge keys: explicit keys win; earlier merge sources win over later.
                 for m in merges {
