@@ -189,3 +189,21 @@ fn self_containing_dicts_print_without_crashing() {
     assert_eq!(crate::fmt_v(&Value::Map(d.clone())), "map[self:%!v(CYCLE)]");
     d.remove("self");
 }
+
+#[test]
+fn yaml_syntax_errors_name_the_line() {
+    let e = crate::yaml::decode("k: v\n  bad: indent\n")
+        .expect_err("bad yaml")
+        .to_string();
+    assert!(
+        e.starts_with("error converting YAML to JSON: yaml: line 2: "),
+        "{e}"
+    );
+    let e = crate::yaml::decode("a: 1\nk: [unclosed\n")
+        .expect_err("bad yaml")
+        .to_string();
+    assert!(
+        e.starts_with("error converting YAML to JSON: yaml: line "),
+        "{e}"
+    );
+}
