@@ -2,23 +2,29 @@
 //!
 //! It is what consumers hit for every reconcile, so it supports the conditional and range
 //! requests clients use to avoid re-downloading (`ETag`/`If-None-Match`,
-//! `Last-Modified`/`If-Modified-Since`, single byte ranges), streams files instead of
+//! `Last-Modified`/`If-Modified-Since`, single byte ranges), keeps small files in a bounded
+//! in-memory cache that is re-validated on every hit, streams large files instead of
 //! buffering them, and resolves paths defensively: percent-decoding happens per segment,
 //! any `.`/`..`/empty/encoded-slash segment is refused, and the final path is canonicalised
 //! and must still lie under the root, so neither a crafted URL nor a symlink inside the root
 //! can expose a file outside it.
 
+use std::collections::HashMap;
 use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
-use prometheus::{HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry};
+use prometheus::{
+    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry,
+};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
@@ -37,6 +43,22 @@ pub struct ServerMetrics {
     requests: IntCounterVec,
     response_bytes: IntCounter,
     duration: HistogramVec,
+    /// Children for the common (code, method) pairs, looked up once: a label lookup hashes
+    /// the label values under a lock, which showed up in profiles of small responses.
+    hot: Arc<HotMetrics>,
+}
+
+/// Lazily created metric children, indexed by [`hot_code`] and GET/HEAD.
+#[derive(Debug, Default)]
+struct HotMetrics {
+    requests: [[OnceLock<IntCounter>; 2]; HOT_CODES.len()],
+    duration: [OnceLock<Histogram>; HOT_CODES.len()],
+}
+
+const HOT_CODES: [u16; 6] = [200, 206, 304, 404, 405, 416];
+
+fn hot_code(code: u16) -> Option<usize> {
+    HOT_CODES.iter().position(|c| *c == code)
 }
 
 impl ServerMetrics {
@@ -67,25 +89,40 @@ impl ServerMetrics {
             requests,
             response_bytes,
             duration,
+            hot: Arc::default(),
         })
     }
 
-    fn observe(&self, method: &Method, resp: &Response, started: Instant) {
-        let code = resp.status().as_u16().to_string();
-        self.requests
-            .with_label_values(&[code.as_str(), method.as_str()])
-            .inc();
-        self.duration
-            .with_label_values(&[code.as_str()])
-            .observe(started.elapsed().as_secs_f64());
-        if method == Method::GET {
-            let len = resp
-                .headers()
-                .get(header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(0);
-            self.response_bytes.inc_by(len);
+    /// Records one request; `body_len` is the `Content-Length` of a GET response.
+    fn observe(&self, method: &Method, code: StatusCode, body_len: u64, started: Instant) {
+        let code = code.as_u16();
+        let seconds = started.elapsed().as_secs_f64();
+        let slot = usize::from(*method == Method::HEAD);
+        let known = *method == Method::GET || *method == Method::HEAD;
+        match hot_code(code).filter(|_| known) {
+            Some(i) => {
+                self.hot.requests[i][slot]
+                    .get_or_init(|| {
+                        self.requests
+                            .with_label_values(&[&code.to_string(), method.as_str()])
+                    })
+                    .inc();
+                self.hot.duration[i]
+                    .get_or_init(|| self.duration.with_label_values(&[&code.to_string()]))
+                    .observe(seconds);
+            }
+            None => {
+                let code = code.to_string();
+                self.requests
+                    .with_label_values(&[code.as_str(), method.as_str()])
+                    .inc();
+                self.duration
+                    .with_label_values(&[code.as_str()])
+                    .observe(seconds);
+            }
+        }
+        if *method == Method::GET && body_len > 0 {
+            self.response_bytes.inc_by(body_len);
         }
     }
 }
@@ -94,6 +131,7 @@ impl ServerMetrics {
 struct AppState {
     storage: Storage,
     metrics: Option<ServerMetrics>,
+    cache: Arc<FileCache>,
 }
 
 /// The artifact server with no metrics; mount it at `/` (URLs are `/<kind>/<ns>/<name>/<file>`).
@@ -103,16 +141,19 @@ pub fn server_router(storage: Storage) -> Router {
 
 /// The artifact server, recording [`ServerMetrics`] when given.
 pub fn server_router_with_metrics(storage: Storage, metrics: Option<ServerMetrics>) -> Router {
-    Router::new()
-        .fallback(handle)
-        .with_state(AppState { storage, metrics })
+    let cache = Arc::new(FileCache::new(CACHE_MAX_BYTES, CACHE_MAX_FILE));
+    Router::new().fallback(handle).with_state(AppState {
+        storage,
+        metrics,
+        cache,
+    })
 }
 
 async fn handle(State(state): State<AppState>, req: Request) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
     let resp = if method == Method::GET || method == Method::HEAD {
-        serve(&state.storage, &method, req.uri().path(), req.headers()).await
+        serve(&state, &method, req.uri().path(), req.headers()).await
     } else {
         let mut r = StatusCode::METHOD_NOT_ALLOWED.into_response();
         r.headers_mut()
@@ -120,20 +161,203 @@ async fn handle(State(state): State<AppState>, req: Request) -> Response {
         r
     };
     if let Some(m) = &state.metrics {
-        m.observe(&method, &resp, started);
+        let len = resp
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        m.observe(&method, resp.status(), len, started);
     }
     resp
 }
 
-/// Responses up to this size are read in one blocking call and sent as one buffer: most
-/// artifacts are small, and a per-chunk hop to the blocking pool dominated their cost.
-const SMALL_BODY: u64 = 1024 * 1024;
+/// Files up to this size are kept in memory once served ([`FileCache`]).
+const CACHE_MAX_FILE: u64 = 1024 * 1024;
+/// Upper bound of the memory the cache holds; least recently used files go first.
+const CACHE_MAX_BYTES: usize = 16 * 1024 * 1024;
+/// Larger files (not cached) up to this size are still read in one blocking call and sent as
+/// one buffer; beyond it they are streamed.
+const SMALL_BODY: u64 = 4 * 1024 * 1024;
 /// Read size when streaming larger files.
 const STREAM_CHUNK: usize = 256 * 1024;
 
+/// What identifies one version of a file: artifacts are written to a temporary file and
+/// renamed into place, so a new version is a new inode (and a new mtime).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime_nanos: u128,
+}
+
+impl FileId {
+    fn of(md: &std::fs::Metadata) -> Self {
+        #[cfg(unix)]
+        let (dev, ino) = {
+            use std::os::unix::fs::MetadataExt;
+            (md.dev(), md.ino())
+        };
+        #[cfg(not(unix))]
+        let (dev, ino) = (0, 0);
+        FileId {
+            dev,
+            ino,
+            len: md.len(),
+            mtime_nanos: mtime_nanos(md.modified().unwrap_or(UNIX_EPOCH)),
+        }
+    }
+}
+
+fn mtime_nanos(t: SystemTime) -> u128 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+/// A file that was resolved under the root, with its response headers made once.
+#[derive(Debug)]
+struct FileMeta {
+    /// The root joined with the decoded request segments (not canonicalised): what a fresh
+    /// request would open, symlinks followed.
+    path: PathBuf,
+    id: FileId,
+    mtime: SystemTime,
+    etag: HeaderValue,
+    last_modified: HeaderValue,
+    content_type: HeaderValue,
+}
+
+impl FileMeta {
+    fn new(path: PathBuf, md: &std::fs::Metadata) -> Option<Self> {
+        let id = FileId::of(md);
+        let mtime = md.modified().unwrap_or(UNIX_EPOCH);
+        // Strong validator: a rewrite always changes mtime (and usually size), and artifacts
+        // are replaced by rename, never modified in place.
+        let etag = HeaderValue::from_str(&format!("\"{:x}-{:x}\"", id.len, id.mtime_nanos)).ok()?;
+        let last_modified = HeaderValue::from_str(&httpdate::fmt_http_date(mtime)).ok()?;
+        let content_type = HeaderValue::from_static(content_type(&path));
+        Some(FileMeta {
+            path,
+            id,
+            mtime,
+            etag,
+            last_modified,
+            content_type,
+        })
+    }
+}
+
+/// A cached file: its metadata and whole contents.
+#[derive(Debug)]
+struct Cached {
+    meta: FileMeta,
+    body: Bytes,
+    content_length: HeaderValue,
+    last_used: AtomicU64,
+}
+
+/// Small artifacts kept in memory, keyed by the raw request path.
+///
+/// Consumers fetch the same few artifacts over and over; answering from memory saves the
+/// path resolution, open, read and close of every request (nginx gets the same from
+/// `sendfile` and the page cache). Correctness never depends on the cache: every hit stats
+/// the path (following symlinks, as a fresh lookup would) and is used only if it is still
+/// the same inode, size and mtime that was resolved under the root and read. A replaced,
+/// removed or re-pointed file (garbage collection, `latest.tar.gz`) therefore misses and
+/// goes through the full, defensive lookup again. Memory is bounded by
+/// [`CACHE_MAX_BYTES`]; files above [`CACHE_MAX_FILE`] are never cached.
+#[derive(Debug)]
+struct FileCache {
+    entries: Mutex<CacheEntries>,
+    max_bytes: usize,
+    max_file: u64,
+    tick: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct CacheEntries {
+    map: HashMap<String, Arc<Cached>>,
+    bytes: usize,
+}
+
+impl FileCache {
+    fn new(max_bytes: usize, max_file: u64) -> Self {
+        FileCache {
+            entries: Mutex::default(),
+            max_bytes,
+            max_file,
+            tick: AtomicU64::new(0),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheEntries> {
+        // A panic while holding the lock cannot leave the map half-updated in a way that
+        // matters (entries are validated on use), so a poisoned lock is still usable.
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The cached file for `raw`, if it is still the file on disk.
+    fn get(&self, raw: &str) -> Option<Arc<Cached>> {
+        let hit = self.lock().map.get(raw).cloned()?;
+        // One stat of a local path; cheaper than a trip to the blocking pool and what a
+        // fresh lookup would do first anyway.
+        let current = std::fs::metadata(&hit.meta.path).ok();
+        if current.is_some_and(|md| md.is_file() && FileId::of(&md) == hit.meta.id) {
+            hit.last_used
+                .store(self.tick.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+            return Some(hit);
+        }
+        let mut e = self.lock();
+        if e.map.get(raw).is_some_and(|c| Arc::ptr_eq(c, &hit))
+            && let Some(old) = e.map.remove(raw)
+        {
+            e.bytes -= old.body.len();
+        }
+        None
+    }
+
+    /// Keeps `body` for `raw`, evicting the least recently used files beyond the budget.
+    fn insert(&self, raw: &str, meta: FileMeta, body: Bytes) -> Arc<Cached> {
+        let content_length = HeaderValue::from(body.len() as u64);
+        let entry = Arc::new(Cached {
+            meta,
+            body,
+            content_length,
+            last_used: AtomicU64::new(self.tick.fetch_add(1, Ordering::Relaxed)),
+        });
+        let size = entry.body.len();
+        if size as u64 > self.max_file || size > self.max_bytes {
+            return entry;
+        }
+        let mut e = self.lock();
+        if let Some(old) = e.map.insert(raw.to_owned(), entry.clone()) {
+            e.bytes -= old.body.len();
+        }
+        e.bytes += size;
+        while e.bytes > self.max_bytes {
+            let Some(victim) = e
+                .map
+                .iter()
+                .min_by_key(|(_, c)| c.last_used.load(Ordering::Relaxed))
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            if let Some(old) = e.map.remove(&victim) {
+                e.bytes -= old.body.len();
+            }
+        }
+        entry
+    }
+}
+
 /// Maps a raw (still percent-encoded) request path to a file under `root`, or `None`.
-/// Blocking: runs on the blocking pool together with the open and stat.
-fn resolve(root: &Path, raw: &str) -> Option<PathBuf> {
+/// Returns the joined path and the canonical one. Blocking.
+fn resolve(root: &Path, raw: &str) -> Option<(PathBuf, PathBuf)> {
     let rest = raw.strip_prefix('/')?;
     let mut path = root.to_path_buf();
     for seg in rest.split('/') {
@@ -150,17 +374,43 @@ fn resolve(root: &Path, raw: &str) -> Option<PathBuf> {
     }
     // Symlinks inside the root (latest.tar.gz) are fine; ones leading out are not.
     let canonical = std::fs::canonicalize(&path).ok()?;
-    canonical.starts_with(root).then_some(canonical)
+    canonical.starts_with(root).then_some((path, canonical))
 }
 
-/// Resolves, opens and stats a regular file in one trip to the blocking pool.
-async fn open(root: &Path, raw: &str) -> Option<(PathBuf, std::fs::File, std::fs::Metadata)> {
-    let (root, raw) = (root.to_path_buf(), raw.to_string());
+/// What a lookup found: a cached file, or an open file too large to cache.
+enum Found {
+    Cached(Arc<Cached>),
+    Open(Box<FileMeta>, std::fs::File),
+}
+
+/// Resolves, opens, stats and (when small) reads and caches a regular file, in one trip to
+/// the blocking pool.
+async fn lookup(state: &AppState, raw: &str) -> Option<Found> {
+    if let Some(hit) = state.cache.get(raw) {
+        return Some(Found::Cached(hit));
+    }
+    let (root, raw, cache) = (
+        state.storage.root().to_path_buf(),
+        raw.to_string(),
+        state.cache.clone(),
+    );
     tokio::task::spawn_blocking(move || {
-        let path = resolve(&root, &raw)?;
-        let file = std::fs::File::open(&path).ok()?;
+        use std::io::Read;
+        let (path, canonical) = resolve(&root, &raw)?;
+        let mut file = std::fs::File::open(&canonical).ok()?;
         let md = file.metadata().ok()?;
-        md.is_file().then_some((path, file, md))
+        if !md.is_file() {
+            return None;
+        }
+        let meta = FileMeta::new(path, &md)?;
+        if md.len() > cache.max_file {
+            return Some(Found::Open(Box::new(meta), file));
+        }
+        let mut buf = Vec::with_capacity(usize::try_from(md.len()).ok()?);
+        file.read_to_end(&mut buf).ok()?;
+        // Read from the same open file that was stat'ed: the bytes belong to that inode.
+        (buf.len() as u64 == meta.id.len)
+            .then(|| Found::Cached(cache.insert(&raw, meta, Bytes::from(buf))))
     })
     .await
     .ok()
@@ -181,38 +431,28 @@ async fn read_range(mut file: std::fs::File, start: u64, len: u64) -> Option<Vec
     .flatten()
 }
 
-async fn serve(
-    storage: &Storage,
-    method: &Method,
-    raw_path: &str,
-    headers: &HeaderMap,
-) -> Response {
-    let not_found = || StatusCode::NOT_FOUND.into_response();
-    let Some((path, file, md)) = open(storage.root(), raw_path).await else {
-        return not_found();
+async fn serve(state: &AppState, method: &Method, raw_path: &str, headers: &HeaderMap) -> Response {
+    let Some(found) = lookup(state, raw_path).await else {
+        return StatusCode::NOT_FOUND.into_response();
     };
-    let size = md.len();
-    let mtime = md.modified().unwrap_or(UNIX_EPOCH);
-    let nanos = mtime
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    // Strong validator: a rewrite always changes mtime (and usually size), and artifacts
-    // are replaced by rename, never modified in place.
-    let etag = format!("\"{size:x}-{nanos:x}\"");
-    let last_modified = httpdate::fmt_http_date(mtime);
+    let meta = match &found {
+        Found::Cached(c) => &c.meta,
+        Found::Open(m, _) => m,
+    };
+    let size = meta.id.len;
+    let mut base = HeaderMap::with_capacity(8);
+    base.insert(header::ETAG, meta.etag.clone());
+    base.insert(header::LAST_MODIFIED, meta.last_modified.clone());
+    base.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
 
-    let mut base = HeaderMap::new();
-    insert(&mut base, header::ETAG, &etag);
-    insert(&mut base, header::LAST_MODIFIED, &last_modified);
-    insert(&mut base, header::ACCEPT_RANGES, "bytes");
-
-    if not_modified(headers, &etag, mtime) {
+    if not_modified(headers, &meta.etag, meta.mtime) {
         return with_headers(StatusCode::NOT_MODIFIED, base, Body::empty());
     }
 
     let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
-        Some(spec) if if_range_ok(headers, &etag, &last_modified) => parse_range(spec, size),
+        Some(spec) if if_range_ok(headers, &meta.etag, &meta.last_modified) => {
+            parse_range(spec, size)
+        }
         _ => RangeSpec::Full,
     };
     let (status, start, len) = match range {
@@ -230,11 +470,32 @@ async fn serve(
             return with_headers(StatusCode::RANGE_NOT_SATISFIABLE, base, Body::empty());
         }
     };
-    insert(&mut base, header::CONTENT_LENGTH, &len.to_string());
-    insert(&mut base, header::CONTENT_TYPE, content_type(&path));
+    base.insert(header::CONTENT_TYPE, meta.content_type.clone());
+    match (&found, status) {
+        (Found::Cached(c), StatusCode::OK) => {
+            base.insert(header::CONTENT_LENGTH, c.content_length.clone());
+        }
+        _ => {
+            base.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+        }
+    }
     if method == Method::HEAD {
         return with_headers(status, base, Body::empty());
     }
+    let file = match found {
+        Found::Cached(c) => {
+            // Both bounds lie within the file: parse_range clamps them to `size`.
+            let (from, to) = (
+                usize::try_from(start).unwrap_or(usize::MAX),
+                usize::try_from(start + len).unwrap_or(usize::MAX),
+            );
+            return match c.body.get(from..to) {
+                Some(_) => with_headers(status, base, Body::from(c.body.slice(from..to))),
+                None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            };
+        }
+        Found::Open(_, file) => file,
+    };
     if len <= SMALL_BODY {
         return match read_range(file, start, len).await {
             Some(buf) => with_headers(status, base, Body::from(buf)),
@@ -281,7 +542,8 @@ fn content_type(path: &Path) -> &'static str {
 }
 
 /// RFC 9110 §13.1.2/13.1.3: If-None-Match (weak comparison) wins over If-Modified-Since.
-fn not_modified(headers: &HeaderMap, etag: &str, mtime: SystemTime) -> bool {
+fn not_modified(headers: &HeaderMap, etag: &HeaderValue, mtime: SystemTime) -> bool {
+    let etag = etag.to_str().unwrap_or_default();
     if let Some(inm) = headers.get(header::IF_NONE_MATCH) {
         let Ok(inm) = inm.to_str() else {
             return false;
@@ -307,10 +569,13 @@ fn not_modified(headers: &HeaderMap, etag: &str, mtime: SystemTime) -> bool {
 }
 
 /// If-Range: the range applies only if the validator still matches (strong comparison).
-fn if_range_ok(headers: &HeaderMap, etag: &str, last_modified: &str) -> bool {
+fn if_range_ok(headers: &HeaderMap, etag: &HeaderValue, last_modified: &HeaderValue) -> bool {
     match headers.get(header::IF_RANGE).and_then(|v| v.to_str().ok()) {
         None => true,
-        Some(v) => v.trim() == etag || v.trim() == last_modified,
+        Some(v) => {
+            let v = v.trim().as_bytes();
+            v == etag.as_bytes() || v == last_modified.as_bytes()
+        }
     }
 }
 
@@ -375,6 +640,46 @@ fn parse_range(spec: &str, size: u64) -> RangeSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn meta(dir: &Path, name: &str, data: &[u8]) -> FileMeta {
+        let path = dir.join(name);
+        std::fs::write(&path, data).unwrap();
+        FileMeta::new(path.clone(), &std::fs::metadata(&path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_budget_and_drops_the_least_recently_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = FileCache::new(250, 100);
+        for name in ["a", "b"] {
+            let m = meta(dir.path(), name, &[b'x'; 100]);
+            cache.insert(name, m, Bytes::from(vec![b'x'; 100]));
+        }
+        assert!(cache.get("a").is_some(), "a used after b");
+        let m = meta(dir.path(), "c", &[b'x'; 100]);
+        cache.insert("c", m, Bytes::from(vec![b'x'; 100]));
+        assert!(cache.get("b").is_none(), "b was the least recently used");
+        assert!(cache.get("a").is_some() && cache.get("c").is_some());
+        assert_eq!(cache.lock().bytes, 200);
+        // Too large for the cache: served, not kept.
+        let m = meta(dir.path(), "big", &[b'x'; 101]);
+        cache.insert("big", m, Bytes::from(vec![b'x'; 101]));
+        assert!(cache.get("big").is_none());
+        assert_eq!(cache.lock().bytes, 200);
+    }
+
+    #[test]
+    fn a_changed_file_is_a_cache_miss() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = FileCache::new(1000, 1000);
+        let m = meta(dir.path(), "a", b"one");
+        cache.insert("a", m, Bytes::from_static(b"one"));
+        assert!(cache.get("a").is_some());
+        std::fs::write(dir.path().join(".new"), b"three").unwrap();
+        std::fs::rename(dir.path().join(".new"), dir.path().join("a")).unwrap();
+        assert!(cache.get("a").is_none());
+        assert_eq!(cache.lock().bytes, 0, "the stale entry is dropped");
+    }
 
     #[test]
     fn ranges() {

@@ -255,6 +255,67 @@ async fn traversal_never_leaves_the_root() {
     assert_eq!(code, 200);
 }
 
+/// The in-memory cache of small files never serves what is no longer on disk: a file replaced
+/// by rename, a removed file, and a link re-pointed out of the root all behave as if nothing
+/// had been cached.
+#[tokio::test]
+async fn cached_files_follow_replacement_removal_and_relinking() {
+    let f = fixture().await;
+    let obj = f.storage.root().join("gitrepository/flux-system/podinfo");
+    let outside = f.storage.root().parent().unwrap().join("secret.txt");
+    fs::write(&outside, "TOP SECRET").unwrap();
+    fs::write(obj.join("v1.tar.gz"), "first version").unwrap();
+    std::os::unix::fs::symlink("v1.tar.gz", obj.join("current.tar.gz")).unwrap();
+    let addr = f.addr;
+    let get = move |name: &str| {
+        let target = format!("/gitrepository/flux-system/podinfo/{name}");
+        async move { raw_get(addr, &target).await }
+    };
+    for _ in 0..3 {
+        assert_eq!(get("current.tar.gz").await, (200, b"first version".to_vec()));
+        assert_eq!(get("v1.tar.gz").await, (200, b"first version".to_vec()));
+    }
+    // A new version written beside it and renamed over it (as storage writes artifacts).
+    fs::write(obj.join(".tmp-v1"), "second, longer version").unwrap();
+    fs::rename(obj.join(".tmp-v1"), obj.join("v1.tar.gz")).unwrap();
+    assert_eq!(
+        get("v1.tar.gz").await,
+        (200, b"second, longer version".to_vec())
+    );
+    assert_eq!(
+        get("current.tar.gz").await,
+        (200, b"second, longer version".to_vec())
+    );
+    // The link re-pointed at a file outside the root: refused, although it was cached.
+    fs::remove_file(obj.join("current.tar.gz")).unwrap();
+    std::os::unix::fs::symlink(&outside, obj.join("current.tar.gz")).unwrap();
+    let (code, body) = get("current.tar.gz").await;
+    assert_eq!(code, 404, "{}", String::from_utf8_lossy(&body));
+    // Removed (garbage collected): 404.
+    fs::remove_file(obj.join("v1.tar.gz")).unwrap();
+    assert_eq!(get("v1.tar.gz").await.0, 404);
+    // Ranges and conditional requests are answered from the cached copy too.
+    let c = reqwest::Client::new();
+    let first = c.get(&f.url).send().await.unwrap();
+    let etag = first.headers()["etag"].clone();
+    assert_eq!(first.bytes().await.unwrap(), f.bytes);
+    let r = c
+        .get(&f.url)
+        .header("range", "bytes=2-5")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.bytes().await.unwrap(), f.bytes[2..=5]);
+    let r = c
+        .get(&f.url)
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304);
+}
+
 fn fast_opts() -> FetchOptions {
     FetchOptions {
         retries: 3,
