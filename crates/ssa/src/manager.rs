@@ -279,7 +279,7 @@ impl From<Error> for PlanError {
 /// The stage an object is applied in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Stage {
-    /// CRDs and Namespaces, waited for before anything else.
+    /// CRDs, Namespaces and ClusterRoles, waited for before anything else.
     Definitions,
     /// Cluster-wide "class" kinds (StorageClass, IngressClass, PriorityClass, …).
     Classes,
@@ -288,9 +288,9 @@ enum Stage {
 
 fn stage_of(meta: &ObjMetadata) -> Stage {
     match (meta.group.as_str(), meta.kind.as_str()) {
-        ("apiextensions.k8s.io", "CustomResourceDefinition") | ("", "Namespace") => {
-            Stage::Definitions
-        }
+        ("apiextensions.k8s.io", "CustomResourceDefinition")
+        | ("", "Namespace")
+        | ("rbac.authorization.k8s.io", "ClusterRole") => Stage::Definitions,
         (_, kind) if kind.ends_with("Class") => Stage::Classes,
         _ => Stage::Rest,
     }
@@ -1172,10 +1172,16 @@ fn is_immutable_error(e: &kube::Error) -> bool {
     let kube::Error::Api(s) = e else {
         return false;
     };
+    let m = s.message.to_ascii_lowercase();
+    // CEL rules and admission webhooks refuse with their own codes but say so.
+    if m.contains("is immutable") || m.contains("immutable field") {
+        return true;
+    }
+    // Unlike Flux, not every Invalid: recreating an object the server would refuse anyway
+    // only deletes it.
     if s.code != 422 && s.code != 409 && s.reason != "Invalid" {
         return false;
     }
-    let m = s.message.to_ascii_lowercase();
     [
         "immutable",
         "may not change",
@@ -1306,6 +1312,14 @@ mod tests {
             Stage::Definitions
         );
         assert_eq!(stage_of(&m("", "Namespace")), Stage::Definitions);
+        assert_eq!(
+            stage_of(&m("rbac.authorization.k8s.io", "ClusterRole")),
+            Stage::Definitions
+        );
+        assert_eq!(
+            stage_of(&m("rbac.authorization.k8s.io", "ClusterRoleBinding")),
+            Stage::Rest
+        );
         assert_eq!(
             stage_of(&m("storage.k8s.io", "StorageClass")),
             Stage::Classes
@@ -1464,6 +1478,11 @@ mod tests {
             "Invalid",
             "Deployment.apps \"d\" is invalid: spec.replicas: must be >= 0"
         )));
-        assert!(!is_immutable_error(&err(403, "Forbidden", "immutable")));
+        assert!(!is_immutable_error(&err(403, "Forbidden", "forbidden")));
+        assert!(is_immutable_error(&err(
+            400,
+            "BadRequest",
+            "admission webhook \"v\" denied the request: spec.size is immutable"
+        )));
     }
 }
