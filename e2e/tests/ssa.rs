@@ -948,3 +948,42 @@ async fn deployment_past_its_progress_deadline_fails_the_wait_early() {
     );
     assert!(start.elapsed() < Duration::from_secs(100));
 }
+
+#[tokio::test]
+async fn reconcile_disabled_on_the_live_object_stops_apply() {
+    let (cluster, client, ns, rm) = setup("ssa-disabled").await;
+    let n = &ns.name;
+    rm.apply_all_staged(vec![configmap(n, "cfg", json!({"k": "1"}))], &opts())
+        .await
+        .unwrap();
+    cluster
+        .kubectl(&[
+            "annotate",
+            "-n",
+            n,
+            "configmap/cfg",
+            &format!("{GROUP}/reconcile=disabled"),
+        ])
+        .unwrap();
+    cluster
+        .kubectl(&[
+            "patch",
+            "-n",
+            n,
+            "configmap/cfg",
+            "--type=merge",
+            "-p",
+            r#"{"data":{"k":"hand-made"}}"#,
+        ])
+        .unwrap();
+    let cs = rm
+        .apply_all_staged(vec![configmap(n, "cfg", json!({"k": "1"}))], &opts())
+        .await
+        .unwrap();
+    assert_eq!(cs.summary(), format!("ConfigMap/{n}/cfg skipped"));
+    let api: Api<ConfigMap> = Api::namespaced(client, n);
+    assert_eq!(
+        api.get("cfg").await.unwrap().data.unwrap()["k"],
+        "hand-made"
+    );
+}

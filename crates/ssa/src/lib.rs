@@ -7,6 +7,18 @@
 //! server-side dry run before writing anything, and returns a [`ChangeSet`] whose entries feed the
 //! Kustomization's events and [`inventory`]. [`ResourceManager::delete_all`] prunes,
 //! [`ResourceManager::wait_for_set`] waits until objects are healthy by the [`status`] rules.
+//!
+//! Where this deliberately differs from Flux:
+//! - Every stage is validated before the first one is written (Flux validates a stage just
+//!   before writing it), so an invalid object leaves the cluster untouched; only objects that
+//!   need the first stage to exist (in a new Namespace, of a new CRD's kind) are validated
+//!   after it.
+//! - A forced recreate happens only for errors that say a field cannot change (`immutable`,
+//!   `may not change`, …); Flux recreates on any `Invalid`, which deletes objects the server
+//!   would refuse anyway.
+//! - Wait errors carry each object's status message
+//!   (`Deployment/app/podinfo status: 'InProgress': Ready: 0/1`).
+//! - A namespace on a cluster-scoped object is dropped, so inventory ids name the real object.
 #![forbid(unsafe_code)]
 
 mod changeset;
