@@ -272,7 +272,10 @@ async fn cached_files_follow_replacement_removal_and_relinking() {
         async move { raw_get(addr, &target).await }
     };
     for _ in 0..3 {
-        assert_eq!(get("current.tar.gz").await, (200, b"first version".to_vec()));
+        assert_eq!(
+            get("current.tar.gz").await,
+            (200, b"first version".to_vec())
+        );
         assert_eq!(get("v1.tar.gz").await, (200, b"first version".to_vec()));
     }
     // A new version written beside it and renamed over it (as storage writes artifacts).
