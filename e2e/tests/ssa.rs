@@ -987,3 +987,44 @@ async fn reconcile_disabled_on_the_live_object_stops_apply() {
         "hand-made"
     );
 }
+
+#[tokio::test]
+async fn diff_reports_drift_without_writing() {
+    let (cluster, client, ns, rm) = setup("ssa-diff").await;
+    let n = &ns.name;
+    let objects = vec![
+        deployment(n, "web", 1),
+        configmap(n, "cfg", json!({"k": "1"})),
+    ];
+    rm.apply_all_staged(objects.clone(), &opts()).await.unwrap();
+    let diff = rm.diff_all(objects.clone(), &opts()).await.unwrap();
+    assert!(
+        diff.iter().all(|e| e.action == Action::Unchanged),
+        "{diff:?}"
+    );
+
+    cluster
+        .kubectl(&["scale", "-n", n, "deployment/web", "--replicas=3"])
+        .unwrap();
+    let mut with_new = objects;
+    with_new.push(configmap(n, "new", json!({})));
+    let diff = rm.diff_all(with_new, &opts()).await.unwrap();
+    let by_subject: BTreeMap<String, (Action, Vec<String>)> = diff
+        .into_iter()
+        .map(|e| (e.object.subject(), (e.action, e.paths)))
+        .collect();
+    assert_eq!(
+        by_subject[&format!("Deployment/{n}/web")],
+        (Action::Configured, vec!["/spec/replicas".to_string()])
+    );
+    assert_eq!(
+        by_subject[&format!("ConfigMap/{n}/cfg")].0,
+        Action::Unchanged
+    );
+    assert_eq!(by_subject[&format!("ConfigMap/{n}/new")].0, Action::Created);
+    // Nothing was written.
+    let d: Deployment = Api::namespaced(client.clone(), n).get("web").await.unwrap();
+    assert_eq!(d.spec.replicas, Some(3));
+    let cms: Api<ConfigMap> = Api::namespaced(client, n);
+    assert!(cms.get_opt("new").await.unwrap().is_none());
+}

@@ -32,7 +32,7 @@ pub mod status;
 pub use changeset::{Action, ChangeSet, ChangeSetEntry};
 pub use discovery::DiscoveryCache;
 pub use manager::{
-    ApplyOptions, CleanupOptions, DeleteOptions, FieldManager, ManagedFieldsOperation,
+    ApplyOptions, CleanupOptions, DeleteOptions, DiffEntry, FieldManager, ManagedFieldsOperation,
     ResourceManager, WaitOptions,
 };
 pub use object::{ObjMetadata, Owner};

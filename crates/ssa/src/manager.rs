@@ -160,6 +160,16 @@ impl DeleteOptions {
     }
 }
 
+/// One object of [`ResourceManager::diff_all`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiffEntry {
+    pub object: ObjMetadata,
+    pub version: String,
+    pub action: Action,
+    /// JSON pointers (`/spec/replicas`, `/metadata/labels/app`) where the live object differs.
+    pub paths: Vec<String>,
+}
+
 /// How to wait for health.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WaitOptions {
@@ -254,10 +264,12 @@ impl Pending {
 enum Plan {
     Skip,
     Unchanged,
-    /// Apply for real; `cleanup` is a JSON patch to run first.
+    /// Apply for real; `cleanup` is a merge patch to run first; `drift` lists the JSON
+    /// pointers where the live object differs from what the apply would make of it.
     Apply {
         action: Action,
         cleanup: Option<Value>,
+        drift: Vec<String>,
     },
     /// Delete and create again (immutable field changed, force enabled).
     Recreate,
@@ -540,6 +552,60 @@ impl ResourceManager {
         prepare(objects, &self.owner)
     }
 
+    /// What applying `objects` would change, without writing anything (drift detection):
+    /// per object `Created` (absent), `Configured` (with the JSON pointers that differ; empty
+    /// when only field managers or cleanup metadata would change, or for a forced recreate),
+    /// `Unchanged` or `Skipped`. Objects that need a Namespace or CRD of the set that does not
+    /// exist yet count as `Created`.
+    pub async fn diff_all(
+        &self,
+        objects: Vec<Value>,
+        opts: &ApplyOptions,
+    ) -> Result<Vec<DiffEntry>> {
+        let desired = self.prepare(objects)?;
+        let discovery = self.discovery();
+        let definitions: Vec<Desired> = desired
+            .iter()
+            .filter(|d| stage_of(&d.meta) == Stage::Definitions)
+            .cloned()
+            .collect();
+        let pending = Pending::of(&definitions);
+        let results: Vec<_> = futures::stream::iter(desired)
+            .map(|d| async {
+                let meta = d.meta.clone();
+                let version = version_of(&d.api_version).to_string();
+                (meta, version, self.plan(d, opts, &discovery, false).await)
+            })
+            .buffered(VALIDATION_CONCURRENCY)
+            .collect()
+            .await;
+        let mut out = Vec::with_capacity(results.len());
+        let mut errors = Vec::new();
+        for (meta, version, r) in results {
+            let (object, action, paths) = match r {
+                Ok((d, Plan::Apply { action, drift, .. }, _)) => (d.meta, action, drift),
+                Ok((d, Plan::Recreate, _)) => (d.meta, Action::Configured, Vec::new()),
+                Ok((d, Plan::Unchanged, _)) => (d.meta, Action::Unchanged, Vec::new()),
+                Ok((d, Plan::Skip, _)) => (d.meta, Action::Skipped, Vec::new()),
+                Err(e) if pending.explains(&e) => (meta, Action::Created, Vec::new()),
+                Err(e) => {
+                    errors.push(e.to_string());
+                    continue;
+                }
+            };
+            out.push(DiffEntry {
+                object,
+                version,
+                action,
+                paths,
+            });
+        }
+        if !errors.is_empty() {
+            return Err(Error::DryRun(errors));
+        }
+        Ok(out)
+    }
+
     fn api_for(&self, resolved: &Resolved, namespace: &str) -> Api<DynamicObject> {
         let (ar, caps) = resolved;
         if is_namespaced(caps) {
@@ -655,7 +721,9 @@ impl ResourceManager {
         let action = match plan {
             Plan::Skip => Action::Skipped,
             Plan::Unchanged => Action::Unchanged,
-            Plan::Apply { action, cleanup } => {
+            Plan::Apply {
+                action, cleanup, ..
+            } => {
                 if let Some(patch) = cleanup {
                     self.patch_cleanup(&api, &d.meta, patch).await?;
                 }
@@ -778,6 +846,7 @@ impl ResourceManager {
                 Plan::Apply {
                     action: Action::Created,
                     cleanup: None,
+                    drift: Vec::new(),
                 },
                 api,
             ));
@@ -796,6 +865,7 @@ impl ResourceManager {
         Ok((
             Plan::Apply {
                 action: Action::Configured,
+                drift: drift_paths(&live, &dry),
                 cleanup,
             },
             api,
@@ -1213,6 +1283,54 @@ fn has_drifted(live: &Value, dry: &Value) -> bool {
         || comparable(live) != comparable(dry)
 }
 
+/// The JSON pointers where `dry` (what an apply would make) differs from `live`: labels,
+/// annotations and everything outside `metadata` and `status`.
+fn drift_paths(live: &Value, dry: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for field in ["labels", "annotations"] {
+        let pointer = format!("/metadata/{field}");
+        let empty = Value::Object(Default::default());
+        json_diff(
+            live.pointer(&pointer).unwrap_or(&empty),
+            dry.pointer(&pointer).unwrap_or(&empty),
+            &pointer,
+            &mut out,
+        );
+    }
+    json_diff(&comparable(live), &comparable(dry), "", &mut out);
+    out
+}
+
+fn json_diff(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                let child = format!("{path}/{}", k.replace('~', "~0").replace('/', "~1"));
+                match (x.get(k), y.get(k)) {
+                    (Some(va), Some(vb)) => json_diff(va, vb, &child, out),
+                    _ => out.push(child),
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            for i in 0..x.len().max(y.len()) {
+                let child = format!("{path}/{i}");
+                match (x.get(i), y.get(i)) {
+                    (Some(va), Some(vb)) => json_diff(va, vb, &child, out),
+                    _ => out.push(child),
+                }
+            }
+        }
+        _ if a != b => out.push(if path.is_empty() {
+            "/".into()
+        } else {
+            path.into()
+        }),
+        _ => {}
+    }
+}
+
 /// Deep union of two `fieldsV1` sets.
 fn merge_fields(into: &mut Value, from: &Value) {
     match (into.as_object_mut(), from.as_object()) {
@@ -1401,6 +1519,30 @@ mod tests {
         assert!(!p.explains(&Error::DryRun(vec![
             "Deployment/new/d dry-run failed (Invalid): x".into()
         ])));
+    }
+
+    #[test]
+    fn drift_paths_name_every_difference() {
+        let live = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "d", "labels": {"a": "1", "extra": "x"}, "resourceVersion": "1"},
+            "spec": {"replicas": 3, "template": {"spec": {"containers": [
+                {"name": "c", "image": "old"}, {"name": "side", "image": "s"}]}}},
+            "status": {"replicas": 3}});
+        let dry = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "d", "labels": {"a": "1"}, "resourceVersion": "1"},
+            "spec": {"replicas": 1, "template": {"spec": {"containers": [
+                {"name": "c", "image": "new"}]}}},
+            "status": {"replicas": 1}});
+        assert_eq!(
+            drift_paths(&live, &dry),
+            vec![
+                "/metadata/labels/extra",
+                "/spec/replicas",
+                "/spec/template/spec/containers/0/image",
+                "/spec/template/spec/containers/1",
+            ]
+        );
+        assert!(drift_paths(&live, &live).is_empty());
     }
 
     #[test]
