@@ -312,7 +312,6 @@ fn stage_of(meta: &ObjMetadata) -> Stage {
 /// in apply order; refuses two objects with one identity.
 fn prepare(objects: Vec<Value>, owner: &Owner) -> Result<Vec<Desired>> {
     let labels = owner.labels();
-
     let mut out = Vec::with_capacity(objects.len());
     for mut obj in objects {
         let meta = ObjMetadata::from_object(&obj)?;
