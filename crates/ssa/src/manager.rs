@@ -856,7 +856,7 @@ impl ResourceManager {
         {
             None
         } else {
-            cleanup_patch(&live, &self.field_manager, &opts.cleanup)
+            cleanup_patch(&live, &d.obj, &self.field_manager, &opts.cleanup)
         };
         if cleanup.is_none() && !has_drifted(&live, &dry) {
             return Ok((Plan::Unchanged, api));
@@ -1351,20 +1351,24 @@ fn merge_fields(into: &mut Value, from: &Value) {
 /// The merge patch that removes the cleanup annotations/labels and hands the fields of the
 /// cleanup field managers to ours (Flux's `PatchReplaceFieldsManagers`; a merge patch replaces
 /// the `managedFields` list as a whole), or None when the live object needs no cleanup.
+/// Annotations and labels the desired object sets itself are kept (removing them would make
+/// every apply a change).
 pub(crate) fn cleanup_patch(
     live: &Value,
+    desired: &Value,
     field_manager: &str,
     opts: &CleanupOptions,
 ) -> Option<Value> {
     let mut metadata = serde_json::Map::new();
     for (field, keys) in [("annotations", &opts.annotations), ("labels", &opts.labels)] {
+        let has = |obj: &Value, key: &str| {
+            obj.pointer(&format!("/metadata/{field}"))
+                .and_then(|m| m.get(key))
+                .is_some()
+        };
         let present: serde_json::Map<String, Value> = keys
             .iter()
-            .filter(|key| {
-                live.pointer(&format!("/metadata/{field}"))
-                    .and_then(|m| m.get(key.as_str()))
-                    .is_some()
-            })
+            .filter(|key| has(live, key) && !has(desired, key))
             .map(|key| (key.clone(), Value::Null))
             .collect();
         if !present.is_empty() {
@@ -1575,7 +1579,7 @@ mod tests {
                  "subresource": "status", "fieldsV1": {"f:status": {}}}
             ]}});
         let opts = ApplyOptions::default().cleanup;
-        let patch = cleanup_patch(&live, "kustomize-controller", &opts).unwrap();
+        let patch = cleanup_patch(&live, &json!({}), "kustomize-controller", &opts).unwrap();
         assert_eq!(
             patch["metadata"]["annotations"],
             json!({"kubectl.kubernetes.io/last-applied-configuration": null})
@@ -1591,7 +1595,12 @@ mod tests {
         // nothing to clean
         let clean = json!({"metadata": {"managedFields": [
             {"manager": "kustomize-controller", "operation": "Apply"}]}});
-        assert!(cleanup_patch(&clean, "kustomize-controller", &opts).is_none());
+        assert!(cleanup_patch(&clean, &json!({}), "kustomize-controller", &opts).is_none());
+        // An annotation the source sets itself stays.
+        let annotated = json!({"metadata": {
+            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}"},
+            "managedFields": [{"manager": "kustomize-controller", "operation": "Apply"}]}});
+        assert!(cleanup_patch(&annotated, &annotated, "kustomize-controller", &opts).is_none());
     }
 
     #[test]
