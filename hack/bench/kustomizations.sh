@@ -8,7 +8,8 @@
 # Prints numbers and ratios; asserts nothing.
 #
 # Environment: BENCH_KS_COUNTS ("100 500 1000"), BENCH_KS_CONCURRENT (20, as Flux's figures),
-# BENCH_KS_TIMEOUT (seconds per run, 900), BENCH_SKIP_BUILD=1 (use the existing release binaries).
+# BENCH_KS_TIMEOUT (seconds per run, 900), BENCH_SKIP_BUILD=1 (use the existing release binaries),
+# BENCH_KUSTOMIZE_CONTROLLER / BENCH_SOURCE_CONTROLLER (measure other binaries, no build).
 set -euo pipefail
 # shellcheck source=hack/bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -16,7 +17,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 COUNTS="${BENCH_KS_COUNTS:-100 500 1000}"
 CONCURRENT="${BENCH_KS_CONCURRENT:-20}"
 TIMEOUT="${BENCH_KS_TIMEOUT:-900}"
-KUSTOMIZE_CONTROLLER="$BENCH_ROOT/target/release/kustomize-controller"
+# BENCH_KUSTOMIZE_CONTROLLER: another binary to measure (implies no build of it).
+KUSTOMIZE_CONTROLLER="${BENCH_KUSTOMIZE_CONTROLLER:-$BENCH_ROOT/target/release/kustomize-controller}"
 KC_PID=""
 
 # Flux's published figures: N -> "seconds MiB".
@@ -37,7 +39,7 @@ ks_cleanup() {
   bench_cleanup
 }
 trap ks_cleanup EXIT
-if [[ "${BENCH_SKIP_BUILD:-}" != 1 ]]; then
+if [[ "${BENCH_SKIP_BUILD:-}" != 1 && -z "${BENCH_KUSTOMIZE_CONTROLLER:-}" ]]; then
   log "cargo build --release -p kustomize-controller"
   cargo build --release -q -p kustomize-controller
 fi
