@@ -110,12 +110,32 @@ impl Reg<'_> {
                 _ => {}
             }
             if let Some(sig) = &sig {
+                let mut zeroed: Option<Vec<Value>> = None;
                 for (i, a) in args.iter().enumerate() {
                     if let Some(t) = sig.param(i)
                         && !t.accepts_arg(a)
                     {
+                        // Go passes a nil map for a literal `nil` and for a
+                        // missing value that went through a variable or
+                        // pipeline (`hasKey $x "k"`); only a nil read straight
+                        // from a map (missingkey=zero) is a type error.
+                        if t == signature::GoType::Map
+                            && a.is_nil()
+                            && matches!(
+                                ferroflux_gotemplate::arg_origin(i),
+                                ferroflux_gotemplate::ArgOrigin::Invalid
+                                    | ferroflux_gotemplate::ArgOrigin::Literal
+                            )
+                        {
+                            zeroed.get_or_insert_with(|| args.to_vec())[i] =
+                                Value::Map(ferroflux_gotemplate::Dict::new());
+                            continue;
+                        }
                         return Err(conv::wrong_type(t.go_name(), a));
                     }
+                }
+                if let Some(args) = zeroed {
+                    return f(&args);
                 }
             }
             f(args)

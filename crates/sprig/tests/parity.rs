@@ -573,6 +573,8 @@ fn cases_render_identically_through_the_template_engine() {
     let cases = load();
     for (expr, want) in &cases {
         let mut t = Templates::new(funcs(&Options::default()));
+        // Helm's engine option; the expected outputs come from helm.
+        t.set_missing_key(ferroflux_gotemplate::MissingKey::Zero);
         let name = "c/templates/t.txt";
         let got = t
             .parse(name, &format!("<<<0>>>{{{{ {expr} }}}}<<<END>>>"))
@@ -598,6 +600,20 @@ fn cases_render_identically_through_the_template_engine() {
                     println!("  error wording: {expr}\n    helm {w:?}\n    ours {e:?}");
                 }
             }
+        }
+    }
+    // Go's nil map for a literal nil or a missing value held in a variable
+    for (src, want) in [
+        (r#"{{ get nil "a" }}"#, ""),
+        (r#"{{ $x := .Values.missing }}{{ hasKey $x "a" }}"#, "false"),
+        (r#"{{ hasKey (dict) "a" }}"#, "false"),
+    ] {
+        let mut t = Templates::new(funcs(&Options::default()));
+        t.set_missing_key(ferroflux_gotemplate::MissingKey::Zero);
+        let got = t.parse("x", src).and_then(|_| t.execute("x", &data));
+        match got {
+            Ok(g) if g == want => {}
+            other => failures.push(format!("{src}: want {want:?} got {other:?}")),
         }
     }
     println!(
