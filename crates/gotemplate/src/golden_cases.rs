@@ -1692,4 +1692,124 @@ line2 1 ok"#,
         r#""#,
         false,
     ),
+    (
+        r#"w1"#,
+        r#"a  {{- 3}}  {{3 -}}  b|{{-3}}|{{ 3 -}}
+
+ x"#,
+        r#""#,
+        r#"a3  3b|-3|3x"#,
+        r#""#,
+        false,
+    ),
+    (
+        r#"w2"#,
+        r#"{{-.s}}"#,
+        r#""#,
+        r#""#,
+        r#"template: w2:1: bad number syntax: "-.s""#,
+        false,
+    ),
+    (
+        r#"w3"#,
+        r#"x {{- /**/ -}} y {{/* */-}} z"#,
+        r#""#,
+        r#""#,
+        r#"template: w3:1: comment ends before closing delimiter"#,
+        false,
+    ),
+    (
+        r#"w4"#,
+        r#"
+	 {{- "x" -}} 
+ y"#,
+        r#""#,
+        r#"xy"#,
+        r#""#,
+        false,
+    ),
+    (r#"w5"#, r#"{{ .s -}}"#, r#""#, r#"str"#, r#""#, false),
+    (
+        r#"w6"#,
+        r#"{{ .s}}{{/**/}}{{.s }}"#,
+        r#""#,
+        r#"strstr"#,
+        r#""#,
+        false,
+    ),
+    (
+        r#"w7"#,
+        r#"{{
+.s
+}}|{{ printf "%s"
+  .s
+}}"#,
+        r#""#,
+        r#"str|str"#,
+        r#""#,
+        false,
+    ),
+    (
+        r#"w8"#,
+        r#"{{ range .list -}}
+  {{ . }}
+{{ end -}}"#,
+        r#""#,
+        r#"1
+two
+3.5
+<no value>
+"#,
+        r#""#,
+        false,
+    ),
+    (
+        r#"w9"#,
+        r#"{{ ( .s ) }}|{{(printf "%s" .s)}}"#,
+        r#""#,
+        r#"str|str"#,
+        r#""#,
+        false,
+    ),
+    (
+        r#"w10"#,
+        r#"{{ $x:=1 }}{{$x}}|{{ $y :=2}}{{$y}}"#,
+        r#""#,
+        r#"1|2"#,
+        r#""#,
+        false,
+    ),
+    (
+        r#"w11"#,
+        r#"{{ .s| printf "%s" }}|{{.s|printf "%s"}}"#,
+        r#""#,
+        r#"str|str"#,
+        r#""#,
+        false,
+    ),
+    (
+        r#"w12"#,
+        r#"{{ . .s }}"#,
+        r#""#,
+        r#""#,
+        r#"template: w12:1:3: executing "w12" at <.>: can't give argument to non-function ."#,
+        false,
+    ),
+    (r#"w13"#, r#"{{ $ := 1 }}"#, r#""#, r#""#, r#""#, false),
+    (
+        r#"w14"#,
+        r#"{{ $.s }}{{ $x := $ }}{{ $x.s }}"#,
+        r#""#,
+        r#"strstr"#,
+        r#""#,
+        false,
+    ),
+    (
+        r#"w15"#,
+        r#"{{ .s }}{{ "\\" }}{{ "\"" }}"#,
+        r#""#,
+        r#"str\""#,
+        r#""#,
+        false,
+    ),
 ];
