@@ -225,8 +225,8 @@ pub(crate) fn register(r: &mut Reg<'_>) {
     for (name, must) in [("toDate", false), ("mustToDate", true)] {
         r.add(name, Exact(2), move |a| {
             let (layout, s) = (str_arg(&a[0])?, str_arg(&a[1])?);
-            match parse_go(layout, s, &TimeZone::system()) {
-                Ok(z) => Ok(GoTime::new(z).value()),
+            match parse_go_named(layout, s, &TimeZone::system()) {
+                Ok(t) => Ok(t.value()),
                 Err(e) if must => Err(err(e)),
                 Err(_) => Ok(GoTime::zero().value()),
             }
@@ -707,9 +707,10 @@ fn h12(h: i8) -> i8 {
     }
 }
 
-/// Go's `time.ParseInLocation(layout, value, loc)` for the layouts charts
-/// use; the error text follows Go's.
-pub fn parse_go(layout: &str, value: &str, loc: &TimeZone) -> Result<Zoned, String> {
+/// Go's `time.ParseInLocation(layout, value, loc)`, with the error text
+/// Go's. A zone abbreviation the location does not know gives a zone of that
+/// name at offset 0, as Go fabricates one.
+pub fn parse_go_named(layout: &str, value: &str, loc: &TimeZone) -> Result<GoTime, String> {
     let fail = |elem: &str, rest: &str| {
         format!(
             "parsing time {} as {}: cannot parse {} as {}",
@@ -725,6 +726,7 @@ pub fn parse_go(layout: &str, value: &str, loc: &TimeZone) -> Result<Zoned, Stri
     let (mut hour, mut min, mut sec, mut nanos) = (0i8, 0i8, 0i8, 0i32);
     let mut pm: Option<bool> = None;
     let mut offset: Option<i32> = None;
+    let mut zone_name: Option<String> = None;
     let mut yday: Option<i16> = None;
     let take_num = |s: &mut &str, min: usize, max: usize| -> Option<i64> {
         let n = s
@@ -843,7 +845,7 @@ pub fn parse_go(layout: &str, value: &str, loc: &TimeZone) -> Result<Zoned, Stri
                         s = s.trim_start_matches(' ');
                         take_num(&mut s, 1, 3).map(|v| yday = Some(v as i16))
                     }
-                    Tok::Hour24 => take_num(&mut s, 2, 2).map(|v| hour = v as i8),
+                    Tok::Hour24 => take_num(&mut s, 1, 2).map(|v| hour = v as i8),
                     Tok::Hour12 => take_num(&mut s, 1, 2).map(|v| hour = v as i8),
                     Tok::Hour12_2 => take_num(&mut s, 2, 2).map(|v| hour = v as i8),
                     Tok::Min1 => take_num(&mut s, 1, 2).map(|v| min = v as i8),
@@ -887,14 +889,19 @@ pub fn parse_go(layout: &str, value: &str, loc: &TimeZone) -> Result<Zoned, Stri
                         }
                     }
                     Tok::PmUpper | Tok::PmLower => {
-                        let p = s.get(..2).map(str::to_ascii_uppercase);
-                        match p.as_deref() {
-                            Some("PM") => {
+                        // case-sensitive, as Go: `PM` wants PM/AM, `pm` wants pm/am
+                        let (pm_s, am_s) = if matches!(t, Tok::PmLower) {
+                            ("pm", "am")
+                        } else {
+                            ("PM", "AM")
+                        };
+                        match s.get(..2) {
+                            Some(p) if p == pm_s => {
                                 pm = Some(true);
                                 s = &s[2..];
                                 Some(())
                             }
-                            Some("AM") => {
+                            Some(p) if p == am_s => {
                                 pm = Some(false);
                                 s = &s[2..];
                                 Some(())
@@ -905,8 +912,11 @@ pub fn parse_go(layout: &str, value: &str, loc: &TimeZone) -> Result<Zoned, Stri
                     Tok::TzName => {
                         let n = s.bytes().take_while(|b| b.is_ascii_uppercase()).count();
                         if n >= 3 {
-                            if &s[..n] == "UTC" || &s[..n] == "GMT" {
+                            let name = &s[..n];
+                            if name == "UTC" {
                                 offset = Some(0);
+                            } else {
+                                zone_name = Some(name.to_string());
                             }
                             s = &s[n..];
                             Some(())
@@ -979,21 +989,26 @@ pub fn parse_go(layout: &str, value: &str, loc: &TimeZone) -> Result<Zoned, Stri
             .with()
             .day_of_year(yd)
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(|_| range_err("day-of-year"))?;
     }
     let dt = date.at(hour, min, sec, nanos);
     let tz = match offset {
-        Some(o) => {
-            let off = jiff::tz::Offset::from_seconds(o).map_err(|e| e.to_string())?;
-            if o == 0 && !std::ptr::eq(loc, &TimeZone::UTC) {
-                TimeZone::UTC
-            } else {
-                TimeZone::fixed(off)
-            }
-        }
+        Some(0) => TimeZone::UTC,
+        Some(o) => TimeZone::fixed(jiff::tz::Offset::from_seconds(o).map_err(|e| e.to_string())?),
         None => loc.clone(),
     };
-    dt.to_zoned(tz).map_err(|e| e.to_string())
+    let zoned = dt.to_zoned(tz).map_err(|e| e.to_string())?;
+    if offset.is_none()
+        && let Some(name) = zone_name
+    {
+        // the location's own abbreviation keeps the location; any other
+        // name becomes a zone of that name at UTC (GMT+N at N hours)
+        if zone_abbrev(&zoned) != name {
+            let utc = dt.to_zoned(TimeZone::UTC).map_err(|e| e.to_string())?;
+            return Ok(GoTime::labelled(utc, &name));
+        }
+    }
+    Ok(GoTime::new(zoned))
 }
 
 fn frac_nanos(d: &str) -> i32 {
@@ -1066,7 +1081,9 @@ mod tests {
 
     #[test]
     fn go_layouts_format_and_parse() {
-        let z = parse_go("2006-01-02 15:04:05", "2024-03-05 07:08:09", &TimeZone::UTC).unwrap();
+        let z = parse_go_named("2006-01-02 15:04:05", "2024-03-05 07:08:09", &TimeZone::UTC)
+            .unwrap()
+            .zoned;
         assert_eq!(
             format_go(&z, "Jan _2 3:04PM Monday 06 002 .000 Z07:00 MST"),
             "Mar  5 7:08AM Tuesday 24 065 .000 Z UTC"
