@@ -204,8 +204,12 @@ impl Value {
     }
 
     /// The plain-data JSON view (objects through [`Object::to_data`], bytes as
-    /// base64 like Go's encoder would be the engine's job; here as numbers).
+    /// numbers). A dict that contains itself is cut off as `null` there.
     pub fn to_json(&self) -> serde_json::Value {
+        self.to_json_in(&mut Vec::new())
+    }
+
+    fn to_json_in(&self, path: &mut Vec<Dict>) -> serde_json::Value {
         match self {
             Value::Nil => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
@@ -215,19 +219,33 @@ impl Value {
                 .unwrap_or(serde_json::Value::Null),
             Value::String(s) => serde_json::Value::String(s.to_string()),
             Value::Bytes(b) => serde_json::Value::Array(b.iter().map(|x| (*x).into()).collect()),
-            Value::List(l) => serde_json::Value::Array(l.iter().map(Value::to_json).collect()),
-            Value::Map(m) => serde_json::Value::Object(
-                m.read()
+            Value::List(l) => {
+                serde_json::Value::Array(l.iter().map(|x| x.to_json_in(path)).collect())
+            }
+            Value::Map(m) => {
+                if path.iter().any(|d| d.ptr_eq(m)) {
+                    return serde_json::Value::Null;
+                }
+                path.push(m.clone());
+                let obj = m
+                    .read()
                     .iter()
-                    .map(|(k, v)| (k.clone(), v.to_json()))
-                    .collect(),
-            ),
+                    .map(|(k, v)| (k.clone(), v.to_json_in(path)))
+                    .collect();
+                path.pop();
+                serde_json::Value::Object(obj)
+            }
             Value::Object(o) => o
                 .to_data()
-                .map(|d| d.to_json())
+                .map(|d| d.to_json_in(path))
                 .unwrap_or(serde_json::Value::Null),
         }
     }
+}
+
+thread_local! {
+    /// Dicts being printed by `Debug`, to cut cycles.
+    static DEBUG_PATH: std::cell::RefCell<Vec<Dict>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl fmt::Debug for Value {
@@ -240,7 +258,16 @@ impl fmt::Debug for Value {
             Value::String(s) => write!(f, "String({s:?})"),
             Value::Bytes(b) => write!(f, "Bytes({b:?})"),
             Value::List(l) => f.debug_list().entries(l.iter()).finish(),
-            Value::Map(m) => f.debug_map().entries(m.read().iter()).finish(),
+            Value::Map(m) => {
+                let cyclic = DEBUG_PATH.with(|p| p.borrow().iter().any(|d| d.ptr_eq(m)));
+                if cyclic {
+                    return f.write_str("<cycle>");
+                }
+                DEBUG_PATH.with(|p| p.borrow_mut().push(m.clone()));
+                let r = f.debug_map().entries(m.snapshot().iter()).finish();
+                DEBUG_PATH.with(|p| p.borrow_mut().pop());
+                r
+            }
             Value::Object(o) => {
                 write!(f, "Object({}: ", o.type_name())?;
                 o.fmt_go(f)?;
@@ -296,6 +323,16 @@ mod tests {
             panic!("map expected")
         };
         assert!(matches!(m.get("n"), Some(Value::Float(x)) if x == 1.0));
+    }
+
+    #[test]
+    fn self_containing_dicts_debug_and_convert_without_crashing() {
+        let d = Dict::new();
+        d.insert("me", Value::Map(d.clone()));
+        let v = Value::Map(d.clone());
+        assert_eq!(format!("{v:?}"), r#"{"me": <cycle>}"#);
+        assert_eq!(v.to_json(), serde_json::json!({"me": null}));
+        d.remove("me");
     }
 
     #[test]
