@@ -330,6 +330,23 @@ impl<'s> Exec<'s> {
         self.depth >= MAX_EXEC_DEPTH || self.stack_exhausted()
     }
 
+    /// Deeply nested `if`/`with`/`range` blocks recurse too; they share the
+    /// stack budget (and its big-stack retry) with template calls.
+    fn check_nesting(&mut self, t: &Tmpl, b: &Branch) -> Result<(), Flow> {
+        if self.stack_exhausted() {
+            let at = range_context(&b.pipe);
+            return Err(self
+                .err(
+                    t,
+                    at.pos(),
+                    at,
+                    format!("exceeded maximum template depth ({MAX_EXEC_DEPTH})"),
+                )
+                .into());
+        }
+        Ok(())
+    }
+
     fn stack_exhausted(&mut self) -> bool {
         let marker = 0u8;
         let here = std::ptr::addr_of!(marker) as usize;
@@ -455,6 +472,7 @@ impl<'s> Exec<'s> {
         with: bool,
         out: &mut String,
     ) -> Result<(), Flow> {
+        self.check_nesting(t, b)?;
         let mark = self.vars.len();
         let v = self.eval_pipeline(t, dot, &b.pipe)?;
         let r = if truth(&v) {
@@ -480,6 +498,7 @@ impl<'s> Exec<'s> {
         b: &Branch,
         out: &mut String,
     ) -> Result<(), Flow> {
+        self.check_nesting(t, b)?;
         let val = self.eval_pipeline(t, dot, &b.pipe)?;
         let mark = self.vars.len();
         let ndecl = b.pipe.decl.len();

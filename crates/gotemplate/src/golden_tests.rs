@@ -207,3 +207,25 @@ fn yaml_syntax_errors_name_the_line() {
         "{e}"
     );
 }
+
+#[test]
+fn absurd_nesting_is_an_error_not_a_crash() {
+    let mut t = Templates::new(test_funcs());
+    let parens = format!("{{{{ {}1{} }}}}", "(".repeat(20_000), ")".repeat(20_000));
+    let e = t.parse("p", &parens).expect_err("too deep");
+    assert_eq!(
+        e.to_string(),
+        "template: p:1: max expression depth exceeded"
+    );
+    let ifs = format!("{}x{}", "{{if 1}}".repeat(50_000), "{{end}}".repeat(50_000));
+    assert!(t.parse("i", &ifs).is_err());
+    // Recursion deeper than the caller's stack budget still renders (on the
+    // executor's big-stack retry).
+    t.parse(
+        "rec",
+        r#"{{define "r"}}{{if .}}{{template "r" (slice . 1)}}{{else}}done{{end}}{{end}}{{template "r" .}}"#,
+    )
+    .expect("parse");
+    let list = Value::list((0..5_000).map(Value::Int));
+    assert_eq!(t.execute("rec", &list).expect("exec"), "done");
+}

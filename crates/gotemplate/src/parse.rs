@@ -652,6 +652,11 @@ fn go_rune_u(c: char) -> String {
 
 // ---------------------------------------------------------------- parser
 
+/// Go's `maxStackDepth` for nested parenthesised pipelines.
+const MAX_PAREN_DEPTH: usize = 10_000;
+/// Stack the parser may use on the caller's thread (half a default Rust thread).
+const PARSE_STACK_BUDGET: usize = 1 << 20;
+
 pub(crate) struct Parsed {
     pub root: Vec<Node>,
     pub defines: Vec<(String, Vec<Node>)>,
@@ -664,6 +669,10 @@ pub(crate) trait FuncLookup {
 
 struct Parser<'a> {
     lex_err: Option<String>,
+    /// Address of a local in `parse`, to bound the parser's recursion.
+    stack_base: usize,
+    /// Nesting of parenthesised pipelines (Go's `stackDepth`).
+    paren_depth: usize,
     src: &'a str,
     name: &'a str,
     toks: Vec<Token>,
@@ -682,8 +691,11 @@ pub(crate) fn parse(name: &str, src: &str, funcs: &dyn FuncLookup) -> Result<Par
         paren_depth: 0,
     };
     let (toks, lex_err) = lexer.run();
+    let marker = 0u8;
     let mut p = Parser {
         lex_err: lex_err.map(|(m, _)| m),
+        stack_base: std::ptr::addr_of!(marker) as usize,
+        paren_depth: 0,
         src,
         name,
         toks,
@@ -929,7 +941,18 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Whether the parser's recursion used up its stack budget; Go's
+    /// goroutine stacks grow, ours do not, so absurd nesting is an error.
+    fn stack_exhausted(&self) -> bool {
+        let marker = 0u8;
+        let here = std::ptr::addr_of!(marker) as usize;
+        self.stack_base.abs_diff(here) > PARSE_STACK_BUDGET
+    }
+
     fn control(&mut self, context: &str) -> PResult<Branch> {
+        if self.stack_exhausted() {
+            return self.err("max expression depth exceeded");
+        }
         let mark = self.vars.len();
         let pipe = self.pipeline(context, Tok::RightDelim)?;
         if pipe.cmds.is_empty() {
@@ -1238,8 +1261,13 @@ impl<'a> Parser<'a> {
             }
             Tok::LeftParen => {
                 self.next();
-                let p = self.pipeline("parenthesized pipeline", Tok::RightParen)?;
-                return Ok(Some(Arg::Pipe(Box::new(p))));
+                if self.paren_depth >= MAX_PAREN_DEPTH || self.stack_exhausted() {
+                    return self.err_at(t.pos, "max expression depth exceeded");
+                }
+                self.paren_depth += 1;
+                let p = self.pipeline("parenthesized pipeline", Tok::RightParen);
+                self.paren_depth -= 1;
+                return Ok(Some(Arg::Pipe(Box::new(p?))));
             }
             Tok::Str | Tok::RawStr => {
                 self.next();
