@@ -2,7 +2,7 @@
 //! cluster: `cargo run --release -p ferroflux-artifact --example serve_dir -- DIR ADDR`.
 //! `hack/bench/serve.sh` measures the real controller; this is for quick iterations.
 
-use ferroflux_artifact::{Storage, StorageConfig, server_router};
+use ferroflux_artifact::{ArtifactServer, Storage, StorageConfig};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -15,9 +15,11 @@ async fn main() -> anyhow::Result<()> {
         addr.clone(),
     ))?;
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, server_router(storage)).await?;
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    ArtifactServer::new(&storage, None)
+        .serve(listener, shutdown)
+        .await;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Artifacts, the one thing ferroflux processes exchange besides Kubernetes objects.
 //!
 //! source-controller writes reproducible `.tar.gz` archives into [`Storage`] and serves them
-//! with [`server_router`]; kustomize-controller and helm-controller download them with
+//! with [`ArtifactServer`]; kustomize-controller and helm-controller download them with
 //! [`fetch::fetch`], which checks size and digest before it safely untars anything.
 //!
 //! Layout on disk (and in URLs) is Flux's: `<kind>/<namespace>/<name>/<file>`, with `kind`
@@ -18,7 +18,7 @@ pub mod tarball;
 use std::path::{Path, PathBuf};
 
 pub use digest::{Digest, DigestAlgo, digest_file};
-pub use server::{ServerMetrics, server_router, server_router_with_metrics};
+pub use server::{ArtifactServer, ServerMetrics, ServerOptions};
 pub use storage::{ArtifactLocation, Storage, StorageConfig, StoredArtifact};
 
 /// Everything that can go wrong in this crate. Variants carry enough context (path, URL,

@@ -2,34 +2,36 @@
 //!
 //! It is what consumers hit for every reconcile, so it supports the conditional and range
 //! requests clients use to avoid re-downloading (`ETag`/`If-None-Match`,
-//! `Last-Modified`/`If-Modified-Since`, single byte ranges), keeps small files in a bounded
-//! in-memory cache that is re-validated on every hit, streams large files instead of
-//! buffering them, and resolves paths defensively: percent-decoding happens per segment,
-//! any `.`/`..`/empty/encoded-slash segment is refused, and the final path is canonicalised
-//! and must still lie under the root, so neither a crafted URL nor a symlink inside the root
-//! can expose a file outside it.
+//! `Last-Modified`/`If-Modified-Since`, single byte ranges), and resolves paths defensively:
+//! percent-decoding happens per segment, any `.`/`..`/empty/encoded-slash segment is
+//! refused, and the final path is canonicalised and must still lie under the root, so
+//! neither a crafted URL nor a symlink inside the root can expose a file outside it.
+//!
+//! The HTTP/1.1 side ([`ArtifactServer`], in `server/http1.rs`) is our own rather than
+//! hyper's: hyper can only send bodies from memory, and copying every artifact from a buffer
+//! into the socket cost a third of the CPU for a 332 KiB artifact. Ours writes the response
+//! head with one `send` and the body with `sendfile(2)` straight from the page cache, as
+//! nginx does. Small files are answered from a bounded in-memory cache in one write.
+
+mod http1;
+mod io;
 
 use std::collections::HashMap;
-use std::io::SeekFrom;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
 use prometheus::{
     Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry,
 };
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
+
+pub use http1::{ArtifactServer, ServerOptions};
 
 use crate::Result;
-use crate::storage::{Storage, TEMP_PREFIX};
+use crate::storage::TEMP_PREFIX;
 
 /// Prometheus metrics of the artifact server.
 ///
@@ -93,18 +95,21 @@ impl ServerMetrics {
         })
     }
 
-    /// Records one request; `body_len` is the `Content-Length` of a GET response.
-    fn observe(&self, method: &Method, code: StatusCode, body_len: u64, started: Instant) {
-        let code = code.as_u16();
+    /// Records one request; `body_len` is the `Content-Length` of a GET response. `method`
+    /// is one of the standard method names or `OTHER` (bounded label values).
+    fn observe(&self, method: &str, code: u16, body_len: u64, started: Instant) {
         let seconds = started.elapsed().as_secs_f64();
-        let slot = usize::from(*method == Method::HEAD);
-        let known = *method == Method::GET || *method == Method::HEAD;
-        match hot_code(code).filter(|_| known) {
-            Some(i) => {
+        let slot = match method {
+            "GET" => Some(0),
+            "HEAD" => Some(1),
+            _ => None,
+        };
+        match hot_code(code).zip(slot) {
+            Some((i, slot)) => {
                 self.hot.requests[i][slot]
                     .get_or_init(|| {
                         self.requests
-                            .with_label_values(&[&code.to_string(), method.as_str()])
+                            .with_label_values(&[code.to_string().as_str(), method])
                     })
                     .inc();
                 self.hot.duration[i]
@@ -114,73 +119,31 @@ impl ServerMetrics {
             None => {
                 let code = code.to_string();
                 self.requests
-                    .with_label_values(&[code.as_str(), method.as_str()])
+                    .with_label_values(&[code.as_str(), method])
                     .inc();
                 self.duration
                     .with_label_values(&[code.as_str()])
                     .observe(seconds);
             }
         }
-        if *method == Method::GET && body_len > 0 {
+        if method == "GET" && body_len > 0 {
             self.response_bytes.inc_by(body_len);
         }
     }
 }
 
-#[derive(Clone)]
-struct AppState {
-    storage: Storage,
-    metrics: Option<ServerMetrics>,
-    cache: Arc<FileCache>,
-}
-
-/// The artifact server with no metrics; mount it at `/` (URLs are `/<kind>/<ns>/<name>/<file>`).
-pub fn server_router(storage: Storage) -> Router {
-    server_router_with_metrics(storage, None)
-}
-
-/// The artifact server, recording [`ServerMetrics`] when given.
-pub fn server_router_with_metrics(storage: Storage, metrics: Option<ServerMetrics>) -> Router {
-    let cache = Arc::new(FileCache::new(CACHE_MAX_BYTES, CACHE_MAX_FILE));
-    Router::new().fallback(handle).with_state(AppState {
-        storage,
-        metrics,
-        cache,
-    })
-}
-
-async fn handle(State(state): State<AppState>, req: Request) -> Response {
-    let started = Instant::now();
-    let method = req.method().clone();
-    let resp = if method == Method::GET || method == Method::HEAD {
-        serve(&state, &method, req.uri().path(), req.headers()).await
-    } else {
-        let mut r = StatusCode::METHOD_NOT_ALLOWED.into_response();
-        r.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        r
-    };
-    if let Some(m) = &state.metrics {
-        let len = resp
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0);
-        m.observe(&method, resp.status(), len, started);
-    }
-    resp
-}
-
-/// Files up to this size are kept in memory once served ([`FileCache`]).
+/// Files up to this size are remembered once served ([`FileCache`]): their metadata and
+/// response headers, an open descriptor to `sendfile` from, and for the smallest the bytes.
 const CACHE_MAX_FILE: u64 = 1024 * 1024;
-/// Upper bound of the memory the cache holds; least recently used files go first.
-const CACHE_MAX_BYTES: usize = 16 * 1024 * 1024;
-/// Larger files (not cached) up to this size are still read in one blocking call and sent as
-/// one buffer; beyond it they are streamed.
-const SMALL_BODY: u64 = 4 * 1024 * 1024;
-/// Read size when streaming larger files.
-const STREAM_CHUNK: usize = 256 * 1024;
+/// Upper bound of the file sizes the cache holds (which bounds both the memory of inline
+/// bodies and the disk space that open descriptors of since-deleted files can pin).
+const CACHE_MAX_BYTES: u64 = 16 * 1024 * 1024;
+/// Upper bound of cached entries, hence of the descriptors the cache keeps open.
+const CACHE_MAX_ENTRIES: usize = 512;
+/// Files up to this size are also kept in memory and sent with their head in one write;
+/// larger ones go out with `sendfile`. Measured with `hack/bench/serve.sh`: for an 8 KiB
+/// artifact one write beats a `send` plus a `sendfile`.
+const INLINE_MAX: u64 = 64 * 1024;
 
 /// What identifies one version of a file: artifacts are written to a temporary file and
 /// renamed into place, so a new version is a new inode (and a new mtime).
@@ -216,7 +179,7 @@ fn mtime_nanos(t: SystemTime) -> u128 {
         .unwrap_or(0)
 }
 
-/// A file that was resolved under the root, with its response headers made once.
+/// A file that was resolved under the root and opened, with its response headers made once.
 #[derive(Debug)]
 struct FileMeta {
     /// The root joined with the decoded request segments (not canonicalised): what a fresh
@@ -224,70 +187,85 @@ struct FileMeta {
     path: PathBuf,
     id: FileId,
     mtime: SystemTime,
-    etag: HeaderValue,
-    last_modified: HeaderValue,
-    content_type: HeaderValue,
+    etag: String,
+    last_modified: String,
+    /// `etag`, `last-modified` and `accept-ranges` header lines, in every non-error answer.
+    validators: String,
+    /// `content-type` header line.
+    content_type: &'static str,
+    /// `content-length` header line of the whole file.
+    content_length: String,
 }
 
 impl FileMeta {
-    fn new(path: PathBuf, md: &std::fs::Metadata) -> Option<Self> {
+    fn new(path: PathBuf, md: &std::fs::Metadata) -> Self {
         let id = FileId::of(md);
         let mtime = md.modified().unwrap_or(UNIX_EPOCH);
         // Strong validator: a rewrite always changes mtime (and usually size), and artifacts
         // are replaced by rename, never modified in place.
-        let etag = HeaderValue::from_str(&format!("\"{:x}-{:x}\"", id.len, id.mtime_nanos)).ok()?;
-        let last_modified = HeaderValue::from_str(&httpdate::fmt_http_date(mtime)).ok()?;
-        let content_type = HeaderValue::from_static(content_type(&path));
-        Some(FileMeta {
+        let etag = format!("\"{:x}-{:x}\"", id.len, id.mtime_nanos);
+        let last_modified = httpdate::fmt_http_date(mtime);
+        let validators =
+            format!("etag: {etag}\r\nlast-modified: {last_modified}\r\naccept-ranges: bytes\r\n");
+        let content_type = content_type(&path);
+        let content_length = format!("content-length: {}\r\n", id.len);
+        FileMeta {
             path,
             id,
             mtime,
             etag,
             last_modified,
+            validators,
             content_type,
-        })
+            content_length,
+        }
     }
 }
 
-/// A cached file: its metadata and whole contents.
+/// A resolved, open file: its metadata, a descriptor to send from (at explicit offsets, so
+/// one descriptor serves any number of connections) and, for small files, its bytes.
 #[derive(Debug)]
-struct Cached {
+struct OpenFile {
     meta: FileMeta,
-    body: Bytes,
-    content_length: HeaderValue,
+    file: File,
+    body: Option<Vec<u8>>,
     last_used: AtomicU64,
 }
 
-/// Small artifacts kept in memory, keyed by the raw request path.
+/// Recently served files, keyed by the raw request path.
 ///
-/// Consumers fetch the same few artifacts over and over; answering from memory saves the
-/// path resolution, open, read and close of every request (nginx gets the same from
-/// `sendfile` and the page cache). Correctness never depends on the cache: every hit stats
-/// the path (following symlinks, as a fresh lookup would) and is used only if it is still
-/// the same inode, size and mtime that was resolved under the root and read. A replaced,
-/// removed or re-pointed file (garbage collection, `latest.tar.gz`) therefore misses and
-/// goes through the full, defensive lookup again. Memory is bounded by
-/// [`CACHE_MAX_BYTES`]; files above [`CACHE_MAX_FILE`] are never cached.
+/// Consumers fetch the same few artifacts over and over; answering from the cache saves the
+/// path resolution, open and close of every request (and for small files the read).
+/// Correctness never depends on the cache: every hit stats the path (following symlinks,
+/// as a fresh lookup would) and is used only if it is still the same inode, size and mtime
+/// that was resolved under the root and opened. A replaced, removed or re-pointed file
+/// (garbage collection, `latest.tar.gz`) therefore misses and goes through the full,
+/// defensive lookup again. Bounded by [`CACHE_MAX_BYTES`] of file sizes and
+/// [`CACHE_MAX_ENTRIES`] descriptors; files above [`CACHE_MAX_FILE`] are never cached.
 #[derive(Debug)]
 struct FileCache {
     entries: Mutex<CacheEntries>,
-    max_bytes: usize,
+    max_bytes: u64,
     max_file: u64,
+    max_entries: usize,
+    inline_max: u64,
     tick: AtomicU64,
 }
 
 #[derive(Debug, Default)]
 struct CacheEntries {
-    map: HashMap<String, Arc<Cached>>,
-    bytes: usize,
+    map: HashMap<String, Arc<OpenFile>>,
+    bytes: u64,
 }
 
 impl FileCache {
-    fn new(max_bytes: usize, max_file: u64) -> Self {
+    fn new(max_bytes: u64, max_file: u64, max_entries: usize, inline_max: u64) -> Self {
         FileCache {
             entries: Mutex::default(),
             max_bytes,
             max_file,
+            max_entries,
+            inline_max,
             tick: AtomicU64::new(0),
         }
     }
@@ -301,7 +279,7 @@ impl FileCache {
     }
 
     /// The cached file for `raw`, if it is still the file on disk.
-    fn get(&self, raw: &str) -> Option<Arc<Cached>> {
+    fn get(&self, raw: &str) -> Option<Arc<OpenFile>> {
         let hit = self.lock().map.get(raw).cloned()?;
         // One stat of a local path; cheaper than a trip to the blocking pool and what a
         // fresh lookup would do first anyway.
@@ -315,30 +293,28 @@ impl FileCache {
         if e.map.get(raw).is_some_and(|c| Arc::ptr_eq(c, &hit))
             && let Some(old) = e.map.remove(raw)
         {
-            e.bytes -= old.body.len();
+            e.bytes -= old.meta.id.len;
         }
         None
     }
 
-    /// Keeps `body` for `raw`, evicting the least recently used files beyond the budget.
-    fn insert(&self, raw: &str, meta: FileMeta, body: Bytes) -> Arc<Cached> {
-        let content_length = HeaderValue::from(body.len() as u64);
-        let entry = Arc::new(Cached {
-            meta,
-            body,
-            content_length,
-            last_used: AtomicU64::new(self.tick.fetch_add(1, Ordering::Relaxed)),
-        });
-        let size = entry.body.len();
-        if size as u64 > self.max_file || size > self.max_bytes {
+    /// Keeps `entry` for `raw` when it is small enough, evicting the least recently used
+    /// files beyond the budget.
+    fn insert(&self, raw: &str, entry: OpenFile) -> Arc<OpenFile> {
+        entry
+            .last_used
+            .store(self.tick.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+        let entry = Arc::new(entry);
+        let size = entry.meta.id.len;
+        if size > self.max_file || size > self.max_bytes || self.max_entries == 0 {
             return entry;
         }
         let mut e = self.lock();
         if let Some(old) = e.map.insert(raw.to_owned(), entry.clone()) {
-            e.bytes -= old.body.len();
+            e.bytes -= old.meta.id.len;
         }
         e.bytes += size;
-        while e.bytes > self.max_bytes {
+        while e.bytes > self.max_bytes || e.map.len() > self.max_entries {
             let Some(victim) = e
                 .map
                 .iter()
@@ -348,7 +324,7 @@ impl FileCache {
                 break;
             };
             if let Some(old) = e.map.remove(&victim) {
-                e.bytes -= old.body.len();
+                e.bytes -= old.meta.id.len;
             }
         }
         entry
@@ -377,150 +353,43 @@ fn resolve(root: &Path, raw: &str) -> Option<(PathBuf, PathBuf)> {
     canonical.starts_with(root).then_some((path, canonical))
 }
 
-/// What a lookup found: a cached file, or an open file too large to cache.
-enum Found {
-    Cached(Arc<Cached>),
-    Open(Box<FileMeta>, std::fs::File),
-}
-
 /// Resolves, opens, stats and (when small) reads and caches a regular file, in one trip to
-/// the blocking pool.
-async fn lookup(state: &AppState, raw: &str) -> Option<Found> {
-    if let Some(hit) = state.cache.get(raw) {
-        return Some(Found::Cached(hit));
+/// the blocking pool. A cache hit costs one `stat` and no trip.
+async fn lookup(root: &Path, cache: &Arc<FileCache>, raw: &str) -> Option<Arc<OpenFile>> {
+    if let Some(hit) = cache.get(raw) {
+        return Some(hit);
     }
-    let (root, raw, cache) = (
-        state.storage.root().to_path_buf(),
-        raw.to_string(),
-        state.cache.clone(),
-    );
+    let (root, raw, cache) = (root.to_path_buf(), raw.to_string(), cache.clone());
     tokio::task::spawn_blocking(move || {
         use std::io::Read;
         let (path, canonical) = resolve(&root, &raw)?;
-        let mut file = std::fs::File::open(&canonical).ok()?;
+        let mut file = File::open(&canonical).ok()?;
         let md = file.metadata().ok()?;
         if !md.is_file() {
             return None;
         }
-        let meta = FileMeta::new(path, &md)?;
-        if md.len() > cache.max_file {
-            return Some(Found::Open(Box::new(meta), file));
-        }
-        let mut buf = Vec::with_capacity(usize::try_from(md.len()).ok()?);
-        file.read_to_end(&mut buf).ok()?;
-        // Read from the same open file that was stat'ed: the bytes belong to that inode.
-        (buf.len() as u64 == meta.id.len)
-            .then(|| Found::Cached(cache.insert(&raw, meta, Bytes::from(buf))))
-    })
-    .await
-    .ok()
-    .flatten()
-}
-
-/// Reads `len` bytes at `start` in one blocking call.
-async fn read_range(mut file: std::fs::File, start: u64, len: u64) -> Option<Vec<u8>> {
-    tokio::task::spawn_blocking(move || {
-        use std::io::{Read, Seek};
-        file.seek(SeekFrom::Start(start)).ok()?;
-        let mut buf = Vec::with_capacity(usize::try_from(len).ok()?);
-        file.take(len).read_to_end(&mut buf).ok()?;
-        (buf.len() as u64 == len).then_some(buf)
-    })
-    .await
-    .ok()
-    .flatten()
-}
-
-async fn serve(state: &AppState, method: &Method, raw_path: &str, headers: &HeaderMap) -> Response {
-    let Some(found) = lookup(state, raw_path).await else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let meta = match &found {
-        Found::Cached(c) => &c.meta,
-        Found::Open(m, _) => m,
-    };
-    let size = meta.id.len;
-    let mut base = HeaderMap::with_capacity(8);
-    base.insert(header::ETAG, meta.etag.clone());
-    base.insert(header::LAST_MODIFIED, meta.last_modified.clone());
-    base.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-
-    if not_modified(headers, &meta.etag, meta.mtime) {
-        return with_headers(StatusCode::NOT_MODIFIED, base, Body::empty());
-    }
-
-    let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
-        Some(spec) if if_range_ok(headers, &meta.etag, &meta.last_modified) => {
-            parse_range(spec, size)
-        }
-        _ => RangeSpec::Full,
-    };
-    let (status, start, len) = match range {
-        RangeSpec::Full => (StatusCode::OK, 0, size),
-        RangeSpec::Partial(start, end) => {
-            insert(
-                &mut base,
-                header::CONTENT_RANGE,
-                &format!("bytes {start}-{end}/{size}"),
-            );
-            (StatusCode::PARTIAL_CONTENT, start, end - start + 1)
-        }
-        RangeSpec::Unsatisfiable => {
-            insert(&mut base, header::CONTENT_RANGE, &format!("bytes */{size}"));
-            return with_headers(StatusCode::RANGE_NOT_SATISFIABLE, base, Body::empty());
-        }
-    };
-    base.insert(header::CONTENT_TYPE, meta.content_type.clone());
-    match (&found, status) {
-        (Found::Cached(c), StatusCode::OK) => {
-            base.insert(header::CONTENT_LENGTH, c.content_length.clone());
-        }
-        _ => {
-            base.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-        }
-    }
-    if method == Method::HEAD {
-        return with_headers(status, base, Body::empty());
-    }
-    let file = match found {
-        Found::Cached(c) => {
-            // Both bounds lie within the file: parse_range clamps them to `size`.
-            let (from, to) = (
-                usize::try_from(start).unwrap_or(usize::MAX),
-                usize::try_from(start + len).unwrap_or(usize::MAX),
-            );
-            return match c.body.get(from..to) {
-                Some(_) => with_headers(status, base, Body::from(c.body.slice(from..to))),
-                None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-            };
-        }
-        Found::Open(_, file) => file,
-    };
-    if len <= SMALL_BODY {
-        return match read_range(file, start, len).await {
-            Some(buf) => with_headers(status, base, Body::from(buf)),
-            None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        let meta = FileMeta::new(path, &md);
+        let body = if md.len() <= cache.inline_max {
+            let mut buf = Vec::with_capacity(usize::try_from(md.len()).ok()?);
+            file.read_to_end(&mut buf).ok()?;
+            // Read from the same open file that was stat'ed: the bytes belong to that inode.
+            (buf.len() as u64 == meta.id.len).then_some(buf)?.into()
+        } else {
+            None
         };
-    }
-    let mut file = tokio::fs::File::from_std(file);
-    if start > 0 && file.seek(SeekFrom::Start(start)).await.is_err() {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    }
-    let body = Body::from_stream(ReaderStream::with_capacity(file.take(len), STREAM_CHUNK));
-    with_headers(status, base, body)
-}
-
-fn insert(map: &mut HeaderMap, name: header::HeaderName, value: &str) {
-    if let Ok(v) = HeaderValue::from_str(value) {
-        map.insert(name, v);
-    }
-}
-
-fn with_headers(status: StatusCode, headers: HeaderMap, body: Body) -> Response {
-    let mut r = Response::new(body);
-    *r.status_mut() = status;
-    *r.headers_mut() = headers;
-    r
+        Some(cache.insert(
+            &raw,
+            OpenFile {
+                meta,
+                file,
+                body,
+                last_used: AtomicU64::new(0),
+            },
+        ))
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 fn content_type(path: &Path) -> &'static str {
@@ -529,33 +398,40 @@ fn content_type(path: &Path) -> &'static str {
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     if name.ends_with(".tar.gz") || name.ends_with(".tgz") || name.ends_with(".gz") {
-        "application/gzip"
+        "content-type: application/gzip\r\n"
     } else if name.ends_with(".tar") {
-        "application/x-tar"
+        "content-type: application/x-tar\r\n"
     } else if name.ends_with(".json") {
-        "application/json"
+        "content-type: application/json\r\n"
     } else if name.ends_with(".yaml") || name.ends_with(".yml") {
-        "application/yaml"
+        "content-type: application/yaml\r\n"
     } else {
-        "application/octet-stream"
+        "content-type: application/octet-stream\r\n"
     }
 }
 
+/// The request headers the server looks at, as sent (`None` when absent).
+#[derive(Debug, Default, Clone, Copy)]
+struct Conditions<'a> {
+    if_none_match: Option<&'a [u8]>,
+    if_modified_since: Option<&'a [u8]>,
+    if_range: Option<&'a [u8]>,
+    range: Option<&'a [u8]>,
+}
+
 /// RFC 9110 §13.1.2/13.1.3: If-None-Match (weak comparison) wins over If-Modified-Since.
-fn not_modified(headers: &HeaderMap, etag: &HeaderValue, mtime: SystemTime) -> bool {
-    let etag = etag.to_str().unwrap_or_default();
-    if let Some(inm) = headers.get(header::IF_NONE_MATCH) {
-        let Ok(inm) = inm.to_str() else {
+fn not_modified(c: &Conditions<'_>, etag: &str, mtime: SystemTime) -> bool {
+    if let Some(inm) = c.if_none_match {
+        let Ok(inm) = std::str::from_utf8(inm) else {
             return false;
         };
         return inm.split(',').map(str::trim).any(|t| {
             t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag.trim_start_matches("W/")
         });
     }
-    headers
-        .get(header::IF_MODIFIED_SINCE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| httpdate::parse_http_date(v).ok())
+    c.if_modified_since
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .and_then(|v| httpdate::parse_http_date(v.trim()).ok())
         .is_some_and(|since| {
             // HTTP dates have second precision.
             let secs = mtime
@@ -569,11 +445,11 @@ fn not_modified(headers: &HeaderMap, etag: &HeaderValue, mtime: SystemTime) -> b
 }
 
 /// If-Range: the range applies only if the validator still matches (strong comparison).
-fn if_range_ok(headers: &HeaderMap, etag: &HeaderValue, last_modified: &HeaderValue) -> bool {
-    match headers.get(header::IF_RANGE).and_then(|v| v.to_str().ok()) {
+fn if_range_ok(c: &Conditions<'_>, etag: &str, last_modified: &str) -> bool {
+    match c.if_range {
         None => true,
         Some(v) => {
-            let v = v.trim().as_bytes();
+            let v = v.trim_ascii();
             v == etag.as_bytes() || v == last_modified.as_bytes()
         }
     }
@@ -641,39 +517,51 @@ fn parse_range(spec: &str, size: u64) -> RangeSpec {
 mod tests {
     use super::*;
 
-    fn meta(dir: &Path, name: &str, data: &[u8]) -> FileMeta {
+    fn open(dir: &Path, name: &str, data: &[u8]) -> OpenFile {
         let path = dir.join(name);
         std::fs::write(&path, data).unwrap();
-        FileMeta::new(path.clone(), &std::fs::metadata(&path).unwrap()).unwrap()
+        OpenFile {
+            meta: FileMeta::new(path.clone(), &std::fs::metadata(&path).unwrap()),
+            file: File::open(&path).unwrap(),
+            body: Some(data.to_vec()),
+            last_used: AtomicU64::new(0),
+        }
     }
 
     #[test]
     fn the_cache_stays_within_its_budget_and_drops_the_least_recently_used() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = FileCache::new(250, 100);
+        let cache = FileCache::new(250, 100, 10, 100);
         for name in ["a", "b"] {
-            let m = meta(dir.path(), name, &[b'x'; 100]);
-            cache.insert(name, m, Bytes::from(vec![b'x'; 100]));
+            cache.insert(name, open(dir.path(), name, &[b'x'; 100]));
         }
         assert!(cache.get("a").is_some(), "a used after b");
-        let m = meta(dir.path(), "c", &[b'x'; 100]);
-        cache.insert("c", m, Bytes::from(vec![b'x'; 100]));
+        cache.insert("c", open(dir.path(), "c", &[b'x'; 100]));
         assert!(cache.get("b").is_none(), "b was the least recently used");
         assert!(cache.get("a").is_some() && cache.get("c").is_some());
         assert_eq!(cache.lock().bytes, 200);
         // Too large for the cache: served, not kept.
-        let m = meta(dir.path(), "big", &[b'x'; 101]);
-        cache.insert("big", m, Bytes::from(vec![b'x'; 101]));
+        cache.insert("big", open(dir.path(), "big", &[b'x'; 101]));
         assert!(cache.get("big").is_none());
         assert_eq!(cache.lock().bytes, 200);
     }
 
     #[test]
+    fn the_cache_keeps_a_bounded_number_of_descriptors() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = FileCache::new(1000, 100, 2, 100);
+        for name in ["a", "b", "c"] {
+            cache.insert(name, open(dir.path(), name, b"x"));
+        }
+        assert_eq!(cache.lock().map.len(), 2);
+        assert!(cache.get("a").is_none(), "the oldest went first");
+    }
+
+    #[test]
     fn a_changed_file_is_a_cache_miss() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = FileCache::new(1000, 1000);
-        let m = meta(dir.path(), "a", b"one");
-        cache.insert("a", m, Bytes::from_static(b"one"));
+        let cache = FileCache::new(1000, 1000, 10, 1000);
+        cache.insert("a", open(dir.path(), "a", b"one"));
         assert!(cache.get("a").is_some());
         std::fs::write(dir.path().join(".new"), b"three").unwrap();
         std::fs::rename(dir.path().join(".new"), dir.path().join("a")).unwrap();

@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use ferroflux_artifact::fetch::{FetchOptions, fetch};
 use ferroflux_artifact::tarball::{ExtractLimits, extract_safe};
 use ferroflux_artifact::{
-    DigestAlgo, Error, ServerMetrics, Storage, StorageConfig, server_router_with_metrics,
+    ArtifactServer, DigestAlgo, Error, ServerMetrics, Storage, StorageConfig,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -61,10 +61,10 @@ async fn fixture() -> Fixture {
         .unwrap();
     let registry = prometheus::Registry::new();
     let metrics = ServerMetrics::new(&registry).unwrap();
-    let router = server_router_with_metrics(storage.clone(), Some(metrics));
+    let server = ArtifactServer::new(&storage, Some(metrics));
     listener.set_nonblocking(true).unwrap();
     let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    tokio::spawn(server.serve(listener, std::future::pending()));
     let bytes = fs::read(storage.local_path(&loc.rel_path).unwrap()).unwrap();
     Fixture {
         _root: root,

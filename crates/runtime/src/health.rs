@@ -117,18 +117,7 @@ pub async fn serve(
     router: Router,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<JoinHandle<()>> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| Error::Bind {
-            what,
-            addr: addr.to_string(),
-            reason: e.to_string(),
-        })?;
-    let local = listener
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_else(|_| addr.to_string());
-    tracing::info!(addr = %local, "starting {what} server");
+    let listener = bind(what, addr).await?;
     // Without TCP_NODELAY a keep-alive client waits ~40 ms per small response (Nagle's
     // algorithm against delayed ACKs); measured by hack/bench/serve.sh.
     let listener = listener.tap_io(|tcp| {
@@ -149,6 +138,41 @@ pub async fn serve(
             tracing::error!(error = %e, "{what} server failed");
         }
     }))
+}
+
+/// Binds `addr` for the `what` server, with an error naming both.
+async fn bind(what: &'static str, addr: &str) -> Result<tokio::net::TcpListener> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Error::Bind {
+            what,
+            addr: addr.to_string(),
+            reason: e.to_string(),
+        })?;
+    let local = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| addr.to_string());
+    tracing::info!(addr = %local, "starting {what} server");
+    Ok(listener)
+}
+
+/// Binds `addr` and runs `serve` on it (its own accept loop) until `shutdown` turns true.
+pub async fn serve_with(
+    what: &'static str,
+    addr: &str,
+    serve: crate::manager::ServeFn,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<JoinHandle<()>> {
+    let listener = bind(what, addr).await?;
+    let stop = Box::pin(async move {
+        while !*shutdown.borrow() {
+            if shutdown.changed().await.is_err() {
+                break;
+            }
+        }
+    });
+    Ok(tokio::spawn(serve(listener, stop)))
 }
 
 #[cfg(test)]

@@ -74,8 +74,25 @@ pub struct Manager {
 struct LeaderServer {
     what: &'static str,
     addr: String,
-    router: axum::Router,
+    serve: LeaderServe,
 }
+
+enum LeaderServe {
+    Router(axum::Router),
+    Listener(ServeFn),
+}
+
+/// A server that runs its own accept loop on the listener the manager binds for it, until
+/// the given future completes (shutdown). For servers axum cannot express, such as the
+/// artifact server's zero-copy HTTP/1.1.
+pub type ServeFn = Box<
+    dyn FnOnce(
+            tokio::net::TcpListener,
+            Pin<Box<dyn Future<Output = ()> + Send>>,
+        ) -> Pin<Box<dyn Future<Output = ()> + Send>>
+        + Send
+        + Sync,
+>;
 
 impl std::fmt::Debug for Manager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -143,7 +160,23 @@ impl Manager {
         self.leader_servers.push(LeaderServer {
             what,
             addr: addr.to_string(),
-            router,
+            serve: LeaderServe::Router(router),
+        });
+        self
+    }
+
+    /// Like [`Manager::add_leader_server`] for a server with its own accept loop: `serve`
+    /// gets the bound listener and a future that completes at shutdown.
+    pub fn add_leader_listener(
+        &mut self,
+        what: &'static str,
+        addr: &str,
+        serve: ServeFn,
+    ) -> &mut Self {
+        self.leader_servers.push(LeaderServer {
+            what,
+            addr: addr.to_string(),
+            serve: LeaderServe::Listener(serve),
         });
         self
     }
@@ -316,7 +349,15 @@ async fn run_inner(
     }
 
     for ls in leader_servers {
-        match crate::health::serve(ls.what, &ls.addr, ls.router, shutdown_rx.clone()).await {
+        let started = match ls.serve {
+            LeaderServe::Router(router) => {
+                crate::health::serve(ls.what, &ls.addr, router, shutdown_rx.clone()).await
+            }
+            LeaderServe::Listener(serve) => {
+                crate::health::serve_with(ls.what, &ls.addr, serve, shutdown_rx.clone()).await
+            }
+        };
+        match started {
             Ok(handle) => servers.push(handle),
             Err(e) => {
                 if let Some(mut el) = elector.take()

@@ -129,10 +129,11 @@ pub async fn run(cli: Cli) -> ferroflux_runtime::Result<()> {
     let mut manager = Manager::new(NAME, config).await?;
     let server_metrics = ferroflux_artifact::ServerMetrics::new(manager.metrics().registry())
         .map_err(|e| ferroflux_runtime::Error::Other(e.to_string()))?;
-    manager.add_leader_server(
+    let server = ferroflux_artifact::ArtifactServer::new(&storage, Some(server_metrics));
+    manager.add_leader_listener(
         "artifact",
         &bind,
-        ferroflux_artifact::server_router_with_metrics(storage.clone(), Some(server_metrics)),
+        Box::new(move |listener, stop| Box::pin(server.serve(listener, stop))),
     );
     manager
         .add_controller::<GitRepository, _>(gitrepository::GitRepositoryReconciler::new(storage));
