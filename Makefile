@@ -61,3 +61,4 @@ bench: tools
 	hack/bench/serve.sh
 	hack/bench/kustomizations.sh
 	hack/bench/ssa.sh
+	hack/bench/helm.sh

@@ -371,8 +371,9 @@ impl Metadata {
             return err("chart.metadata.type must be application or library".into());
         }
         if let Some(deps) = &self.dependencies {
-            let alias_ok =
-                regex::Regex::new("^[a-zA-Z0-9_-]+$").map_err(|e| Error::Chart(e.to_string()))?;
+            static ALIAS: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+            let alias_ok = crate::cached_regex(&ALIAS, "^[a-zA-Z0-9_-]+$")
+                .ok_or_else(|| Error::Chart("alias pattern".into()))?;
             let mut seen = std::collections::HashSet::new();
             for d in deps {
                 if !d.alias.is_empty() && !alias_ok.is_match(&d.alias) {

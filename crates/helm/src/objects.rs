@@ -465,7 +465,8 @@ impl KubeVersion {
     /// Parses `--kube-version` as Helm does (k8s `ParseGeneric`: `v` optional, at least
     /// major.minor, trailing junk after the numbers ignored).
     pub fn parse(s: &str) -> Option<KubeVersion> {
-        let re = regex::Regex::new(r"^\s*v?([0-9]+(?:\.[0-9]+)*)(.*)$").ok()?;
+        static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+        let re = crate::cached_regex(&RE, r"^\s*v?([0-9]+(?:\.[0-9]+)*)(.*)$")?;
         let caps = re.captures(s)?;
         let nums: Vec<&str> = caps.get(1)?.as_str().split('.').collect();
         if nums.len() < 2 {

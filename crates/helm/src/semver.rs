@@ -13,11 +13,12 @@ pub struct Version {
     pub pre: String,
 }
 
-fn version_re() -> Option<regex::Regex> {
-    regex::Regex::new(
+fn version_re() -> Option<&'static regex::Regex> {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    crate::cached_regex(
+        &RE,
         r"^v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?$",
     )
-    .ok()
 }
 
 impl Version {
@@ -101,12 +102,15 @@ pub struct Constraint(Vec<Vec<Term>>);
 
 impl Constraint {
     pub fn parse(s: &str) -> Option<Constraint> {
-        let term_re = regex::Regex::new(
+        static TERM: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+        static HYPHEN: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+        static GLUE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+        let term_re = crate::cached_regex(
+            &TERM,
             r"^(!=|>=|=>|<=|=<|~>|>|<|=|~|\^)?\s*v?((?:[0-9]+|[xX*])(?:\.(?:[0-9]+|[xX*]))?(?:\.(?:[0-9]+|[xX*]))?(?:-[0-9A-Za-z\-.]+)?(?:\+[0-9A-Za-z\-.]+)?)$",
-        )
-        .ok()?;
-        let hyphen = regex::Regex::new(r"(\S+)\s+-\s+(\S+)").ok()?;
-        let glue = regex::Regex::new(r"(!=|>=|=>|<=|=<|~>|>|<|=|~|\^)\s+").ok()?;
+        )?;
+        let hyphen = crate::cached_regex(&HYPHEN, r"(\S+)\s+-\s+(\S+)")?;
+        let glue = crate::cached_regex(&GLUE, r"(!=|>=|=>|<=|=<|~>|>|<|=|~|\^)\s+")?;
         let mut groups = Vec::new();
         for group in s.split("||") {
             let group = hyphen.replace_all(group.trim(), ">= $1, <= $2").to_string();

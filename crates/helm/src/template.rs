@@ -117,7 +117,8 @@ fn validate_release_name(name: &str) -> Result<()> {
             "release name {name:?}: no name provided"
         )));
     }
-    let ok = regex::Regex::new(RE).is_ok_and(|r| r.is_match(name));
+    static CELL: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let ok = crate::cached_regex(&CELL, RE).is_some_and(|r| r.is_match(name));
     if name.len() > 53 || !ok {
         return Err(Error::Values(format!(
             "release name {name:?}: invalid release name, must match regex {RE} and the length must not be longer than 53"
