@@ -8,6 +8,8 @@
 //! check themselves (without the position); an engine that wants Go's exact
 //! message and position can check arguments with [`signature`] first.
 
+use std::collections::HashMap;
+
 use ferroflux_gotemplate::Value;
 
 /// A Go parameter type as Sprig's and Helm's functions declare it.
@@ -160,23 +162,30 @@ fn parse_type(t: &str) -> Option<GoType> {
     })
 }
 
+static SIGNATURES: std::sync::LazyLock<HashMap<&'static str, Signature>> =
+    std::sync::LazyLock::new(|| {
+        TABLE
+            .split_whitespace()
+            .filter_map(|entry| {
+                let (name, types) = entry.split_once(':')?;
+                let mut sig = Signature {
+                    params: Vec::new(),
+                    variadic: None,
+                };
+                for t in types.split(',').filter(|t| !t.is_empty()) {
+                    match t.strip_prefix("...") {
+                        Some(v) => sig.variadic = Some(parse_type(v)?),
+                        None => sig.params.push(parse_type(t)?),
+                    }
+                }
+                Some((name, sig))
+            })
+            .collect()
+    });
+
 /// The Go signature of a function this crate registers.
 pub fn signature(name: &str) -> Option<Signature> {
-    let entry = TABLE
-        .split_whitespace()
-        .find(|e| e.split(':').next() == Some(name))?;
-    let (_, types) = entry.split_once(':')?;
-    let mut sig = Signature {
-        params: Vec::new(),
-        variadic: None,
-    };
-    for t in types.split(',').filter(|t| !t.is_empty()) {
-        match t.strip_prefix("...") {
-            Some(v) => sig.variadic = Some(parse_type(v)?),
-            None => sig.params.push(parse_type(t)?),
-        }
-    }
-    Some(sig)
+    SIGNATURES.get(name).cloned()
 }
 
 #[cfg(test)]

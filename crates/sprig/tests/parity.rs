@@ -571,8 +571,9 @@ fn cases_render_identically_through_the_template_engine() {
     let mut failures = Vec::new();
     let mut err_differs = 0;
     let cases = load();
+    let fm = funcs(&Options::default());
     for (expr, want) in &cases {
-        let mut t = Templates::new(funcs(&Options::default()));
+        let mut t = Templates::new(fm.clone());
         // Helm's engine option; the expected outputs come from helm.
         t.set_missing_key(ferroflux_gotemplate::MissingKey::Zero);
         let name = "c/templates/t.txt";
