@@ -50,6 +50,7 @@ pub use conv::{deep_equal, empty, strval, to_float64, to_int64};
 pub use crypto::Certificate;
 pub use dates::GoTime;
 pub use fmtv::sprint_v;
+pub use semver::SemverVersion;
 pub use signature::{GoType, Signature, signature};
 
 /// Helm wraps the messages of `required` and `fail` in these markers and
