@@ -265,6 +265,18 @@ fn go_lower(c: char) -> char {
     c.to_lowercase().next().unwrap_or(c)
 }
 
+/// Go's `unicode.ToTitle`: like upper case except for the four Latin
+/// digraphs, whose title case is a letter of its own.
+fn go_title(c: char) -> char {
+    match c {
+        'Ǆ' | 'ǅ' | 'ǆ' => 'ǅ',
+        'Ǉ' | 'ǈ' | 'ǉ' => 'ǈ',
+        'Ǌ' | 'ǋ' | 'ǌ' => 'ǋ',
+        'Ǳ' | 'ǲ' | 'ǳ' => 'ǲ',
+        c => go_upper(c),
+    }
+}
+
 /// Unicode's titlecase letters (category Lt), which Go's `unicode.IsTitle`
 /// reports and Rust has no predicate for.
 fn is_titlecase(c: char) -> bool {
@@ -286,7 +298,7 @@ fn title(s: &str) -> String {
                 go_is_space(prev)
             };
             prev = c;
-            if sep { go_upper(c) } else { c }
+            if sep { go_title(c) } else { c }
         })
         .collect()
 }
@@ -352,8 +364,10 @@ fn swapcase(s: &str) -> String {
             } else if c.is_lowercase() {
                 if ws {
                     ws = false;
+                    go_title(c)
+                } else {
+                    go_upper(c)
                 }
-                go_upper(c)
             } else {
                 ws = go_is_space(c);
                 c
@@ -380,8 +394,9 @@ fn is_alphabet(c: char) -> bool {
     c.is_alphabetic() && !is_cjk(c)
 }
 
+/// xstrings' notion of a CJK ideograph (kana and hangul count as letters).
 fn is_cjk(c: char) -> bool {
-    matches!(c as u32, 0x2E80..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+    matches!(c as u32, 0x4E00..=0x9FCC | 0x3400..=0x4D85 | 0x20000..=0x2B81D)
 }
 
 fn is_punct(c: char) -> bool {
