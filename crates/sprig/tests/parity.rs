@@ -255,14 +255,15 @@ fn load() -> Vec<(String, Want)> {
 #[test]
 fn functions_match_helm_template_output() {
     let fm = funcs(&Options::default());
-    let ev = Eval {
-        fm: &fm,
-        values: values(),
-    };
     let cases = load();
     let mut failures = Vec::new();
     let mut err_text_differs = Vec::new();
     for (expr, want) in &cases {
+        // each case sees fresh values: `set`/`unset` mutate them
+        let ev = Eval {
+            fm: &fm,
+            values: values(),
+        };
         let toks = lex(expr);
         let mut pos = 0;
         let got = ev.pipeline(&toks, &mut pos);
@@ -573,6 +574,7 @@ fn cases_render_identically_through_the_template_engine() {
     let cases = load();
     let fm = funcs(&Options::default());
     for (expr, want) in &cases {
+        let data = Value::map([("Values".to_string(), values())]);
         let mut t = Templates::new(fm.clone());
         // Helm's engine option; the expected outputs come from helm.
         t.set_missing_key(ferroflux_gotemplate::MissingKey::Zero);
