@@ -60,5 +60,6 @@ bench: tools
 	hack/bench/artifact.sh
 	hack/bench/serve.sh
 	hack/bench/kustomizations.sh
+	hack/bench/kustomize.sh
 	hack/bench/ssa.sh
 	hack/bench/helm.sh

@@ -27,6 +27,9 @@ pub struct FieldSpec {
     /// Create the field when missing.
     #[serde(default)]
     pub create: bool,
+    /// `path` split once (transformers visit thousands of objects per spec).
+    #[serde(skip)]
+    pub(crate) segs: std::sync::OnceLock<Vec<String>>,
 }
 
 /// One name-reference rule: objects of `kind` are referred to at `field_specs`.
@@ -103,8 +106,8 @@ impl FieldSpec {
     }
 
     /// The path split into segments (`\/` escapes a slash inside a key).
-    pub fn segments(&self) -> Vec<String> {
-        split_path(&self.path)
+    pub fn segments(&self) -> &[String] {
+        self.segs.get_or_init(|| split_path(&self.path))
     }
 }
 

@@ -5,6 +5,7 @@
 //! would print, in the same order; [`to_yaml`] renders them as a YAML stream.
 #![forbid(unsafe_code)]
 
+pub mod emit;
 pub mod error;
 pub mod fieldspec;
 pub mod flux;
@@ -83,22 +84,20 @@ pub fn build_with(dir: &Path, opts: &Options) -> Result<Vec<Resource>> {
             m.shift_remove("annotations");
         }
     }
+    sort::validate(k.sort_options.as_ref())?;
     sort::sort(&mut res, k.sort_options.as_ref());
     Ok(res)
 }
 
-/// Render objects as a YAML stream (`---` between documents), like `kustomize build`.
+/// Render objects as a YAML stream (`---` between documents), byte for byte as
+/// `kustomize build` prints them (see [`emit`]).
 pub fn to_yaml(res: &[Resource]) -> Result<String> {
     let mut out = String::new();
     for (i, r) in res.iter().enumerate() {
         if i > 0 {
             out.push_str("---\n");
         }
-        let doc = serde_saphyr::to_string(&r.value).map_err(|e| Error::Output(e.to_string()))?;
-        out.push_str(doc.strip_prefix("---\n").unwrap_or(&doc));
-        if !out.ends_with('\n') {
-            out.push('\n');
-        }
+        out.push_str(&emit::to_string(&r.value));
     }
     Ok(out)
 }

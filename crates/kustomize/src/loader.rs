@@ -66,12 +66,34 @@ pub fn yaml_options() -> serde_saphyr::Options {
     o.strict_booleans = true;
     // go-yaml v3 reads `0755` as octal (file modes in `defaultMode`).
     o.legacy_octal_numbers = true;
+    // Real repositories hold files of thousands of documents (CRD bundles, rendered charts):
+    // lift the size caps, keep the alias limits that stop "billion laughs" expansion.
+    let mut b = serde_saphyr::Budget::default();
+    b.max_documents = 1_000_000;
+    b.max_nodes = 100_000_000;
+    b.max_events = 200_000_000;
+    b.max_total_scalar_bytes = 1 << 30;
+    b.max_depth = 256;
+    o.budget = Some(b);
+    o
+}
+
+/// go-yaml v2's reading (YAML 1.1 booleans such as `yes`, `on`, `y`), which Flux uses to
+/// re-read objects after post-build substitution.
+pub fn yaml11_options() -> serde_saphyr::Options {
+    let mut o = yaml_options();
+    o.strict_booleans = false;
     o
 }
 
 /// Parse YAML documents with [`yaml_options`].
 pub fn parse_docs(path: &Path, text: &str) -> Result<Vec<Value>> {
-    serde_saphyr::from_multiple_with_options(text, yaml_options()).map_err(|e| Error::Yaml {
+    parse_docs_with(path, text, yaml_options())
+}
+
+/// Parse YAML documents with the given options.
+pub fn parse_docs_with(path: &Path, text: &str, opts: serde_saphyr::Options) -> Result<Vec<Value>> {
+    serde_saphyr::from_multiple_with_options(text, opts).map_err(|e| Error::Yaml {
         path: path.to_path_buf(),
         message: e.to_string(),
     })

@@ -6,6 +6,7 @@ use crate::error::Result;
 use crate::fieldspec::{Config, NameRef, visit};
 use crate::resource::{Gvk, Resource};
 use crate::value::Value;
+use std::collections::HashMap;
 
 /// What a candidate referral looks like, captured before referrers are edited.
 struct Referral {
@@ -22,9 +23,16 @@ fn rule_matches(rule: &NameRef, gvk: &Gvk) -> bool {
         && (rule.version.is_empty() || rule.version == gvk.version)
 }
 
+/// The renamed objects, indexed by every name they had (lookups stay cheap with thousands of
+/// objects).
+struct Referrals {
+    all: Vec<Referral>,
+    by_old_name: HashMap<String, Vec<usize>>,
+}
+
 /// Pick the referral an old name means, as kustomize's `selectReferral` does.
 fn select<'a>(
-    refs: &'a [Referral],
+    refs: &'a Referrals,
     rule: &NameRef,
     old: &str,
     referrer_ns: Option<&str>,
@@ -37,10 +45,11 @@ fn select<'a>(
             ns.to_string()
         }
     };
-    let cands: Vec<&Referral> = refs
+    let idx = refs.by_old_name.get(old)?;
+    let cands: Vec<&Referral> = idx
         .iter()
+        .map(|&i| &refs.all[i])
         .filter(|r| rule_matches(rule, &r.gvk))
-        .filter(|r| r.prev_names.iter().any(|n| n == old))
         .filter(|r| role_ref_kind.is_none_or(|k| k == r.gvk.kind))
         .filter(|r| match referrer_ns {
             None => true,
@@ -58,7 +67,7 @@ fn select<'a>(
 
 /// Update every reference in `res`.
 pub fn fix(res: &mut [Resource], cfg: &Config) -> Result<()> {
-    let refs: Vec<Referral> = res
+    let all: Vec<Referral> = res
         .iter()
         .filter(|r| !r.prev_ids.is_empty())
         .map(|r| {
@@ -72,9 +81,25 @@ pub fn fix(res: &mut [Resource], cfg: &Config) -> Result<()> {
             }
         })
         .collect();
-    if refs.is_empty() {
+    if all.is_empty() {
         return Ok(());
     }
+    let mut by_old_name: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, r) in all.iter().enumerate() {
+        for n in &r.prev_names {
+            let v = by_old_name.entry(n.clone()).or_default();
+            if v.last() != Some(&i) {
+                v.push(i);
+            }
+        }
+    }
+    let refs = Referrals { all, by_old_name };
+    // Only rules for kinds that were renamed matter.
+    let rules: Vec<&NameRef> = cfg
+        .name_reference
+        .iter()
+        .filter(|rule| refs.all.iter().any(|x| rule_matches(rule, &x.gvk)))
+        .collect();
     for r in res.iter_mut() {
         let gvk = r.gvk();
         let referrer_ns = if gvk.is_cluster_scoped() {
@@ -83,10 +108,7 @@ pub fn fix(res: &mut [Resource], cfg: &Config) -> Result<()> {
             Some(r.namespace().to_string())
         };
         let role_ref_kind = r.value.str_at(&["roleRef", "kind"]).map(str::to_string);
-        for rule in &cfg.name_reference {
-            if !refs.iter().any(|x| rule_matches(rule, &x.gvk)) {
-                continue;
-            }
+        for rule in &rules {
             for fs in &rule.field_specs {
                 if !fs.applies_to(&gvk) {
                     continue;
@@ -97,7 +119,7 @@ pub fn fix(res: &mut [Resource], cfg: &Config) -> Result<()> {
                     None
                 };
                 let ns = referrer_ns.as_deref();
-                visit(&mut r.value, &fs.segments(), false, &mut |v| {
+                visit(&mut r.value, fs.segments(), false, &mut |v| {
                     update(v, &refs, rule, ns, rrk);
                     Ok(())
                 })?;
@@ -107,7 +129,7 @@ pub fn fix(res: &mut [Resource], cfg: &Config) -> Result<()> {
     Ok(())
 }
 
-fn update(v: &mut Value, refs: &[Referral], rule: &NameRef, ns: Option<&str>, rrk: Option<&str>) {
+fn update(v: &mut Value, refs: &Referrals, rule: &NameRef, ns: Option<&str>, rrk: Option<&str>) {
     match v {
         Value::String(s) => {
             if let Some(t) = select(refs, rule, s, ns, rrk) {

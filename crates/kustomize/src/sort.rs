@@ -49,6 +49,25 @@ fn gvk_key(g: &Gvk) -> String {
     )
 }
 
+/// Check `sortOptions` as kustomize does (same messages).
+pub fn validate(opts: Option<&SortOptions>) -> crate::error::Result<()> {
+    let Some(o) = opts else {
+        return Ok(());
+    };
+    let order = o.order.as_deref().unwrap_or("legacy");
+    if order != "legacy" && order != "fifo" {
+        return Err(crate::error::Error::Transform(
+            "the field 'sortOptions.order' must be one of [fifo, legacy]".into(),
+        ));
+    }
+    if order == "fifo" && o.legacy_sort_options.is_some() {
+        return Err(crate::error::Error::Transform(
+            "the field 'sortOptions.legacySortOptions' is set but the selected sort order is 'fifo', not 'legacy'".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Sort in place per `sortOptions`.
 pub fn sort(res: &mut [Resource], opts: Option<&SortOptions>) {
     if opts.and_then(|o| o.order.as_deref()) == Some("fifo") {

@@ -238,3 +238,109 @@ fn huge_generator_file() {
         Some(4 << 20)
     );
 }
+
+#[test]
+fn sort_options_are_validated_like_kustomize() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        &[
+            ("cm.yaml", CM),
+            (
+                "kustomization.yaml",
+                "resources: [cm.yaml]\nsortOptions: {order: random}\n",
+            ),
+        ],
+    );
+    let e = build(t.path()).unwrap_err().to_string();
+    assert!(e.contains("sortOptions.order"), "{e}");
+    write(
+        t.path(),
+        &[(
+            "kustomization.yaml",
+            "resources: [cm.yaml]\nsortOptions: {order: fifo, legacySortOptions: {orderFirst: [], orderLast: []}}\n",
+        )],
+    );
+    let e = build(t.path()).unwrap_err().to_string();
+    assert!(e.contains("legacySortOptions"), "{e}");
+}
+
+#[test]
+fn unsupported_fields_and_plugins_are_refused_naming_the_file() {
+    for (field, body) in [
+        ("helmCharts", "helmCharts:\n- name: x\n"),
+        ("generators", "generators: [g.yaml]\n"),
+        ("openapi", "openapi: {path: schema.json}\n"),
+    ] {
+        let t = tempfile::tempdir().unwrap();
+        write(t.path(), &[("kustomization.yaml", body)]);
+        let e = build(t.path()).unwrap_err().to_string();
+        assert!(e.contains(field) && e.contains("kustomization.yaml"), "{e}");
+    }
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        &[
+            (
+                "kustomization.yaml",
+                "resources: [cm.yaml]\ntransformers: [t.yaml]\n",
+            ),
+            ("cm.yaml", CM),
+            (
+                "t.yaml",
+                "apiVersion: example.com/v1\nkind: Exec\nmetadata: {name: x, annotations: {config.kubernetes.io/function: 'exec: {path: ./x}'}}\n",
+            ),
+        ],
+    );
+    let e = build(t.path()).unwrap_err().to_string();
+    assert!(e.contains("t.yaml") && e.contains("plugin"), "{e}");
+}
+
+#[test]
+fn builtin_label_transformer_config_applies_its_field_specs() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        &[
+            (
+                "kustomization.yaml",
+                "resources: [cm.yaml]\ntransformers: [t.yaml]\n",
+            ),
+            ("cm.yaml", CM),
+            (
+                "t.yaml",
+                "apiVersion: builtin\nkind: LabelTransformer\nmetadata: {name: l}\nlabels: {env: dev}\nfieldSpecs:\n- {path: metadata/labels, create: true}\n",
+            ),
+        ],
+    );
+    let out = build(t.path()).unwrap();
+    assert_eq!(
+        out[0].value.str_at(&["metadata", "labels", "env"]),
+        Some("dev")
+    );
+}
+
+#[test]
+fn replacements_from_a_path_file() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        &[
+            (
+                "kustomization.yaml",
+                "resources: [cm.yaml, cm2.yaml]\nreplacements:\n- path: r.yaml\n",
+            ),
+            ("cm.yaml", CM),
+            (
+                "cm2.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm2}\ndata: {from: x}\n",
+            ),
+            (
+                "r.yaml",
+                "- source: {kind: ConfigMap, name: cm, fieldPath: data.a}\n  targets:\n  - select: {name: cm2}\n    fieldPaths: [data.from]\n",
+            ),
+        ],
+    );
+    let out = build(t.path()).unwrap();
+    assert_eq!(out[1].value.str_at(&["data", "from"]), Some("b"));
+}

@@ -16,7 +16,7 @@ fn apply_specs(
     let gvk = r.gvk();
     for fs in specs {
         if fs.applies_to(&gvk) {
-            visit(&mut r.value, &fs.segments(), fs.create, f)?;
+            visit(&mut r.value, fs.segments(), fs.create, f)?;
         }
     }
     Ok(())

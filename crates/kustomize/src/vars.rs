@@ -153,7 +153,7 @@ pub fn resolve(res: &mut [Resource], vars: &[Declared], cfg: &Config) -> Result<
     for r in res.iter_mut() {
         let gvk = r.gvk();
         for fs in cfg.var_reference.iter().filter(|f| f.applies_to(&gvk)) {
-            visit(&mut r.value, &fs.segments(), false, &mut |node| {
+            visit(&mut r.value, fs.segments(), false, &mut |node| {
                 substitute(node, &values);
                 Ok(())
             })?;

@@ -28,11 +28,13 @@
 //!   operators, is an error: `variable not set (strict mode): "x"`. Without strict mode it is
 //!   the empty string.
 //!
-//! Known difference: the crate's [`Value`] does not remember how a scalar was quoted in the
-//! source, so the text substituted is this crate's rendering, not kyaml's. A source value
-//! written `"${port}"` (quoted to stay a string) is rendered unquoted here when safe, so after
-//! substitution of `8080` it becomes an integer, where Flux keeps the string. Use
-//! [`substitute_text`] on source text where quoting matters.
+//! * Typing follows Flux exactly: Flux renders the built object with kustomize's `AsYAML`
+//!   (JSON → go-yaml v2, so the source's quoting is gone: a value written `"${port}"` is a
+//!   plain `${port}` by then), substitutes the text and re-reads it with go-yaml v2 (YAML 1.1).
+//!   We render with [`crate::emit`] (the same bytes) and re-read with YAML 1.1 booleans, so
+//!   `port: "${port}"` with `port=8080` becomes the integer 8080 and `${flag}` with `yes` the
+//!   boolean true, as in Flux (fluxcd/flux2#4154; Flux documents wrapping such values in
+//!   quote variables when a string is needed).
 
 use crate::error::{Error, Result};
 use crate::loader;
@@ -78,10 +80,10 @@ pub fn substitute_with(
     if is_disabled(obj) || (vars.is_empty() && !opts.always) {
         return Ok(obj.clone());
     }
-    let text = serde_saphyr::to_string(obj).map_err(|e| Error::Output(e.to_string()))?;
+    let text = crate::emit::to_string(obj);
     let out = substitute_text(&text, vars, opts.strict)
         .map_err(|e| Error::Transform(format!("{}: {e}", describe(obj))))?;
-    let docs = loader::parse_docs(Path::new(&describe(obj)), &out)?;
+    let docs = loader::parse_docs_with(Path::new(&describe(obj)), &out, loader::yaml11_options())?;
     let mut docs = docs.into_iter().filter(|d| !matches!(d, Value::Null));
     match (docs.next(), docs.next()) {
         (Some(v), None) => Ok(v),
@@ -753,14 +755,38 @@ mod tests {
 mod quoting {
     use super::*;
 
-    /// Documents the known difference: source quoting is not kept, so a quoted `"${p}"`
-    /// becomes an integer here (Flux keeps a string).
+    fn run(src: &str, pairs: &[(&str, &str)]) -> Value {
+        let obj: Value = serde_saphyr::from_str_with_options(src, loader::yaml_options()).unwrap();
+        let vars = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        substitute(&obj, &vars, true).unwrap()
+    }
+
+    /// As in Flux: the source's quotes are gone after the build, so a quoted `"${p}"` is
+    /// re-typed by the substituted text (fluxcd/flux2#4154).
     #[test]
-    fn quoted_source_scalar_is_retyped() {
-        let obj: Value =
-            serde_saphyr::from_str("kind: X\nmetadata:\n  name: x\nv: \"${p}\"\n").unwrap();
-        let vars = [("p".to_string(), "8080".to_string())].into();
-        let out = substitute(&obj, &vars, true).unwrap();
+    fn substituted_text_takes_its_yaml_type_as_in_flux() {
+        let out = run(
+            "kind: X\nmetadata:\n  name: x\nv: \"${p}\"\nr: ${p}\nb: ${f}\n",
+            &[("p", "8080"), ("f", "yes")],
+        );
         assert_eq!(out.get("v"), Some(&Value::Int(8080)));
+        assert_eq!(out.get("r"), Some(&Value::Int(8080)));
+        assert_eq!(out.get("b"), Some(&Value::Bool(true)));
+    }
+
+    /// Strings that would read back as other types stay strings when no variable touches
+    /// them, and quote variables give strings (Flux's documented way).
+    #[test]
+    fn untouched_strings_keep_their_type_and_quote_vars_make_strings() {
+        let out = run(
+            "kind: X\nmetadata:\n  name: x\nport: \"8080\"\nflag: \"yes\"\nid: ${q}${p}${q}\n",
+            &[("p", "0123"), ("q", "\"")],
+        );
+        assert_eq!(out.get("port"), Some(&Value::from("8080")));
+        assert_eq!(out.get("flag"), Some(&Value::from("yes")));
+        assert_eq!(out.get("id"), Some(&Value::from("0123")));
     }
 }
