@@ -43,56 +43,70 @@ mapfile -t ALL < <(find "$CORPUS" -type d \( -exec test -f '{}/kustomization.yam
 mapfile -t KUBEFLOW < <(printf '%s\n' "${ALL[@]}" | grep "^$CORPUS/kubeflow/")
 [[ ${#ALL[@]} -gt 0 ]] || die "no kustomization under $CORPUS"
 
-# build_one TOOL DIR: one build; prints the process's peak RSS in KiB. Failing builds count too
-# (the corpus holds folders meant to fail, and kustomize fails on them as well).
+# build_one TOOL DIR: one build; prints "<peak RSS KiB> <user+system CPU seconds>". Failing
+# builds count too (the corpus holds folders meant to fail, and kustomize fails on them too).
 build_one() {
   local out
   if [[ "$1" == kustomize ]]; then
-    out="$( (/usr/bin/time -f '%M' "$KUSTOMIZE" build "$2" 2>&1 >/dev/null || true) | tail -n 1)"
-  else
-    out="$( (/usr/bin/time -f '%M' "$FERROFLUX" build kustomize "$2" 2>&1 >/dev/null || true) |
+    out="$( (/usr/bin/time -f '%M %U %S' "$KUSTOMIZE" build "$2" 2>&1 >/dev/null || true) |
       tail -n 1)"
+  else
+    out="$( (/usr/bin/time -f '%M %U %S' "$FERROFLUX" build kustomize "$2" 2>&1 >/dev/null ||
+      true) | tail -n 1)"
   fi
-  echo "$out"
+  awk '{ printf "%d %.2f\n", $1, $2 + $3 }' <<<"$out"
 }
 
 # run_set TOOL DIR...: builds every DIR with TOOL (kustomize | ferroflux), one process each,
-# one after another; prints "<wall seconds for all> <highest peak RSS KiB>".
+# one after another; prints "<wall seconds> <highest peak RSS KiB> <CPU seconds>". The timed pass
+# runs the tool directly (no /usr/bin/time, no pipes, so the shell adds little per process);
+# a second, untimed pass reads each process's peak RSS.
 run_set() {
   local tool="$1"; shift
-  local d rss peak=0 t0 t1
+  local d rss cpu=0 peak=0 t0 t1 one
   t0="$(now_ns)"
+  if [[ "$tool" == kustomize ]]; then
+    for d in "$@"; do "$KUSTOMIZE" build "$d" >/dev/null 2>&1 || true; done
+  else
+    for d in "$@"; do "$FERROFLUX" build kustomize "$d" >/dev/null 2>&1 || true; done
+  fi
+  t1="$(now_ns)"
   for d in "$@"; do
-    rss="$(build_one "$tool" "$d")"
+    read -r -a one <<<"$(build_one "$tool" "$d")"
+    rss="${one[0]}"
+    cpu="$(awk -v a="$cpu" -v b="${one[1]}" 'BEGIN { printf "%.2f", a + b }')"
     [[ "$rss" =~ ^[0-9]+$ && "$rss" -gt "$peak" ]] && peak="$rss"
   done
-  t1="$(now_ns)"
-  awk -v ns="$((t1 - t0))" -v r="$peak" 'BEGIN { printf "%.4f %d\n", ns / 1e9, r }'
+  awk -v ns="$((t1 - t0))" -v r="$peak" -v c="$cpu" 'BEGIN { printf "%.4f %d %.2f\n", ns / 1e9, r, c }'
 }
 
 # measure NAME REF_RUNS SET...: RUNS timed runs of ours and REF_RUNS of kustomize (each after
 # one warm-up when REF_RUNS > 1); prints a row of medians, peak RSS and ratios.
 measure() {
   local name="$1" ref_runs="$2"; shift 2
-  local i ks=() kr=() fs=() fr=() res
+  local i ks=() kr=() kc=() fs=() fr=() fc=() res
   if [[ "$ref_runs" -gt 1 ]]; then run_set kustomize "$@" >/dev/null; fi
   run_set ferroflux "$@" >/dev/null
   for i in $(seq 1 "$RUNS"); do
     if [[ "$i" -le "$ref_runs" ]]; then
       read -r -a res <<<"$(run_set kustomize "$@")"
-      ks+=("${res[0]}"); kr+=("${res[1]}")
+      ks+=("${res[0]}"); kr+=("${res[1]}"); kc+=("${res[2]}")
     fi
     read -r -a res <<<"$(run_set ferroflux "$@")"
-    fs+=("${res[0]}"); fr+=("${res[1]}")
+    fs+=("${res[0]}"); fr+=("${res[1]}"); fc+=("${res[2]}")
   done
-  local km fm krm frm
+  local km fm krm frm kcm fcm
+  kcm="$(printf '%s\n' "${kc[@]}" | median_min_max | cut -d' ' -f1)"
+  fcm="$(printf '%s\n' "${fc[@]}" | median_min_max | cut -d' ' -f1)"
   km="$(printf '%s\n' "${ks[@]}" | median_min_max | cut -d' ' -f1)"
   fm="$(printf '%s\n' "${fs[@]}" | median_min_max | cut -d' ' -f1)"
   krm="$(printf '%s\n' "${kr[@]}" | sort -n | tail -n 1)"
   frm="$(printf '%s\n' "${fr[@]}" | sort -n | tail -n 1)"
-  awk -v n="$name" -v km="$km" -v fm="$fm" -v kr="$krm" -v fr="$frm" 'BEGIN {
-    printf "%-36s %9.3f s %9.3f s %7.1fx   %7.1f MiB %7.1f MiB %6.2fx\n",
-      n, km, fm, (fm > 0 ? km / fm : 0), kr / 1024, fr / 1024, (kr > 0 ? fr / kr : 0) }'
+  awk -v n="$name" -v km="$km" -v fm="$fm" -v kr="$krm" -v fr="$frm" -v kc="$kcm" -v fc="$fcm" '
+    BEGIN {
+      printf "%-36s %8.3f s %8.3f s %6.1fx %8.2f s %8.2f s %6.1fx %7.1f MiB %6.1f MiB %5.2fx\n",
+        n, km, fm, (fm > 0 ? km / fm : 0), kc, fc, (fc > 0 ? kc / fc : 0),
+        kr / 1024, fr / 1024, (kr > 0 ? fr / kr : 0) }'
 }
 
 # ---- synthetic overlay ----------------------------------------------------------------------
@@ -216,8 +230,8 @@ done
 # ---- measurements ---------------------------------------------------------------------------
 kver="$("$KUSTOMIZE" version 2>/dev/null | head -n 1)"
 log "kustomize $kver vs $FERROFLUX; $RUNS runs after a warm-up, medians"
-printf '%-36s %11s %11s %8s   %11s %11s %7s\n' "" kustomize ferroflux speedup \
-  "kust. RSS" "ours RSS" "RSS"
+printf '%-36s %10s %10s %7s %10s %10s %7s %11s %10s %6s\n' "" "kust. wall" "ours wall" \
+  speedup "kust. CPU" "ours CPU" "CPU" "kust. RSS" "ours RSS" "RSS"
 measure "corpus: ${#ALL[@]} folders, one by one" "$RUNS" "${ALL[@]}"
 measure "kubeflow: ${#KUBEFLOW[@]} folders, one by one" "$RUNS" "${KUBEFLOW[@]}"
 # kustomize needs minutes for the synthetic overlay: one run of it, RUNS of ours.
