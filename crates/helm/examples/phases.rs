@@ -9,6 +9,12 @@ fn main() {
     let t = Instant::now();
     let funcs = ferroflux_helm::default_funcs();
     eprintln!("funcs        {:?}", t.elapsed());
+    let values = std::path::Path::new(&path).join("values.yaml");
+    if let Ok(text) = std::fs::read_to_string(&values) {
+        let t = Instant::now();
+        let _ = ferroflux_helm::yaml::parse(&text);
+        eprintln!("values.yaml  {:?} ({} bytes)", t.elapsed(), text.len());
+    }
     let t = Instant::now();
     let chart = ferroflux_helm::loader::load(std::path::Path::new(&path)).unwrap();
     eprintln!("load         {:?}", t.elapsed());
