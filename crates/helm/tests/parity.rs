@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Identical cases achieved so far; raise it when the engine improves.
-const IDENTICAL_FLOOR: usize = 61;
+const IDENTICAL_FLOOR: usize = 62;
 
 const RELEASE: &str = "parity";
 const NAMESPACE: &str = "parity-ns";
