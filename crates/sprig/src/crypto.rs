@@ -186,9 +186,9 @@ fn parse_private_key(s: &str) -> Result<PrivKey, String> {
 }
 
 fn gen_rsa(bits: usize) -> Result<PrivKey, FuncError> {
-    rsa::RsaPrivateKey::new(&mut rand::thread_rng(), bits)
+    crate::rsagen::generate(bits)
         .map(|k| PrivKey::Rsa(Box::new(k)))
-        .map_err(|e| err(format!("error generating rsa key: {e}")))
+        .map_err(|e| err(format!("error generating rsa key: {}", e.0)))
 }
 
 /// DER INTEGER of an unsigned big-endian magnitude.

@@ -40,6 +40,7 @@ mod lists;
 mod math;
 mod paths;
 mod regexfns;
+mod rsagen;
 mod semver;
 mod signature;
 mod strings;
