@@ -199,6 +199,17 @@ impl Env {
             .unwrap();
     }
 
+    /// Waits until the Kustomization is Ready with `revision` as its last applied revision.
+    async fn wait_applied(&self, name: &str, revision: &str) -> Kustomization {
+        self.wait_ks(name, "True", |k| {
+            k.status
+                .as_ref()
+                .and_then(|s| s.last_applied_revision.as_deref())
+                == Some(revision)
+        })
+        .await
+    }
+
     /// Waits until the Kustomization's Ready condition has `status` for its generation and
     /// `pred` holds, printing the controllers' logs on timeout.
     async fn wait_ks(
@@ -284,14 +295,7 @@ async fn walkthrough(v1: bool) {
     // 1. The manifests land in the app namespace, owned by the Kustomization.
     let head = repo.head().unwrap();
     let rev = format!("main@sha1:{head}");
-    let k = env
-        .wait_ks("react-app", "True", |k| {
-            k.status
-                .as_ref()
-                .and_then(|s| s.last_applied_revision.as_deref())
-                == Some(rev.as_str())
-        })
-        .await;
+    let k = env.wait_applied("react-app", &rev).await;
     let st = k.status.clone().unwrap();
     assert_eq!(
         ready_message(&k),
@@ -348,13 +352,7 @@ async fn walkthrough(v1: bool) {
     repo.push().unwrap();
     env.request_reconcile("gitrepository", "react-app").await;
     let rev2 = format!("main@sha1:{head2}");
-    env.wait_ks("react-app", "True", |k| {
-        k.status
-            .as_ref()
-            .and_then(|s| s.last_applied_revision.as_deref())
-            == Some(rev2.as_str())
-    })
-    .await;
+    env.wait_applied("react-app", &rev2).await;
     assert_eq!(replicas(&deploys).await, Some(2));
 
     // 3. A commit that deletes the ConfigMap prunes it.
@@ -363,14 +361,7 @@ async fn walkthrough(v1: bool) {
     repo.push().unwrap();
     env.request_reconcile("gitrepository", "react-app").await;
     let rev3 = format!("main@sha1:{head3}");
-    let k = env
-        .wait_ks("react-app", "True", |k| {
-            k.status
-                .as_ref()
-                .and_then(|s| s.last_applied_revision.as_deref())
-                == Some(rev3.as_str())
-        })
-        .await;
+    let k = env.wait_applied("react-app", &rev3).await;
     assert!(
         cms.get_opt("podinfo-config").await.unwrap().is_none(),
         "the ConfigMap left the source and must be pruned"
@@ -451,13 +442,7 @@ async fn walkthrough(v1: bool) {
         )
         .await
         .unwrap();
-    env.wait_ks("react-app", "True", |k| {
-        k.status
-            .as_ref()
-            .and_then(|s| s.last_applied_revision.as_deref())
-            == Some(rev4.as_str())
-    })
-    .await;
+    env.wait_applied("react-app", &rev4).await;
     assert_eq!(replicas(&deploys).await, Some(3));
 
     // 7. Deleting the Kustomization (prune: true) deletes what it applied.
@@ -652,13 +637,7 @@ async fn a_failing_revision_prunes_nothing_and_keeps_the_last_applied_objects() 
     }
     let head = repo.head().unwrap();
     let rev = format!("main@sha1:{head}");
-    env.wait_ks("app", "True", |k| {
-        k.status
-            .as_ref()
-            .and_then(|s| s.last_applied_revision.as_deref())
-            == Some(rev.as_str())
-    })
-    .await;
+    env.wait_applied("app", &rev).await;
     // The next commit drops `second` but breaks the other file: nothing may be pruned.
     repo.remove("deploy/second.yaml").unwrap();
     repo.write("deploy/configmap.yaml", "kind: [broken\n")
@@ -1275,13 +1254,7 @@ async fn per_object_annotations_disable_pruning_and_updates() {
     repo.push().unwrap();
     env.request_reconcile("gitrepository", "annotations").await;
     let rev = format!("main@sha1:{head}");
-    env.wait_ks("annotations", "True", |k| {
-        k.status
-            .as_ref()
-            .and_then(|s| s.last_applied_revision.as_deref())
-            == Some(rev.as_str())
-    })
-    .await;
+    env.wait_applied("annotations", &rev).await;
     assert!(cms.get_opt("gone").await.unwrap().is_none(), "pruned");
     assert!(
         cms.get_opt("keep").await.unwrap().is_some(),
