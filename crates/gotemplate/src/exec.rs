@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use crate::error::{Error, Result};
 use crate::gofmt::{self, go_quote, go_type};
 use crate::parse::{self, Arg, Branch, Builtin, Cmd, FuncLookup, FuncRef, Node, Pipe, Source};
-use crate::value::{FuncMap, Value};
+use crate::value::{FuncMap, GoFunc, Value};
 
 /// What a missing map key evaluates to (Go's `missingkey=` option).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -417,6 +417,18 @@ impl<'s> Exec<'s> {
                     if pipe.decl.is_empty() {
                         match &v {
                             None => out.push_str("<no value>"),
+                            Some(Value::Object(o)) if o.as_any().is::<GoFunc>() => {
+                                // Go refuses to print functions (and channels).
+                                let node = format!("{{{{{pipe}}}}}");
+                                return Err(self
+                                    .err(
+                                        t,
+                                        pipe.pos,
+                                        &node,
+                                        format!("can't print {node} of type {}", o.type_name()),
+                                    )
+                                    .into());
+                            }
                             Some(v) => gofmt::write_v(out, v),
                         }
                     }
@@ -1105,15 +1117,17 @@ impl<'s> Exec<'s> {
                     }
                     Builtin::Call => {
                         check(self, 1, true)?;
-                        let what = match &v[0] {
-                            None | Some(Value::Nil) => "call of nil".to_string(),
-                            Some(x) => format!(
-                                "non-function {} of type {}",
-                                args.first().map(|a| a.to_string()).unwrap_or_default(),
-                                go_type(x)
+                        let callee = match args.first() {
+                            Some(a) => a.to_string(),
+                            // Go names a piped callee by its reflect.Value.
+                            None => format!(
+                                "<{} Value>",
+                                v[0].as_ref().map(go_type).unwrap_or_default()
                             ),
                         };
-                        Err(fail(self, what))
+                        builtin_call(&callee, &v[0], &v[1..])
+                            .map(Some)
+                            .map_err(|m| fail(self, m))
                     }
                     Builtin::And | Builtin::Or | Builtin::Not | Builtin::Include | Builtin::Tpl => {
                         Ok(None)
@@ -1346,6 +1360,65 @@ fn builtin_len(v: &V) -> std::result::Result<V, String> {
         Some(other) => return Err(format!("len of type {}", go_type(other))),
     };
     Ok(Some(Value::Int(n as i64)))
+}
+
+/// Go's `call`: only function values can be called; arguments must fit the
+/// signature exactly (no number conversion), nil only where Go allows nil.
+fn builtin_call(callee: &str, f: &V, args: &[V]) -> std::result::Result<Value, String> {
+    let func = match f {
+        None | Some(Value::Nil) => return Err("call of nil".into()),
+        Some(Value::Object(o)) => o.as_any().downcast_ref::<GoFunc>(),
+        Some(_) => None,
+    };
+    let Some(func) = func else {
+        let tn = f.as_ref().map(go_type).unwrap_or_default();
+        return Err(format!("non-function {callee} of type {tn}"));
+    };
+    let params = func.params();
+    let n = params.len();
+    if func.is_variadic() {
+        if args.len() + 1 < n {
+            return Err(format!(
+                "wrong number of args for {callee}: got {} want at least {}",
+                args.len(),
+                n - 1
+            ));
+        }
+    } else if args.len() != n {
+        return Err(format!(
+            "wrong number of args for {callee}: got {} want {n}",
+            args.len()
+        ));
+    }
+    let mut argv = Vec::with_capacity(args.len());
+    for (i, a) in args.iter().enumerate() {
+        let want: &str = params.get(i).or(params.last()).map_or("", |p| p);
+        match a {
+            None | Some(Value::Nil) => {
+                if !go_type_can_be_nil(want) {
+                    return Err(format!("arg {i}: value is nil; should be of type {want}"));
+                }
+                argv.push(Value::Nil);
+            }
+            Some(v) => {
+                let got = go_type(v);
+                if want != "interface {}" && got != want {
+                    return Err(format!("arg {i}: value has type {got}; should be {want}"));
+                }
+                argv.push(v.clone());
+            }
+        }
+    }
+    func.invoke(&argv).map_err(|e| e.0)
+}
+
+/// Whether a Go type (by name) has nil as a value.
+fn go_type_can_be_nil(t: &str) -> bool {
+    t == "interface {}"
+        || t == "error"
+        || ["*", "[]", "map[", "func(", "chan "]
+            .iter()
+            .any(|p| t.starts_with(p))
 }
 
 fn index_arg(idx: &V, cap: usize) -> std::result::Result<usize, String> {

@@ -229,3 +229,132 @@ fn absurd_nesting_is_an_error_not_a_crash() {
     let list = Value::list((0..5_000).map(Value::Int));
     assert_eq!(t.execute("rec", &list).expect("exec"), "done");
 }
+
+/// The data of `golden_call_cases.rs`, built as the recorder builds it in Go.
+fn call_data() -> Value {
+    use crate::{FuncError, GoFunc, Object};
+    fn func(
+        params: &[&str],
+        variadic: bool,
+        results: &str,
+        f: impl Fn(&[Value]) -> Result<Value, FuncError> + Send + Sync + 'static,
+    ) -> Value {
+        GoFunc::new(params, variadic, results, Arc::new(f)).into_value()
+    }
+    fn int(v: &Value) -> i64 {
+        match v {
+            Value::Int(i) => *i,
+            _ => 0,
+        }
+    }
+    fn string(v: &Value) -> String {
+        v.as_str().unwrap_or_default().to_string()
+    }
+    /// A Go struct whose method hands out a function value.
+    struct Obj(i64);
+    impl Object for Obj {
+        fn type_name(&self) -> &str {
+            "*main.obj"
+        }
+        fn field(&self, name: &str) -> Option<Value> {
+            let base = self.0;
+            (name == "Adder").then(|| {
+                func(&["int", "int"], false, "int", move |a| {
+                    Ok(Value::Int(base + int(&a[0]) + int(&a[1])))
+                })
+            })
+        }
+        fn fmt_go(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "&{{{}}}", self.0)
+        }
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
+        }
+    }
+    Value::map([
+        (
+            "add".to_string(),
+            func(&["int", "int"], false, "int", |a| {
+                Ok(Value::Int(int(&a[0]) + int(&a[1])))
+            }),
+        ),
+        (
+            "greet".into(),
+            func(&["string"], false, "string", |a| {
+                Ok(Value::string(format!("hi {}", string(&a[0]))))
+            }),
+        ),
+        (
+            "join".into(),
+            func(&["string", "string"], true, "string", |a| {
+                let parts: Vec<String> = a[1..].iter().map(string).collect();
+                Ok(Value::string(parts.join(&string(&a[0]))))
+            }),
+        ),
+        (
+            "fails".into(),
+            func(&[], false, "(string, error)", |_| {
+                Err(FuncError::new("boom"))
+            }),
+        ),
+        (
+            "oks".into(),
+            func(&[], false, "(string, error)", |_| Ok(Value::string("fine"))),
+        ),
+        (
+            "any".into(),
+            func(&["interface {}"], false, "string", |a| {
+                Ok(Value::string(format!("<{}>", crate::fmt_v(&a[0]))))
+            }),
+        ),
+        (
+            "mk".into(),
+            func(&["int"], false, "func() int", |a| {
+                let n = int(&a[0]);
+                Ok(func(&[], false, "int", move |_| Ok(Value::Int(n))))
+            }),
+        ),
+        (
+            "m".into(),
+            Value::map([(
+                "f".to_string(),
+                func(&[], false, "string", |_| Ok(Value::string("inner"))),
+            )]),
+        ),
+        ("obj".into(), Value::Object(Arc::new(Obj(10)))),
+        ("s".into(), Value::string("str")),
+        ("i".into(), Value::Int(3)),
+        ("n".into(), Value::Nil),
+        ("list".into(), Value::list([Value::Int(1), Value::Int(2)])),
+    ])
+}
+
+#[test]
+fn call_invokes_function_values_like_go() {
+    use crate::golden_call_cases::CALL_CASES;
+    let data = call_data();
+    let mut failures = Vec::new();
+    for (name, tmpl, out, err) in CALL_CASES {
+        let mut t = Templates::new(FuncMap::new());
+        let got = t
+            .parse("t", tmpl)
+            .and_then(|()| t.execute("t", &data))
+            .map_err(|e| e.to_string());
+        let ok = match &got {
+            Ok(s) => err.is_empty() && s == out,
+            Err(e) => e == err,
+        };
+        if !ok {
+            failures.push(format!(
+                "{name}: {tmpl}\n   want out={out:?} err={err:?}\n   got  {got:?}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ from Go:\n{}",
+        failures.len(),
+        CALL_CASES.len(),
+        failures.join("\n")
+    );
+}

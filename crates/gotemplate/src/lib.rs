@@ -49,8 +49,8 @@
 //! - Builtins with Go's semantics and error texts: `and`/`or` (short-circuit,
 //!   returning the deciding operand), `not`, `len`, `index`, `slice`, `eq`
 //!   (multi-argument) `ne` `lt` `le` `gt` `ge`, `print`/`printf`/`println`,
-//!   `html`, `js`, `urlquery`. `call` exists but always fails: [`Value`] has
-//!   no function values.
+//!   `html`, `js`, `urlquery`, and `call` on function values ([`GoFunc`],
+//!   an [`Object`] with a Go signature that `call` checks arguments against).
 //! - Errors worded and positioned as Go's (`template: NAME:LINE: msg`,
 //!   `template: NAME:LINE:COL: executing "T" at <node>: msg`).
 //! - [`sprintf`]/[`sprint`]/[`sprintln`]/[`fmt_v`]: Go's fmt verbs, flags,
@@ -93,8 +93,10 @@ pub use exec::{
     ArgOrigin, MissingKey, Templates, arg_origin, html_escape, js_escape, query_escape,
 };
 pub use gofmt::{fmt_v, format_float, go_quote, go_type, sprint, sprintf, sprintln};
-pub use value::{Dict, Func, FuncError, FuncMap, Object, Value};
+pub use value::{Dict, Func, FuncError, FuncMap, GoFunc, Object, Value};
 
+#[cfg(test)]
+mod golden_call_cases;
 #[cfg(test)]
 mod golden_cases;
 #[cfg(test)]

@@ -53,6 +53,83 @@ pub trait Object: Send + Sync {
     fn as_any(&self) -> &dyn Any;
 }
 
+/// A Go function value, such as a `func` stored in a map or returned by a
+/// method. Templates cannot call it directly (`.f 1` is an error in Go); only
+/// the `call` builtin invokes it, after checking the arguments against the
+/// signature as Go's reflection does.
+pub struct GoFunc {
+    params: Vec<Arc<str>>,
+    variadic: bool,
+    /// `%T`, e.g. `func(string, ...string) string`.
+    type_name: String,
+    f: Func,
+}
+
+impl GoFunc {
+    /// `params` are Go type names (`int`, `string`, `interface {}`); with
+    /// `variadic` the last one is the element type of `...T`. `results` is
+    /// how `%T` shows the results: `""`, `int`, `(string, error)`.
+    pub fn new(params: &[&str], variadic: bool, results: &str, f: Func) -> Self {
+        let n = params.len();
+        let shown: Vec<String> = params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                if variadic && i + 1 == n {
+                    format!("...{p}")
+                } else {
+                    (*p).to_string()
+                }
+            })
+            .collect();
+        let mut type_name = format!("func({})", shown.join(", "));
+        if !results.is_empty() {
+            type_name.push(' ');
+            type_name.push_str(results);
+        }
+        Self {
+            params: params.iter().map(|p| Arc::from(*p)).collect(),
+            variadic,
+            type_name,
+            f,
+        }
+    }
+
+    /// A function value as a template [`Value`].
+    pub fn into_value(self) -> Value {
+        Value::Object(Arc::new(self))
+    }
+
+    pub fn params(&self) -> &[Arc<str>] {
+        &self.params
+    }
+
+    pub fn is_variadic(&self) -> bool {
+        self.variadic
+    }
+
+    /// Runs the function; arguments must already fit the signature.
+    pub fn invoke(&self, args: &[Value]) -> Result<Value, FuncError> {
+        (self.f)(args)
+    }
+}
+
+impl Object for GoFunc {
+    fn type_name(&self) -> &str {
+        &self.type_name
+    }
+    fn field(&self, _name: &str) -> Option<Value> {
+        None
+    }
+    /// Go prints a function's address; ours has none, so a fixed one stands in.
+    fn fmt_go(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("0x0")
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
 /// A shared, mutable `map[string]interface{}`. Keys iterate sorted, as Go's
 /// templates, `fmt` and encoders all visit map keys in sorted order.
 #[derive(Clone, Default)]
