@@ -23,6 +23,7 @@
 
 mod changeset;
 mod discovery;
+pub mod ignore;
 mod manager;
 mod object;
 
@@ -32,8 +33,8 @@ pub mod status;
 pub use changeset::{Action, ChangeSet, ChangeSetEntry};
 pub use discovery::DiscoveryCache;
 pub use manager::{
-    ApplyOptions, CleanupOptions, DeleteOptions, DiffEntry, FieldManager, ManagedFieldsOperation,
-    ResourceManager, WaitOptions,
+    ApplyOptions, CleanupOptions, CustomStatus, DeleteOptions, DiffEntry, FieldManager,
+    ManagedFieldsOperation, ResourceManager, WaitOptions,
 };
 pub use object::{ObjMetadata, Owner};
 

@@ -94,6 +94,8 @@ pub struct ApplyOptions {
     /// objects to go away.
     pub wait_interval: Duration,
     pub wait_timeout: Duration,
+    /// Fields left to others on existing objects (the Kustomization's `spec.ignore`).
+    pub ignore: crate::ignore::IgnoreRules,
 }
 
 impl ApplyOptions {
@@ -127,6 +129,7 @@ impl ApplyOptions {
             },
             wait_interval: Duration::from_secs(2),
             wait_timeout: Duration::from_secs(60),
+            ignore: Default::default(),
         }
     }
 }
@@ -169,6 +172,9 @@ pub struct DiffEntry {
     /// JSON pointers (`/spec/replicas`, `/metadata/labels/app`) where the live object differs.
     pub paths: Vec<String>,
 }
+
+/// A status rule that replaces kstatus for the objects it returns `Some` for.
+pub type CustomStatus<'a> = &'a (dyn Fn(&Value) -> Option<status::Result> + Send + Sync);
 
 /// How to wait for health.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -768,7 +774,7 @@ impl ResourceManager {
                     m.remove("namespace");
                 }
             }
-            match self.plan_resolved(&d, &resolved, opts).await {
+            match self.plan_resolved(&mut d, &resolved, opts).await {
                 Err(PlanError::StaleKind(_)) if attempts == 1 => {
                     // A shared discovery cache outlived the kind (its CRD was deleted or
                     // changed versions): forget it and resolve again.
@@ -784,7 +790,7 @@ impl ResourceManager {
 
     async fn plan_resolved(
         &self,
-        d: &Desired,
+        d: &mut Desired,
         resolved: &Resolved,
         opts: &ApplyOptions,
     ) -> Result<(Plan, Api<DynamicObject>), PlanError> {
@@ -817,6 +823,16 @@ impl ResourceManager {
         if skip {
             return Ok((Plan::Skip, api));
         }
+        // Ignored fields of an existing object keep their live values (or go to their other
+        // applier) before the dry run, and do not count as drift after it.
+        let ignored = match &existing {
+            Some(live) if !opts.ignore.is_empty() => {
+                let paths = opts.ignore.paths_for(&d.obj);
+                crate::ignore::reshape(&mut d.obj, live, &paths, &self.field_manager);
+                paths
+            }
+            _ => Vec::new(),
+        };
 
         let dry = api
             .patch(
@@ -857,6 +873,14 @@ impl ResourceManager {
             None
         } else {
             cleanup_patch(&live, &d.obj, &self.field_manager, &opts.cleanup)
+        };
+        let (live, dry) = if ignored.is_empty() {
+            (live, dry)
+        } else {
+            (
+                crate::ignore::without(&live, &ignored),
+                crate::ignore::without(&dry, &ignored),
+            )
         };
         if cleanup.is_none() && !has_drifted(&live, &dry) {
             return Ok((Plan::Unchanged, api));
@@ -1078,17 +1102,43 @@ impl ResourceManager {
         self.wait_with(&discovery, objects, opts).await
     }
 
+    /// [`ResourceManager::wait_for_set`] with a status rule that replaces kstatus for the
+    /// objects it returns `Some` for (the CEL `healthCheckExprs` of custom kinds).
+    pub async fn wait_for_set_with(
+        &self,
+        objects: &[ObjMetadata],
+        opts: WaitOptions,
+        custom: CustomStatus<'_>,
+    ) -> Result<()> {
+        let discovery = self.discovery();
+        self.wait_custom(&discovery, objects, opts, Some(custom))
+            .await
+    }
+
     async fn wait_with(
         &self,
         discovery: &Discovery,
         objects: &[ObjMetadata],
         opts: WaitOptions,
     ) -> Result<()> {
+        self.wait_custom(discovery, objects, opts, None).await
+    }
+
+    async fn wait_custom(
+        &self,
+        discovery: &Discovery,
+        objects: &[ObjMetadata],
+        opts: WaitOptions,
+        custom: Option<CustomStatus<'_>>,
+    ) -> Result<()> {
         let start = Instant::now();
         loop {
-            let results =
-                futures::future::join_all(objects.iter().map(|m| self.status_of(discovery, m)))
-                    .await;
+            let results = futures::future::join_all(
+                objects
+                    .iter()
+                    .map(|m| self.status_of_custom(discovery, m, custom)),
+            )
+            .await;
             let pending: Vec<(&ObjMetadata, status::Result)> = objects
                 .iter()
                 .zip(results)
@@ -1135,6 +1185,15 @@ impl ResourceManager {
     }
 
     async fn status_of(&self, discovery: &Discovery, meta: &ObjMetadata) -> status::Result {
+        self.status_of_custom(discovery, meta, None).await
+    }
+
+    async fn status_of_custom(
+        &self,
+        discovery: &Discovery,
+        meta: &ObjMetadata,
+        custom: Option<CustomStatus<'_>>,
+    ) -> status::Result {
         let unknown = |message: String| status::Result {
             status: Status::Unknown,
             message,
@@ -1152,7 +1211,9 @@ impl ResourceManager {
         let api = self.api_for(&resolved, &meta.namespace);
         match api.get_opt(&meta.name).await {
             Ok(Some(o)) => match to_value(o) {
-                Ok(v) => status::compute(&v),
+                Ok(v) => custom
+                    .and_then(|f| f(&v))
+                    .unwrap_or_else(|| status::compute(&v)),
                 Err(e) => unknown(e.to_string()),
             },
             Ok(None) => status::Result {
