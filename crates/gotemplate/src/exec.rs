@@ -601,6 +601,14 @@ impl<'s> Exec<'s> {
                     }
                 }
             }
+            Some(Value::Object(o)) if o.map_entries().is_some() => {
+                for (k, e) in o.map_entries().unwrap_or_default() {
+                    ran = true;
+                    if one(self, Value::string(k), Some(e), false)? {
+                        break;
+                    }
+                }
+            }
             None | Some(Value::Nil) => {}
             Some(other) => {
                 let at = range_context(&b.pipe);
@@ -1355,6 +1363,9 @@ fn builtin_len(v: &V) -> std::result::Result<V, String> {
         Some(Value::List(l)) => l.len(),
         Some(Value::Bytes(b)) => b.len(),
         Some(Value::Map(m)) => m.len(),
+        Some(Value::Object(o)) if o.map_entries().is_some() => {
+            o.map_entries().map_or(0, |e| e.len())
+        }
         Some(Value::Nil) => return Err("len of nil pointer".into()),
         None => return Err("reflect: call of reflect.Value.Type on zero Value".into()),
         Some(other) => return Err(format!("len of type {}", go_type(other))),
@@ -1469,6 +1480,24 @@ fn builtin_index(item: &V, idx: &[V]) -> std::result::Result<V, String> {
             }
             Value::Map(m) => match i {
                 Some(Value::String(k)) => m.get(k).unwrap_or(Value::Nil),
+                None | Some(Value::Nil) => {
+                    return Err("value is nil; should be of type string".into());
+                }
+                Some(other) => {
+                    return Err(format!(
+                        "value has type {}; should be string",
+                        go_type(other)
+                    ));
+                }
+            },
+            Value::Object(o) if o.map_entries().is_some() => match i {
+                Some(Value::String(k)) => {
+                    let entries = o.map_entries().unwrap_or_default();
+                    match entries.into_iter().find(|(ek, _)| ek == k.as_ref()) {
+                        Some((_, v)) => v,
+                        None => o.map_zero(),
+                    }
+                }
                 None | Some(Value::Nil) => {
                     return Err("value is nil; should be of type string".into());
                 }
@@ -1834,6 +1863,56 @@ mod tests {
         )
         .expect("parse");
         assert_eq!(t.execute("ok", &data).expect("exec"), "v1.30.0 true false");
+    }
+}
+
+#[cfg(test)]
+mod map_object_tests {
+    use super::*;
+
+    /// A Go map type with methods, like Helm's `files` (`map[string][]byte`).
+    struct Files(Vec<(String, Value)>);
+    impl crate::Object for Files {
+        fn type_name(&self) -> &str {
+            "engine.files"
+        }
+        fn field(&self, _name: &str) -> Option<Value> {
+            None
+        }
+        fn map_entries(&self) -> Option<Vec<(String, Value)>> {
+            Some(self.0.clone())
+        }
+        fn map_zero(&self) -> Value {
+            Value::Bytes(Arc::from(&[][..]))
+        }
+        fn fmt_go(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("map[]")
+        }
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
+        }
+    }
+
+    #[test]
+    fn map_objects_range_len_index_and_test_like_go_maps() {
+        let full = Files(vec![
+            ("a".into(), Value::Bytes(Arc::from(&b"x"[..]))),
+            ("b".into(), Value::Bytes(Arc::from(&b"yz"[..]))),
+        ]);
+        let data = Value::map([
+            ("f".to_string(), Value::Object(Arc::new(full))),
+            ("e".to_string(), Value::Object(Arc::new(Files(Vec::new())))),
+        ]);
+        let mut t = Templates::new(FuncMap::new());
+        t.parse(
+            "m",
+            r#"{{ range $k, $v := .f }}{{ $k }}={{ $v }};{{ end }}{{ len .f }} {{ index .f "b" }} {{ index .f "zz" }} {{ if .e }}y{{ else }}n{{ end }}{{ range .e }}x{{ else }}-{{ end }}{{ if .f }}Y{{ end }}"#,
+        )
+        .expect("parse");
+        assert_eq!(
+            t.execute("m", &data).expect("exec"),
+            "a=[120];b=[121 122];2 [121 122] [] n-Y"
+        );
     }
 }
 

@@ -42,6 +42,17 @@ pub trait Object: Send + Sync {
     fn call(&self, _name: &str, _args: &[Value]) -> Option<Result<Value, FuncError>> {
         None
     }
+    /// For a Go map type with methods (Helm's `files`, a `map[string][]byte`):
+    /// its entries sorted by key, which `range`, `len`, `index` and truthiness
+    /// (empty is false) use as for a map. `None` for structs and pointers.
+    fn map_entries(&self) -> Option<Vec<(String, Value)>> {
+        None
+    }
+    /// For a map type: its element type's zero value (what `index` yields for
+    /// a missing key).
+    fn map_zero(&self) -> Value {
+        Value::Nil
+    }
     /// How Go's `%v` prints it.
     fn fmt_go(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
     /// The plain-data view used by `toYaml`, `toJson`, `deepCopy` (what Go's
@@ -240,7 +251,7 @@ impl Value {
             Value::Bytes(b) => !b.is_empty(),
             Value::List(l) => !l.is_empty(),
             Value::Map(m) => !m.is_empty(),
-            Value::Object(_) => true,
+            Value::Object(o) => o.map_entries().is_none_or(|e| !e.is_empty()),
         }
     }
 

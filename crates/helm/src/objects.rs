@@ -389,22 +389,26 @@ impl Object for Files {
             "Get" => arg_str(args, name)
                 .map(|n| Value::from(String::from_utf8_lossy(&self.get_bytes(n)).into_owned())),
             "GetBytes" => arg_str(args, name).map(|n| Value::Bytes(self.get_bytes(n))),
-            // An empty result is falsy in Go (`if .Files.Glob "x/*"`); our objects are always
-            // truthy, so an empty glob is returned as an empty map.
-            "Glob" => arg_str(args, name).map(|p| {
-                let g = self.glob(p);
-                if g.0.is_empty() {
-                    Value::Map(Dict::new())
-                } else {
-                    Value::Object(Arc::new(g))
-                }
-            }),
+            // Still an `engine.files` when empty: falsy, ranges over nothing, `AsConfig` is `{}`.
+            "Glob" => arg_str(args, name).map(|p| Value::Object(Arc::new(self.glob(p)))),
             "Lines" => arg_str(args, name).map(|p| self.lines(p)),
             "AsConfig" if args.is_empty() => Ok(self.as_config()),
             "AsSecrets" if args.is_empty() => Ok(self.as_secrets()),
             _ => return None,
         };
         Some(r)
+    }
+    /// `files` is a `map[string][]byte`: `range $path, $bytes := .Files.Glob "x/*"`.
+    fn map_entries(&self) -> Option<Vec<(String, Value)>> {
+        Some(
+            self.0
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::Bytes(v.clone())))
+                .collect(),
+        )
+    }
+    fn map_zero(&self) -> Value {
+        Value::Bytes(Arc::from(&[][..]))
     }
     fn fmt_go(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let parts: Vec<String> = self
@@ -427,18 +431,14 @@ impl Object for Files {
 }
 
 impl Files {
+    /// Helm returns "" only for a nil `files`, which templates never see; an
+    /// empty glob gives `{}`.
     fn as_config(&self) -> Value {
-        if self.0.is_empty() {
-            return Value::from("");
-        }
         let m = self.as_map(|b| String::from_utf8_lossy(b).into_owned());
         Value::from(crate::yaml::to_yaml(&m))
     }
 
     fn as_secrets(&self) -> Value {
-        if self.0.is_empty() {
-            return Value::from("");
-        }
         let m = self.as_map(|b| base64::engine::general_purpose::STANDARD.encode(b));
         Value::from(crate::yaml::to_yaml(&m))
     }

@@ -299,6 +299,65 @@ fn capabilities_release_chart_and_files() {
 }
 
 #[test]
+fn ranging_over_files_glob_gives_sorted_paths_and_byte_slices() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        &[
+            (
+                "Chart.yaml",
+                "apiVersion: v2\nname: globby\nversion: 0.1.0\n",
+            ),
+            ("x/a.txt", "alpha\n"),
+            ("x/b.yaml", "b: 2\n"),
+            ("x/sub/c.txt", "deep"),
+            ("y/bin.dat", "\u{1}\u{2}bin"),
+            ("templates/cm.yaml", FILES_GLOB_TEMPLATE),
+        ],
+    );
+    let out = assert_same(d.path(), &[]);
+    assert!(out.contains("x/a.txt=alpha 6 []uint8"), "{out}");
+}
+
+/// `.Files.Glob` results ranged over, measured, indexed, tested and converted.
+const FILES_GLOB_TEMPLATE: &str = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: globby
+data:
+  ranged: |-
+{{- range $path, $bytes := .Files.Glob "x/*" }}
+    {{ $path }}={{ $bytes | toString | trim }} {{ len $bytes }} {{ printf "%T" $bytes }}
+{{- end }}
+  single: "{{ range .Files.Glob "x/**" }}[{{ . | toString | trim }}]{{ end }}"
+  count: {{ len (.Files.Glob "x/*") | quote }}
+  empty: {{ if .Files.Glob "none/*" }}yes{{ else }}no{{ end }}
+  nonempty: {{ if .Files.Glob "x/*" }}yes{{ else }}no{{ end }}
+  rangeempty: {{ range .Files.Glob "none/*" }}x{{ else }}none{{ end }}
+  type: {{ printf "%T" (.Files.Glob "x/*") | quote }}
+  emptytype: {{ printf "%T" (.Files.Glob "none/*") | quote }}
+  emptyconfig: {{ (.Files.Glob "none/*").AsConfig | quote }}
+  idx: {{ index (.Files.Glob "x/*") "x/a.txt" | toString | trim | quote }}
+  allfiles: "{{ range $p, $_ := .Files }}{{ $p }},{{ end }}"
+  rawbytes: "{{ range $p, $b := .Files.Glob "y/*" }}{{ $b }}{{ end }}"
+  keysvar: "{{ range $p := .Files.Glob "x/*" }}{{ $p | toString | trim }};{{ end }}"
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: globby-config
+data:
+{{ (.Files.Glob "x/*").AsConfig | indent 2 }}
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: globby-secret
+data:
+{{ (.Files.Glob "x/**").AsSecrets | indent 2 }}
+"#;
+
+#[test]
 fn v1_chart_with_requirements_yaml() {
     let d = tempfile::tempdir().unwrap();
     write(
