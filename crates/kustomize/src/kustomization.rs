@@ -17,7 +17,6 @@ pub const UNSUPPORTED_FIELDS: &[&str] = &[
     "configurations",
     "crds",
     "openapi",
-    "buildMetadata",
 ];
 
 /// A kustomization (or Component).
@@ -68,6 +67,8 @@ pub struct Kustomization {
     pub vars: Vec<crate::vars::Var>,
     /// Transformer configuration files (built-in transformers only).
     pub transformers: Vec<String>,
+    /// `originAnnotations`, `transformerAnnotations`, `managedByLabel` (top level only).
+    pub build_metadata: Vec<String>,
 }
 
 /// One `labels` entry.

@@ -12,6 +12,7 @@ pub mod flux;
 pub mod generator;
 pub mod kustomization;
 pub mod loader;
+pub mod metadata;
 pub mod nameref;
 pub mod patch;
 pub mod replacement;
@@ -61,8 +62,17 @@ pub fn build_with(dir: &Path, opts: &Options) -> Result<Vec<Resource>> {
         stack: Vec::new(),
         vars: Vec::new(),
         fs_root,
+        origin: None,
     };
     let dir = b.enter_dir(dir)?;
+    // Only the top kustomization's buildMetadata counts; origins are tracked when it has any.
+    let meta = {
+        let (_, top) = load_kustomization(&dir)?;
+        if !top.build_metadata.is_empty() {
+            b.origin = Some(String::new());
+        }
+        metadata::Options::from_list(&top.build_metadata)
+    };
     let (mut res, k) = b.accumulate(&dir, Vec::new(), false)?;
     // Hashes and reference fixing happen once, at the top (kustomize's makeCustomizedResMap).
     for r in res.iter_mut().filter(|r| r.needs_hash) {
@@ -73,6 +83,7 @@ pub fn build_with(dir: &Path, opts: &Options) -> Result<Vec<Resource>> {
     }
     nameref::fix(&mut res, &b.cfg)?;
     vars::resolve(&mut res, &b.vars, &b.cfg)?;
+    metadata::finish(&mut res, meta);
     // kustomize rewrites every object's annotations when dropping its internal build
     // annotations, which removes an empty or null `metadata.annotations`.
     for r in &mut res {
@@ -156,6 +167,9 @@ struct Builder {
     /// Legacy vars declared anywhere in the build, resolved at the end.
     vars: Vec<vars::Declared>,
     fs_root: Option<PathBuf>,
+    /// With `buildMetadata`: the directory being built, relative to the top one (the prefix of
+    /// origin annotations).
+    origin: Option<String>,
 }
 
 impl Builder {
@@ -219,27 +233,73 @@ impl Builder {
             let p = dir.join(entry);
             if p.is_dir() {
                 let sub = self.enter_dir(&p)?;
-                let (objs, _) = self.accumulate(&sub, Vec::new(), false)?;
-                append_all(&mut res, objs)?;
+                let saved = self.descend_origin(entry);
+                let objs = self.accumulate(&sub, Vec::new(), false);
+                self.origin = saved;
+                append_all(&mut res, objs?.0)?;
             } else {
                 let (path, text) = loader::read_text(dir, entry)?;
-                append_all(&mut res, loader::parse_objects(&path, &text)?)?;
+                let mut objs = loader::parse_objects(&path, &text)?;
+                if let Some(o) = &self.origin {
+                    let origin = metadata::Origin::file(metadata::join(o, entry));
+                    for r in &mut objs {
+                        metadata::set_origin(r, &origin, true);
+                    }
+                }
+                append_all(&mut res, objs)?;
             }
         }
-        self.generate(dir, k, &mut res)?;
+        self.generate(dir, kfile, k, &mut res)?;
         for c in &k.components {
             if loader::is_remote(c, dir) {
                 return Err(Error::Remote(c.clone()));
             }
             let sub = self.enter_dir(&dir.join(c))?;
-            let (objs, _) = self.accumulate(&sub, std::mem::take(&mut res), true)?;
-            res = objs;
+            let saved = self.descend_origin(c);
+            let objs = self.accumulate(&sub, std::mem::take(&mut res), true);
+            self.origin = saved;
+            res = objs?.0;
         }
         self.transform(dir, kfile, k, &mut res)?;
         Ok(res)
     }
 
-    fn generate(&self, dir: &Path, k: &Kustomization, res: &mut Vec<Resource>) -> Result<()> {
+    /// Enter a sub-directory for origin tracking; returns the origin to restore afterwards.
+    fn descend_origin(&mut self, entry: &str) -> Option<String> {
+        let saved = self.origin.clone();
+        if let Some(o) = &mut self.origin {
+            *o = metadata::join(o, entry);
+        }
+        saved
+    }
+
+    /// The origin of a built-in generator/transformer configured in `kfile`.
+    fn builtin_origin(&self, kfile: &Path, kind: &str) -> Option<metadata::Origin> {
+        let o = self.origin.as_ref()?;
+        let name = kfile
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Some(metadata::Origin::builtin(metadata::join(o, &name), kind))
+    }
+
+    /// Record that `count` instances of built-in transformer `kind` ran.
+    fn mark(&self, res: &mut [Resource], kfile: &Path, kind: &str, count: usize) -> Result<()> {
+        if let Some(origin) = self.builtin_origin(kfile, kind) {
+            for _ in 0..count {
+                metadata::record_transformer(res, &origin)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn generate(
+        &self,
+        dir: &Path,
+        kfile: &Path,
+        k: &Kustomization,
+        res: &mut Vec<Resource>,
+    ) -> Result<()> {
         let gens = k
             .config_map_generator
             .iter()
@@ -250,7 +310,14 @@ impl Builder {
                     .map(|a| (generator::Kind::Secret, a)),
             );
         for (kind, args) in gens {
-            let g = generator::generate(kind, args, k.generator_options.as_ref(), dir)?;
+            let mut g = generator::generate(kind, args, k.generator_options.as_ref(), dir)?;
+            let kind_name = match kind {
+                generator::Kind::ConfigMap => "ConfigMapGenerator",
+                generator::Kind::Secret => "SecretGenerator",
+            };
+            if let Some(origin) = self.builtin_origin(kfile, kind_name) {
+                metadata::set_origin(&mut g, &origin, false);
+            }
             absorb(res, g)?;
         }
         Ok(())
@@ -276,27 +343,53 @@ impl Builder {
                 apply_smp_by_id(res, &doc, &origin)?;
             }
         }
+        if !k.patches_strategic_merge.is_empty() {
+            self.mark(res, kfile, "PatchStrategicMergeTransformer", 1)?;
+        }
         for p in &k.patches {
             apply_patch(dir, res, p, false)?;
+            self.mark(res, kfile, "PatchTransformer", 1)?;
         }
         if let Some(ns) = k.namespace.as_deref().filter(|n| !n.is_empty()) {
             transform::namespace(res, ns, cfg)?;
+            self.mark(res, kfile, "NamespaceTransformer", 1)?;
         }
         let prefix = k.name_prefix.as_deref().unwrap_or_default();
         let suffix = k.name_suffix.as_deref().unwrap_or_default();
         if !prefix.is_empty() || !suffix.is_empty() {
             transform::prefix_suffix(res, prefix, suffix);
+            self.mark(
+                res,
+                kfile,
+                "PrefixTransformer",
+                usize::from(!prefix.is_empty()),
+            )?;
+            self.mark(
+                res,
+                kfile,
+                "SuffixTransformer",
+                usize::from(!suffix.is_empty()),
+            )?;
         }
-        transform::set_map_fields(res, &map_strings(&k.common_labels), &cfg.common_labels)?;
+        // kustomize runs one label transformer per `labels` entry, then one for `commonLabels`
+        // (even when empty) whenever either is set.
         for l in &k.labels {
             let specs = transform::label_specs(cfg, l.include_selectors, l.include_templates);
             transform::set_map_fields(res, &map_strings(&l.pairs), &specs)?;
+            self.mark(res, kfile, "LabelTransformer", 1)?;
+        }
+        transform::set_map_fields(res, &map_strings(&k.common_labels), &cfg.common_labels)?;
+        if !k.labels.is_empty() || !k.common_labels.is_empty() {
+            self.mark(res, kfile, "LabelTransformer", 1)?;
         }
         transform::set_map_fields(
             res,
             &map_strings(&k.common_annotations),
             &cfg.common_annotations,
         )?;
+        if !k.common_annotations.is_empty() {
+            self.mark(res, kfile, "AnnotationsTransformer", 1)?;
+        }
         for p in &k.patches_json6902 {
             if p.target.is_none() {
                 return Err(Error::Invalid {
@@ -305,10 +398,16 @@ impl Builder {
                 });
             }
             apply_patch(dir, res, p, true)?;
+            self.mark(res, kfile, "PatchJson6902Transformer", 1)?;
         }
         transform::replicas(res, &k.replicas, cfg)?;
+        self.mark(res, kfile, "ReplicaCountTransformer", k.replicas.len())?;
         transform::images(res, &k.images, cfg)?;
+        self.mark(res, kfile, "ImageTagTransformer", k.images.len())?;
         self.replacements(dir, kfile, k, res)?;
+        if !k.replacements.is_empty() {
+            self.mark(res, kfile, "ReplacementTransformer", 1)?;
+        }
         for t in &k.transformers {
             self.config_transformer(dir, t, res)?;
         }
@@ -395,6 +494,20 @@ impl Builder {
                     )));
                 }
             }
+            if let Some(o) = &self.origin {
+                let by = |f: &[&str]| doc.str_at(f).unwrap_or_default().to_string();
+                let origin = metadata::Origin {
+                    path: None,
+                    configured_in: Some(metadata::join(o, entry)),
+                    configured_by: vec![
+                        ("apiVersion", api.to_string()),
+                        ("kind", kind.clone()),
+                        ("name", by(&["metadata", "name"])),
+                        ("namespace", by(&["metadata", "namespace"])),
+                    ],
+                };
+                metadata::record_transformer(res, &origin)?;
+            }
         }
         Ok(())
     }
@@ -453,7 +566,14 @@ fn absorb(res: &mut Vec<Resource>, g: Resource) -> Result<()> {
                 if let Some(Value::Map(new)) = g.value.pointer(&["metadata", field])
                     && let Some(m) = old.value.ensure_map_path(&["metadata", field])
                 {
-                    m.extend(new.clone());
+                    // A merged object keeps where it first came from.
+                    m.extend(
+                        new.iter()
+                            .filter(|(k, _)| {
+                                field != "annotations" || k.as_str() != metadata::ORIGIN
+                            })
+                            .map(|(k, v)| (k.clone(), v.clone())),
+                    );
                 }
             }
             if let Some(v) = g.value.get("immutable")

@@ -1,7 +1,7 @@
 //! The built-in transformers: namespace, name prefix/suffix, labels, annotations, images,
 //! replicas. Each follows the matching kustomize builtin plugin and its field specs.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fieldspec::{Config, FieldSpec, split_path, visit};
 use crate::kustomization::{Image, Replica};
 use crate::resource::Resource;
@@ -221,16 +221,28 @@ pub fn images(res: &mut [Resource], images: &[Image], cfg: &Config) -> Result<()
 /// `replicas`: set `spec.replicas` on workloads with that (current or earlier) name.
 pub fn replicas(res: &mut [Resource], reps: &[Replica], cfg: &Config) -> Result<()> {
     for rep in reps {
+        let mut found = false;
         for r in res.iter_mut() {
             let matches = r.name() == rep.name || r.prev_ids.iter().any(|id| id.name == rep.name);
             if !matches {
                 continue;
             }
+            let gvk = r.gvk();
+            found |= cfg.replicas.iter().any(|s| s.applies_to(&gvk));
             let count = rep.count;
             apply_specs(r, &cfg.replicas, &mut |v| {
                 *v = Value::Int(count);
                 Ok(())
             })?;
+        }
+        // kustomize refuses a replica count that reaches no workload.
+        if !found {
+            let kinds: Vec<&str> = cfg.replicas.iter().map(|s| s.kind.as_str()).collect();
+            return Err(Error::Transform(format!(
+                "replicas: no workload named '{}' of kind {}",
+                rep.name,
+                kinds.join(", ")
+            )));
         }
     }
     Ok(())
