@@ -76,6 +76,8 @@ async fn controllers_serve_health_and_metrics_scraped_by_prometheus() {
             "process_resident_memory_bytes",
             "process_open_fds",
             "process_cpu_seconds_total",
+            // controller-runtime's client metric, which Flux's controllers export too.
+            "rest_client_requests_total{code=\"200\"",
         ] {
             assert!(
                 body.contains(metric),

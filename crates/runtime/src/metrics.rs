@@ -97,6 +97,7 @@ impl Metrics {
         registry.register(Box::new(active_workers.clone()))?;
         registry.register(Box::new(max_concurrent.clone()))?;
         registry.register(Box::new(workqueue_depth.clone()))?;
+        registry.register(Box::new(crate::kube_client::REST_CLIENT_REQUESTS.clone()))?;
         Ok(Self {
             registry,
             reconcile_duration,

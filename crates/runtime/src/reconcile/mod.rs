@@ -164,6 +164,12 @@ pub trait Reconciler<K: FluxObject>: Send + Sync + Sized + 'static {
     /// The finalizer the wrapper adds and removes.
     const FINALIZER: &'static str = FINALIZER;
 
+    /// Whether `reconcile` patches its own progress before any slow work (Flux's
+    /// kustomize-controller reports "Fetching manifests…" that way). The wrapper then leaves
+    /// its "new generation" progress in the status for that patch to carry, one status write
+    /// fewer per new generation.
+    const REPORTS_PROGRESS: bool = false;
+
     /// The condition types this reconciler owns, for the Ready summary.
     const POLARITY: Polarity = Polarity {
         negative: &[],
@@ -688,7 +694,9 @@ where
             &message,
             generation,
         );
-        if let Err(e) = ctx.patch_status(&working).await {
+        if !R::REPORTS_PROGRESS
+            && let Err(e) = ctx.patch_status(&working).await
+        {
             tracing::debug!(error = %e, "failed to patch the progressing status");
         }
     }
