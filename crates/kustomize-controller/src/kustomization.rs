@@ -27,6 +27,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
 
 use crate::build::{self, BuildInput};
+use crate::checks::Checks;
 use crate::clients::Clients;
 use crate::source::{self, SourceArtifact, SourceState};
 
@@ -98,9 +99,6 @@ fn source_namespace(obj: &Kustomization) -> String {
 }
 
 impl Reconciler<Kustomization> for KustomizationReconciler {
-    /// "Fetching manifests…" below carries the wrapper's new-generation progress.
-    const REPORTS_PROGRESS: bool = true;
-
     async fn reconcile(&self, obj: &mut Kustomization, ctx: &ReconcileContext) -> Step<Outcome> {
         let generation = obj.metadata.generation;
         let ns = obj.namespace().unwrap_or_default();
@@ -117,6 +115,10 @@ impl Reconciler<Kustomization> for KustomizationReconciler {
                 ),
             ));
         }
+        // Expressions and ignore rules are checked before anything is fetched: an invalid one
+        // stalls until the spec changes, as in Flux.
+        let checks = Checks::from_spec(&obj.spec)
+            .map_err(|e| ReconcileError::stalling(e.reason, e.message))?;
         if src_ref.kind == SourceKind::ExternalArtifact
             && !ctx.config.feature_gates.enabled("ExternalArtifact")
         {
@@ -151,7 +153,10 @@ impl Reconciler<Kustomization> for KustomizationReconciler {
             }
         };
 
-        if let Err(msg) = self.check_dependencies(obj, ctx, &artifact).await {
+        if let Err(msg) = self
+            .check_dependencies(obj, ctx, &artifact, &checks.ready)
+            .await
+        {
             return Err(ReconcileError::waiting(
                 reason::DEPENDENCY_NOT_READY,
                 format!(
@@ -165,29 +170,19 @@ impl Reconciler<Kustomization> for KustomizationReconciler {
 
         let revision = artifact.revision.clone();
         let origin = artifact.origin_revision.clone();
-        // Re-applying the revision that is applied and Ready (the periodic drift check, a
-        // requested reconcile) reports its result only: a progress patch would cost a write
-        // per Kustomization per interval and flap Ready watchers' view for nothing new.
-        let up_to_date = obj.status.as_ref().is_some_and(|st| {
-            st.observed_generation == generation
-                && st.last_applied_revision.as_deref() == Some(revision.as_str())
-                && conditions::is_ready(&st.conditions)
-        });
         status(obj).last_attempted_revision = Some(revision.clone());
         let timeout = obj.timeout().unwrap_or(Duration::from_secs(30));
-        if !up_to_date {
-            conditions::mark_reconciling(
-                conds(obj),
-                reason::PROGRESSING,
-                &format!(
-                    "Fetching manifests for revision {revision} with a timeout of {}",
-                    fmt_duration(timeout)
-                ),
-                generation,
-            );
-            if let Err(e) = ctx.patch_status(obj).await {
-                tracing::debug!(error = %e, "progress status patch failed");
-            }
+        conditions::mark_reconciling(
+            conds(obj),
+            reason::PROGRESSING,
+            &format!(
+                "Fetching manifests for revision {revision} with a timeout of {}",
+                fmt_duration(timeout)
+            ),
+            generation,
+        );
+        if let Err(e) = ctx.patch_status(obj).await {
+            tracing::debug!(error = %e, "progress status patch failed");
         }
 
         let started = Instant::now();
@@ -252,6 +247,7 @@ impl Reconciler<Kustomization> for KustomizationReconciler {
                 &revision,
                 origin.as_deref(),
                 timeout,
+                &checks,
             )
             .await;
         let status_reason = match &result {
@@ -530,15 +526,21 @@ fn record_history(
 
 impl KustomizationReconciler {
     /// `spec.dependsOn`: every dependency exists, is Ready for its current generation and, when
-    /// it builds from the same source, has applied the same revision.
+    /// it builds from the same source, has applied the same revision. A `readyExpr` replaces
+    /// those checks (or comes first, with the `AdditiveCELDependencyCheck` feature gate).
     async fn check_dependencies(
         &self,
         obj: &Kustomization,
         ctx: &ReconcileContext,
         artifact: &SourceArtifact,
+        ready_exprs: &[Option<ferroflux_cel::Expression>],
     ) -> Result<(), String> {
         let ns = obj.namespace().unwrap_or_default();
-        for dep in obj.spec.depends_on.iter().flatten() {
+        let additive = ctx
+            .config
+            .feature_gates
+            .enabled("AdditiveCELDependencyCheck");
+        for (i, dep) in obj.spec.depends_on.iter().flatten().enumerate() {
             let dep_ns = dep
                 .namespace
                 .clone()
@@ -556,10 +558,19 @@ impl KustomizationReconciler {
                 Ok(None) => return Err(format!("dependency '{id}' not found")),
                 Err(e) => return Err(format!("unable to get '{id}' dependency: {e}")),
             };
-            if dep.ready_expr.is_some() {
-                return Err(format!(
-                    "dependency '{id}': readyExpr (CEL) is not supported yet"
-                ));
+            if let Some(expr) = ready_exprs.get(i).and_then(Option::as_ref) {
+                match crate::checks::dependency_ready(expr, obj, &d) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        return Err(format!(
+                            "dependency '{id}' is not ready according to readyExpr eval"
+                        ));
+                    }
+                    Err(e) => return Err(format!("dependency '{id}': {e}")),
+                }
+                if !additive {
+                    continue;
+                }
             }
             let st = d.status.clone().unwrap_or_default();
             let observed = st.observed_generation == d.metadata.generation;
@@ -667,6 +678,7 @@ impl KustomizationReconciler {
     }
 
     /// Server-side apply, inventory, prune and health checks.
+    #[allow(clippy::too_many_arguments)] // one call site; the inputs of one reconcile step
     async fn apply_prune_health(
         &self,
         obj: &mut Kustomization,
@@ -675,6 +687,7 @@ impl KustomizationReconciler {
         revision: &str,
         origin: Option<&str>,
         timeout: Duration,
+        checks: &Checks,
     ) -> Step {
         let generation = obj.metadata.generation;
         let client = self
@@ -687,6 +700,7 @@ impl KustomizationReconciler {
 
         let mut opts = rm.default_apply_options();
         opts.force = obj.spec.force;
+        opts.ignore = checks.ignore.clone();
         opts.wait_timeout = timeout;
         let change_set = rm
             .apply_all_staged(objects.to_vec(), &opts)
@@ -808,7 +822,13 @@ impl KustomizationReconciler {
             timeout,
             fail_fast: !ctx.config.feature_gates.enabled("DisableFailFastBehavior"),
         };
-        if let Err(e) = rm.wait_for_set(&to_check, wait).await {
+        let waited = if checks.health.is_empty() {
+            rm.wait_for_set(&to_check, wait).await
+        } else {
+            let custom = |v: &serde_json::Value| checks.health.status(v);
+            rm.wait_for_set_with(&to_check, wait, &custom).await
+        };
+        if let Err(e) = waited {
             let msg = format!(
                 "health check failed after {}: {e}",
                 fmt_duration(round(started.elapsed()))

@@ -10,6 +10,7 @@ use ferroflux_api::kustomize::v1::Kustomization;
 use ferroflux_runtime::{Manager, RuntimeArgs};
 
 pub mod build;
+pub mod checks;
 pub mod clients;
 pub mod kustomization;
 pub mod source;

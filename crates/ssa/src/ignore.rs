@@ -71,7 +71,7 @@ impl IgnoreRules {
     pub fn new(rules: Vec<IgnoreRule>) -> Result<Self> {
         let mut out = Vec::with_capacity(rules.len());
         for (i, rule) in rules.into_iter().enumerate() {
-            let bad = |m: String| Error::InvalidObject(format!("ignore[{i}]: {m}"));
+            let bad = |m: String| Error::InvalidIgnoreRule(format!("ignore[{i}]: {m}"));
             for p in &rule.paths {
                 if !p.starts_with('/') {
                     return Err(bad(format!(

@@ -45,6 +45,10 @@ pub enum Error {
     /// The input is not a Kubernetes object (missing `apiVersion`, `kind` or `metadata.name`).
     #[error("invalid object: {0}")]
     InvalidObject(String),
+    /// A drift-ignore rule with a path that is not a JSON pointer or a selector that does not
+    /// parse.
+    #[error("{0}")]
+    InvalidIgnoreRule(String),
     /// An inventory id that does not have the `<ns>_<name>_<group>_<kind>` shape.
     #[error("unable to parse stored object metadata: {0}")]
     InvalidId(String),
