@@ -1267,3 +1267,389 @@ async fn per_object_annotations_disable_pruning_and_updates() {
         "IfNotPresent never updates"
     );
 }
+
+// ------------------------------------------------------------------------------------------
+// CEL health checks and readiness, drift-ignore rules
+// ------------------------------------------------------------------------------------------
+
+/// A namespaced `Widget` kind in group `group`, without a status subresource (so manifests
+/// carry their own `status`), established before returning. Deleted when dropped.
+struct WidgetCrd {
+    cluster: Cluster,
+    name: String,
+}
+
+impl WidgetCrd {
+    fn create(cluster: &Cluster, group: &str) -> WidgetCrd {
+        let name = format!("widgets.{group}");
+        let crd = json!({
+            "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": name},
+            "spec": {
+                "group": group, "scope": "Namespaced",
+                "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
+                "versions": [{"name": "v1", "served": true, "storage": true,
+                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]
+            }
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("crd.json");
+        std::fs::write(&file, crd.to_string()).unwrap();
+        cluster
+            .kubectl(&["apply", "-f", file.to_str().unwrap()])
+            .unwrap();
+        cluster
+            .kubectl(&[
+                "wait",
+                "--for=condition=Established",
+                "--timeout=60s",
+                &format!("crd/{name}"),
+            ])
+            .unwrap();
+        WidgetCrd {
+            cluster: cluster.clone(),
+            name,
+        }
+    }
+}
+
+impl Drop for WidgetCrd {
+    fn drop(&mut self) {
+        let _ = self.cluster.kubectl(&[
+            "delete",
+            "--ignore-not-found",
+            "--wait=false",
+            &format!("crd/{}", self.name),
+        ]);
+    }
+}
+
+fn widget(group: &str, name: &str, phase: &str) -> String {
+    format!(
+        "apiVersion: {group}/v1\nkind: Widget\nmetadata:\n  name: {name}\nspec:\n  size: 1\nstatus:\n  phase: {phase}\n"
+    )
+}
+
+fn condition<'a>(k: &'a Kustomization, type_: &str) -> Option<&'a ferroflux_api::meta::Condition> {
+    k.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == type_)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_check_exprs_decide_custom_resource_health() {
+    let mut repo = TestRepo::new("widgets").unwrap();
+    let env_probe = Cluster::shared().unwrap();
+    // One group per run: CRDs are cluster-wide and tests run in parallel.
+    let group = format!(
+        "cel{}.e2e.ferroflux.io",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+    );
+    let _crd = WidgetCrd::create(&env_probe, &group);
+    repo.write("ready/w.yaml", widget(&group, "ready", "Ready"))
+        .unwrap();
+    repo.write("failed/w.yaml", widget(&group, "broken", "Failed"))
+        .unwrap();
+    repo.write("slow/w.yaml", widget(&group, "slow", "Provisioning"))
+        .unwrap();
+    repo.commit("widgets").unwrap();
+    let env = Env::start("ks-cel", &mut repo, &[]).await;
+    let exprs = json!([{
+        "apiVersion": format!("{group}/v1"), "kind": "Widget",
+        "current": "status.phase == 'Ready'",
+        "failed": "status.phase == 'Failed'",
+        "inProgress": "status.phase == 'Provisioning'",
+    }]);
+    for (name, path, timeout) in [
+        ("ready", "./ready", "60s"),
+        ("failed", "./failed", "60s"),
+        ("slow", "./slow", "5s"),
+    ] {
+        let [src, ks] = pipeline(
+            &env,
+            name,
+            "widgets",
+            path,
+            json!({"wait": true, "timeout": timeout, "healthCheckExprs": exprs}),
+        );
+        env.apply(&src).await;
+        env.apply(&ks).await;
+    }
+    // An expression that does not parse stalls the Kustomization before anything is applied.
+    let [_, mut invalid] = pipeline(
+        &env,
+        "invalid",
+        "widgets",
+        "./ready",
+        json!({"wait": true, "healthCheckExprs": [{
+            "apiVersion": format!("{group}/v1"), "kind": "Widget",
+            "current": "status.phase ==",
+        }], "sourceRef": {"kind": "GitRepository", "name": "ready"}}),
+    );
+    invalid["metadata"]["name"] = json!("invalid");
+    env.apply(&invalid).await;
+
+    // kstatus alone would call every Widget Current (no conditions): the expressions decide.
+    let k = env.wait_ks("ready", "True", |_| true).await;
+    let healthy = condition(&k, "Healthy").expect("Healthy condition");
+    assert_eq!(healthy.status.as_str(), "True", "{}", healthy.message);
+
+    let k = wait_failed(&env, "failed", "HealthCheckFailed", "Widget/").await;
+    let msg = ready_message(&k);
+    assert!(
+        msg.contains("failed early due to stalled resources") && msg.contains("'Failed'"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(&format!("Widget/{}/broken", env.app.name)),
+        "{msg}"
+    );
+
+    let k = wait_failed(&env, "slow", "HealthCheckFailed", "timeout waiting for").await;
+    let msg = ready_message(&k);
+    assert!(
+        msg.contains(&format!(
+            "Widget/{}/slow status: 'InProgress'",
+            env.app.name
+        )),
+        "{msg}"
+    );
+
+    let k = env
+        .wait_ks("invalid", "False", |k| {
+            ready_message(k).starts_with("InvalidCELExpression")
+        })
+        .await;
+    let msg = ready_message(&k);
+    assert!(
+        msg.contains("failed to create custom status reader for healthchecks[0]")
+            && msg.contains("status.phase =="),
+        "{msg}"
+    );
+    let stalled = condition(&k, "Stalled").expect("Stalled condition");
+    assert_eq!(stalled.status.as_str(), "True");
+    assert_eq!(stalled.reason, "InvalidCELExpression");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ready_expr_replaces_the_dependency_ready_check() {
+    let mut repo = TestRepo::new("lockstep").unwrap();
+    repo.write("backend/cm.yaml", CONFIGMAP).unwrap();
+    repo.write(
+        "frontend/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: frontend\n",
+    )
+    .unwrap();
+    repo.write(
+        "tolerant/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tolerant\n",
+    )
+    .unwrap();
+    repo.commit("three parts").unwrap();
+    let env = Env::start(
+        "ks-readyexpr",
+        &mut repo,
+        &["--requeue-dependency=2s".to_string()],
+    )
+    .await;
+    let src_ref = json!({"kind": "GitRepository", "name": "lockstep"});
+    let [src, mut backend] = pipeline(
+        &env,
+        "lockstep",
+        "lockstep",
+        "./backend",
+        json!({"sourceRef": src_ref}),
+    );
+    backend["metadata"]["name"] = json!("backend");
+    backend["metadata"]["labels"] = json!({"app/version": "v1"});
+    let lockstep = "dep.metadata.labels['app/version'] == self.metadata.labels['app/version'] && \
+                    dep.status.conditions.filter(e, e.type == 'Ready').all(e, e.status == 'True')";
+    let [_, mut frontend] = pipeline(
+        &env,
+        "frontend",
+        "lockstep",
+        "./frontend",
+        json!({"sourceRef": src_ref,
+               "dependsOn": [{"name": "backend", "readyExpr": lockstep}]}),
+    );
+    frontend["metadata"]["labels"] = json!({"app/version": "v2"});
+    // A dependency that never becomes Ready, with an expression that accepts it anyway.
+    let [_, mut broken] = pipeline(
+        &env,
+        "broken",
+        "lockstep",
+        "./does-not-exist",
+        json!({"sourceRef": src_ref}),
+    );
+    broken["metadata"]["name"] = json!("broken");
+    let [_, tolerant] = pipeline(
+        &env,
+        "tolerant",
+        "lockstep",
+        "./tolerant",
+        json!({"sourceRef": src_ref,
+               "dependsOn": [{"name": "broken", "readyExpr": "dep.metadata.name == 'broken'"}]}),
+    );
+    let [_, bad_expr] = pipeline(
+        &env,
+        "bad-expr",
+        "lockstep",
+        "./tolerant",
+        json!({"sourceRef": src_ref,
+               "dependsOn": [{"name": "backend", "readyExpr": "dep.status.("}]}),
+    );
+    for doc in [&src, &backend, &frontend, &broken, &tolerant, &bad_expr] {
+        env.apply(doc).await;
+    }
+
+    // backend is Ready at v1 but the frontend wants v2: the expression holds it back.
+    env.wait_ks("backend", "True", |_| true).await;
+    let k = env
+        .wait_ks("frontend", "False", |k| {
+            ready_message(k).starts_with("DependencyNotReady")
+        })
+        .await;
+    let msg = ready_message(&k);
+    assert!(
+        msg.contains("backend") && msg.contains("readyExpr"),
+        "{msg}"
+    );
+    let cms: Api<ConfigMap> = env.app_api();
+    assert!(cms.get_opt("frontend").await.unwrap().is_none());
+
+    // The expression replaces the Ready check: a dependency that is not Ready passes it.
+    wait_failed(&env, "broken", "ArtifactFailed", "does-not-exist").await;
+    env.wait_ks("tolerant", "True", |_| true).await;
+    assert!(cms.get_opt("tolerant").await.unwrap().is_some());
+
+    // An expression that does not parse stalls.
+    let k = env
+        .wait_ks("bad-expr", "False", |k| {
+            ready_message(k).starts_with("InvalidCELExpression")
+        })
+        .await;
+    assert!(
+        ready_message(&k).contains("dep.status.("),
+        "{}",
+        ready_message(&k)
+    );
+
+    // Upgrading the backend's version label lets the frontend through.
+    env.ks()
+        .patch(
+            "backend",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"labels": {"app/version": "v2"}}})),
+        )
+        .await
+        .unwrap();
+    env.wait_ks("frontend", "True", |_| true).await;
+    assert!(cms.get_opt("frontend").await.unwrap().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ignored_fields_keep_out_of_band_edits_while_others_are_reverted() {
+    let mut repo = TestRepo::new("ignore").unwrap();
+    repo.write(
+        "apps/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  managed: git\n  shared: git\n",
+    )
+    .unwrap();
+    repo.write("apps/deployment.yaml", deployment(1, "6.0.0"))
+        .unwrap();
+    repo.commit("config and deployment").unwrap();
+    let env = Env::start("ks-ignore", &mut repo, &[]).await;
+    let extra = json!({"ignore": [
+        {"paths": ["/data/shared"], "target": {"kind": "ConfigMap", "name": "sett.*"}},
+        {"paths": ["/spec/replicas"], "target": {"group": "apps", "kind": "Deployment"}},
+    ]});
+    for doc in pipeline(&env, "ignore", "ignore", "./apps", extra) {
+        env.apply(&doc).await;
+    }
+    let head = repo.head().unwrap();
+    env.wait_applied("ignore", &format!("main@sha1:{head}"))
+        .await;
+    let cms: Api<ConfigMap> = env.app_api();
+    let deploys: Api<Deployment> = env.app_api();
+    // Created whole: ignored fields are applied on creation.
+    let data = cms.get("settings").await.unwrap().data.unwrap();
+    assert_eq!(
+        (data["managed"].as_str(), data["shared"].as_str()),
+        ("git", "git")
+    );
+    assert_eq!(replicas(&deploys).await, Some(1));
+
+    // Out-of-band: kubectl-style edits of both keys, an autoscaler applying replicas, and
+    // an image change nobody ignores.
+    cms.patch(
+        "settings",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"data": {"managed": "edited", "shared": "edited"}})),
+    )
+    .await
+    .unwrap();
+    deploys
+        .patch(
+            "podinfo",
+            &PatchParams::apply("autoscaler").force(),
+            &Patch::Apply(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                                 "metadata": {"name": "podinfo"}, "spec": {"replicas": 3}})),
+        )
+        .await
+        .unwrap();
+    deploys
+        .patch(
+            "podinfo",
+            &PatchParams::default(),
+            &Patch::Strategic(json!({"spec": {"template": {"spec": {"containers": [
+                {"name": "podinfo", "image": "ghcr.io/stefanprodan/podinfo:6.1.0"}]}}}})),
+        )
+        .await
+        .unwrap();
+
+    env.request_reconcile("kustomization", "ignore").await;
+    env.wait_app("non-ignored fields reverted", || async {
+        let cm = cms.get("settings").await.ok()?;
+        let img = image(&deploys).await?;
+        (cm.data?.get("managed")?.as_str() == "git" && img.ends_with(":6.0.0")).then_some(())
+    })
+    .await;
+    let data = cms.get("settings").await.unwrap().data.unwrap();
+    assert_eq!(data["shared"], "edited", "an ignored field was reverted");
+    assert_eq!(
+        replicas(&deploys).await,
+        Some(3),
+        "ignored replicas reverted"
+    );
+    // The autoscaler alone owns replicas now: ours let go of it.
+    let d = deployment_json(&deploys).await.unwrap();
+    let ours = d["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["manager"] == "kustomize-controller" && m["operation"] == "Apply")
+        .expect("kustomize-controller's managed fields");
+    assert!(
+        ours["fieldsV1"]["f:spec"].get("f:replicas").is_none(),
+        "{}",
+        ours["fieldsV1"]
+    );
+
+    // A later reconcile with nothing else changed keeps both out-of-band values.
+    env.request_reconcile("kustomization", "ignore").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let k = env.wait_ks("ignore", "True", |_| true).await;
+    assert!(
+        ready_message(&k).contains("Applied revision"),
+        "{}",
+        ready_message(&k)
+    );
+    let data = cms.get("settings").await.unwrap().data.unwrap();
+    assert_eq!(data["shared"], "edited");
+    assert_eq!(replicas(&deploys).await, Some(3));
+}
