@@ -796,6 +796,42 @@ impl ResourceManager {
     ) -> Result<(Plan, Api<DynamicObject>), PlanError> {
         let subject = d.meta.subject();
         let api = self.api_for(resolved, &d.meta.namespace);
+        // Dry run first where its answer alone can settle the plan: the result has no
+        // resourceVersion exactly when the object does not exist, and a create needs no read
+        // (one request less per new object). An existing object, or a failed dry run, is read
+        // and planned as below. `ssa: IfNotPresent`, exclusions and ignore rules need the live
+        // object before the dry run.
+        let early_dry = if opts.ignore.is_empty()
+            && !any_in_metadata(&d.obj, &opts.if_not_present_selector)
+            && !any_in_metadata(&d.obj, &opts.exclusions)
+        {
+            let dry = api
+                .patch(
+                    &d.meta.name,
+                    &self.apply_params().dry_run(),
+                    &Patch::Apply(&d.obj),
+                )
+                .await;
+            if let Ok(o) = &dry
+                && o.metadata
+                    .resource_version
+                    .as_deref()
+                    .unwrap_or_default()
+                    .is_empty()
+            {
+                return Ok((
+                    Plan::Apply {
+                        action: Action::Created,
+                        cleanup: None,
+                        drift: Vec::new(),
+                    },
+                    api,
+                ));
+            }
+            Some(dry)
+        } else {
+            None
+        };
         let existing = match api.get_opt(&d.meta.name).await {
             Ok(o) => o.map(to_value).transpose()?,
             Err(e) => {
@@ -834,13 +870,17 @@ impl ResourceManager {
             _ => Vec::new(),
         };
 
-        let dry = api
-            .patch(
-                &d.meta.name,
-                &self.apply_params().dry_run(),
-                &Patch::Apply(&d.obj),
-            )
-            .await;
+        let dry = match early_dry {
+            Some(dry) => dry,
+            None => {
+                api.patch(
+                    &d.meta.name,
+                    &self.apply_params().dry_run(),
+                    &Patch::Apply(&d.obj),
+                )
+                .await
+            }
+        };
         let dry = match dry {
             Ok(obj) => to_value(obj)?,
             Err(e) => {
