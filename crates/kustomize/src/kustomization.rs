@@ -16,7 +16,6 @@ pub const UNSUPPORTED_FIELDS: &[&str] = &[
     "helmChartInflationGenerator",
     "configurations",
     "crds",
-    "openapi",
 ];
 
 /// A kustomization (or Component).
@@ -69,6 +68,8 @@ pub struct Kustomization {
     pub transformers: Vec<String>,
     /// `originAnnotations`, `transformerAnnotations`, `managedByLabel` (top level only).
     pub build_metadata: Vec<String>,
+    /// `path` (a custom OpenAPI schema file) or `version` (a built-in schema).
+    pub openapi: BTreeMap<String, String>,
 }
 
 /// One `labels` entry.

@@ -14,6 +14,7 @@ pub mod kustomization;
 pub mod loader;
 pub mod metadata;
 pub mod nameref;
+pub mod openapi;
 pub mod patch;
 pub mod replacement;
 pub mod resource;
@@ -63,6 +64,7 @@ pub fn build_with(dir: &Path, opts: &Options) -> Result<Vec<Resource>> {
         vars: Vec::new(),
         fs_root,
         origin: None,
+        schema: openapi::State::default(),
     };
     let dir = b.enter_dir(dir)?;
     // Only the top kustomization's buildMetadata counts; origins are tracked when it has any.
@@ -170,6 +172,8 @@ struct Builder {
     /// With `buildMetadata`: the directory being built, relative to the top one (the prefix of
     /// origin annotations).
     origin: Option<String>,
+    /// The OpenAPI schema strategic-merge patches consult.
+    schema: openapi::State,
 }
 
 impl Builder {
@@ -209,6 +213,8 @@ impl Builder {
                 message: "a Component may only be listed under 'components'".into(),
             });
         }
+        self.schema
+            .apply(dir, &kfile, &k.openapi, self.stack.is_empty())?;
         self.vars.extend(k.vars.iter().map(|v| vars::Declared {
             var: v.clone(),
             file: kfile.clone(),
@@ -240,6 +246,12 @@ impl Builder {
             } else {
                 let (path, text) = loader::read_text(dir, entry)?;
                 let mut objs = loader::parse_objects(&path, &text)?;
+                if objs.iter().any(|r| {
+                    let g = r.gvk();
+                    !schema::Table::builtin().knows(&g.group, &g.version, &g.kind)
+                }) {
+                    self.schema.load()?;
+                }
                 if let Some(o) = &self.origin {
                     let origin = metadata::Origin::file(metadata::join(o, entry));
                     for r in &mut objs {
@@ -324,12 +336,16 @@ impl Builder {
     }
 
     fn transform(
-        &self,
+        &mut self,
         dir: &Path,
         kfile: &Path,
         k: &Kustomization,
         res: &mut Vec<Resource>,
     ) -> Result<()> {
+        if !k.patches_strategic_merge.is_empty() || !k.patches.is_empty() {
+            self.schema.load()?;
+        }
+        let table = self.schema.table();
         let cfg = &self.cfg;
         // Strategic merge patches (legacy field), then `patches`.
         for p in &k.patches_strategic_merge {
@@ -340,14 +356,14 @@ impl Builder {
                 (path.display().to_string(), text)
             };
             for doc in loader::parse_objects(Path::new(&origin), &text)? {
-                apply_smp_by_id(res, &doc, &origin)?;
+                apply_smp_by_id(res, &doc, &origin, table)?;
             }
         }
         if !k.patches_strategic_merge.is_empty() {
             self.mark(res, kfile, "PatchStrategicMergeTransformer", 1)?;
         }
         for p in &k.patches {
-            apply_patch(dir, res, p, false)?;
+            apply_patch(dir, res, p, false, table)?;
             self.mark(res, kfile, "PatchTransformer", 1)?;
         }
         if let Some(ns) = k.namespace.as_deref().filter(|n| !n.is_empty()) {
@@ -397,7 +413,7 @@ impl Builder {
                     message: "patchesJson6902 entry without target".into(),
                 });
             }
-            apply_patch(dir, res, p, true)?;
+            apply_patch(dir, res, p, true, table)?;
             self.mark(res, kfile, "PatchJson6902Transformer", 1)?;
         }
         transform::replicas(res, &k.replicas, cfg)?;
@@ -591,7 +607,12 @@ fn absorb(res: &mut Vec<Resource>, g: Resource) -> Result<()> {
 }
 
 /// Apply a strategic-merge patch to the one object with its ID (current or earlier).
-fn apply_smp_by_id(res: &mut Vec<Resource>, patch: &Resource, origin: &str) -> Result<()> {
+fn apply_smp_by_id(
+    res: &mut Vec<Resource>,
+    patch: &Resource,
+    origin: &str,
+    table: &schema::Table,
+) -> Result<()> {
     let id = patch.id();
     let hits: Vec<usize> = res
         .iter()
@@ -614,12 +635,12 @@ fn apply_smp_by_id(res: &mut Vec<Resource>, patch: &Resource, origin: &str) -> R
             });
         }
     };
-    smp_into(res, i, &patch.value);
+    smp_into(res, i, &patch.value, table);
     Ok(())
 }
 
 /// Strategic-merge into `res[i]`, keeping its identity (a patch cannot rename by default).
-fn smp_into(res: &mut Vec<Resource>, i: usize, patch: &Value) {
+fn smp_into(res: &mut Vec<Resource>, i: usize, patch: &Value, table: &schema::Table) {
     let gvk = res[i].gvk();
     let name = res[i].name().to_string();
     let ns = res[i]
@@ -649,7 +670,7 @@ fn smp_into(res: &mut Vec<Resource>, i: usize, patch: &Value) {
             }
         }
     }
-    if patch::strategic_merge(&mut res[i].value, patch, &gvk) {
+    if patch::strategic_merge_with(&mut res[i].value, patch, &gvk, table) {
         res[i].set_name(&name);
         match ns {
             Some(ns) => res[i].set_namespace(&ns),
@@ -670,6 +691,7 @@ fn apply_patch(
     res: &mut Vec<Resource>,
     p: &kustomization::Patch,
     force_json: bool,
+    table: &schema::Table,
 ) -> Result<()> {
     let (origin, text) = match (&p.path, &p.patch) {
         (Some(path), None) => {
@@ -699,7 +721,7 @@ fn apply_patch(
                 });
             }
             for d in docs {
-                apply_smp_by_id(res, &Resource::new(d), &origin)?;
+                apply_smp_by_id(res, &Resource::new(d), &origin, table)?;
             }
         }
         Some(sel) => {
@@ -737,7 +759,7 @@ fn apply_patch(
                             m.shift_remove("name");
                             m.shift_remove("namespace");
                         }
-                        smp_into(res, i, &d);
+                        smp_into(res, i, &d, table);
                         if i >= res.len() {
                             break;
                         }

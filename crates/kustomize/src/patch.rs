@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::kustomization::Selector;
 use crate::resource::{Gvk, Resource};
-use crate::schema::Schema;
+use crate::schema::{Schema, Table};
 use crate::value::{Mapping, Value};
 use regex::Regex;
 
@@ -16,15 +16,20 @@ use regex::Regex;
 /// Only `$patch` is a directive here: kustomize v5 copies `$setElementOrder/…`,
 /// `$retainKeys` and `$deleteFromPrimitiveList/…` into the output unchanged, and so do we.
 pub fn strategic_merge(target: &mut Value, patch: &Value, gvk: &Gvk) -> bool {
+    strategic_merge_with(target, patch, gvk, Table::builtin())
+}
+
+/// [`strategic_merge`] with the schema `table` (the built-in one, or one from `openapi:`).
+pub fn strategic_merge_with(target: &mut Value, patch: &Value, gvk: &Gvk, table: &Table) -> bool {
     if patch.str_at(&["$patch"]) == Some("delete") {
         return false;
     }
-    let schema = Schema::for_kind(&gvk.group, &gvk.version, &gvk.kind);
+    let schema = Schema::in_table(table, &gvk.group, &gvk.version, &gvk.kind);
     merge_value(target, patch, schema);
     true
 }
 
-fn merge_value(target: &mut Value, patch: &Value, schema: Schema) {
+fn merge_value(target: &mut Value, patch: &Value, schema: Schema<'_>) {
     match (target, patch) {
         (Value::Map(t), Value::Map(p)) => merge_map(t, p, schema),
         (t, p) => *t = strip_directives(p),
@@ -55,7 +60,7 @@ fn strip_directives(v: &Value) -> Value {
     }
 }
 
-fn merge_map(t: &mut Mapping, p: &Mapping, schema: Schema) {
+fn merge_map(t: &mut Mapping, p: &Mapping, schema: Schema<'_>) {
     if p.get("$patch").and_then(Value::as_str) == Some("replace") {
         *t = p
             .iter()
@@ -125,13 +130,17 @@ fn key_values(item: &Value, keys: &[String]) -> Vec<(String, String)> {
 /// A list of objects paired by merge keys: the patch's items first (merged into their
 /// counterparts), then the target's unpaired items in their order; `$patch: delete` items
 /// remove their counterpart, a `$patch: replace` item replaces the whole list.
-fn merge_keyed_list(t: &mut Vec<Value>, p: &[Value], keys: &[String], items: Schema) {
+fn merge_keyed_list(t: &mut Vec<Value>, p: &[Value], keys: &[String], items: Schema<'_>) {
     if p.iter().any(|i| i.str_at(&["$patch"]) == Some("replace")) {
         *t = p
             .iter()
             .filter(|i| i.str_at(&["$patch"]).is_none())
             .map(strip_directives)
             .collect();
+        return;
+    }
+    if keys.len() > 1 {
+        merge_multi_keyed_list(t, p, keys, items);
         return;
     }
     let mut used = vec![false; t.len()];
@@ -165,6 +174,42 @@ fn merge_keyed_list(t: &mut Vec<Value>, p: &[Value], keys: &[String], items: Sch
     }
     out.extend(t.drain(..).zip(used).filter(|(_, u)| !u).map(|(x, _)| x));
     *t = out;
+}
+
+/// A list paired on several keys (`x-kubernetes-list-map-keys`, e.g. container ports): kyaml
+/// keeps the target's order, merging paired items in place, and puts the patch's new items
+/// first, in patch order.
+fn merge_multi_keyed_list(t: &mut Vec<Value>, p: &[Value], keys: &[String], items: Schema<'_>) {
+    let mut fresh = Vec::new();
+    let mut used = vec![false; t.len()];
+    let mut removed = vec![false; t.len()];
+    for item in p {
+        let kv = key_values(item, keys);
+        let pos = (!kv.is_empty())
+            .then(|| {
+                t.iter().enumerate().position(|(i, x)| {
+                    !used[i]
+                        && kv.iter().all(|(k, v)| {
+                            x.get(k).and_then(Value::scalar_string).as_ref() == Some(v)
+                        })
+                })
+            })
+            .flatten();
+        match pos {
+            Some(i) => {
+                used[i] = true;
+                if is_delete(item) {
+                    removed[i] = true;
+                } else {
+                    merge_value(&mut t[i], item, items);
+                }
+            }
+            None if !is_delete(item) => fresh.push(strip_directives(item)),
+            None => {}
+        }
+    }
+    let kept = t.drain(..).zip(removed).filter(|(_, r)| !r).map(|(x, _)| x);
+    *t = fresh.into_iter().chain(kept).collect();
 }
 
 /// A JSON 6902 operation failure.
@@ -489,6 +534,21 @@ mod tests {
         assert!(strategic_merge(&mut t, &p, &pod));
         let exp = v(
             "metadata: {finalizers: [c, a, b]}\nspec:\n  containers:\n  - name: c\n  - name: a\n    ports: [{containerPort: 80, protocol: UDP}, {containerPort: 80, protocol: TCP}]\n  - name: b\n  tolerations: [{key: b}]\n  $setElementOrder/containers: [{name: b}]\n",
+        );
+        assert_eq!(t, exp);
+    }
+
+    #[test]
+    fn multi_key_lists_keep_target_order_and_prepend_new_items() {
+        let mut t = v(
+            "spec:\n  template:\n    spec:\n      containers:\n      - name: a\n        ports: [{containerPort: 80, protocol: TCP}, {containerPort: 90, protocol: TCP}, {containerPort: 95, protocol: TCP}]\n",
+        );
+        let p = v(
+            "spec:\n  template:\n    spec:\n      containers:\n      - name: a\n        ports: [{containerPort: 110, protocol: TCP}, {containerPort: 90, protocol: TCP, name: x}, {containerPort: 95, protocol: TCP, $patch: delete}, {containerPort: 120}]\n",
+        );
+        assert!(strategic_merge(&mut t, &p, &apps()));
+        let exp = v(
+            "spec:\n  template:\n    spec:\n      containers:\n      - name: a\n        ports: [{containerPort: 110, protocol: TCP}, {containerPort: 120}, {containerPort: 80, protocol: TCP}, {containerPort: 90, protocol: TCP, name: x}]\n",
         );
         assert_eq!(t, exp);
     }

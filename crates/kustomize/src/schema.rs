@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// What the table knows about one field of a definition.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Field {
     /// The definition of a nested object.
@@ -56,63 +56,214 @@ impl Field {
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct Table {
+/// A strategic-merge table: which definition each kind uses, and the fields of each definition.
+#[derive(Debug, Default, Deserialize)]
+pub struct Table {
     gvks: HashMap<String, String>,
     definitions: HashMap<String, HashMap<String, Field>>,
 }
 
-static TABLE: OnceLock<Option<Table>> = OnceLock::new();
+static TABLE: OnceLock<Table> = OnceLock::new();
 
-fn table() -> Option<&'static Table> {
-    TABLE
-        .get_or_init(|| serde_json::from_str(include_str!("schema/merge_keys.json")).ok())
-        .as_ref()
+/// The field name under which a custom schema's `additionalProperties` is kept.
+const ADDITIONAL: &str = "{}";
+
+impl Table {
+    /// The built-in Kubernetes types.
+    pub fn builtin() -> &'static Table {
+        TABLE.get_or_init(|| {
+            serde_json::from_str(include_str!("schema/merge_keys.json")).unwrap_or_default()
+        })
+    }
+
+    /// Read a user-supplied OpenAPI v2 (swagger) document, as kustomize's `openapi: {path:}`
+    /// does: kinds come from `x-kubernetes-group-version-kind`, list behaviour from
+    /// `x-kubernetes-patch-strategy`, `x-kubernetes-patch-merge-key` and
+    /// `x-kubernetes-list-map-keys`. Nested object schemas may be `$ref`s or written inline.
+    pub fn from_openapi(doc: &serde_json::Value) -> std::result::Result<Table, String> {
+        use serde_json::Value as J;
+        let mut t = Table::default();
+        let defs = match doc.get("definitions") {
+            None | Some(J::Null) => return Ok(t),
+            Some(J::Object(d)) => d,
+            Some(_) => return Err("'definitions' must be a mapping".into()),
+        };
+        for (name, d) in defs {
+            if !d.is_object() {
+                return Err(format!("definition '{name}' must be a mapping"));
+            }
+            if let Some(J::Array(gs)) = d.get("x-kubernetes-group-version-kind") {
+                for g in gs {
+                    let part = |k: &str| g.get(k).and_then(J::as_str).unwrap_or_default();
+                    t.gvks.insert(
+                        format!("{}/{}/{}", part("group"), part("version"), part("kind")),
+                        name.clone(),
+                    );
+                }
+            }
+            t.add_definition(name, d);
+        }
+        Ok(t)
+    }
+
+    /// Index one object schema (and, under derived names, the inline object schemas in it).
+    /// A mapping's `additionalProperties` schema is kept as the field `{}`, which
+    /// [`Schema::field`] falls back to for keys not declared.
+    fn add_definition(&mut self, name: &str, d: &serde_json::Value) {
+        let mut fields = HashMap::new();
+        if let Some(props) = d.get("properties").and_then(|p| p.as_object()) {
+            for (f, s) in props {
+                let e = self.convert_field(&format!("{name}/{f}"), s);
+                fields.insert(f.clone(), e);
+            }
+        }
+        if let Some(ap) = d.get("additionalProperties").filter(|a| a.is_object()) {
+            let e = self.convert_field(&format!("{name}/{{}}"), ap);
+            fields.insert(ADDITIONAL.to_string(), e);
+        }
+        self.definitions.insert(name.to_string(), fields);
+    }
+
+    /// What one property schema says, indexing inline object schemas under `child`.
+    fn convert_field(&mut self, child: &str, s: &serde_json::Value) -> Field {
+        let mut e = Field::default();
+        if let Some(r) = ref_name(s) {
+            e.r#ref = Some(r);
+        } else if s.get("type").and_then(|t| t.as_str()) == Some("array") {
+            e.list = true;
+            let items = s.get("items").unwrap_or(&serde_json::Value::Null);
+            e.items = ref_name(items).or_else(|| {
+                let n = format!("{child}[]");
+                self.inline(&n, items).then_some(n)
+            });
+            e.list_map_keys = s
+                .get("x-kubernetes-list-map-keys")
+                .and_then(|k| k.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            e.key = str_ext(s, "x-kubernetes-patch-merge-key");
+        } else if self.inline(child, s) {
+            e.r#ref = Some(child.to_string());
+        }
+        e.strategy = str_ext(s, "x-kubernetes-patch-strategy");
+        e
+    }
+
+    /// Index an inline object schema under `name`; whether it had anything to index.
+    fn inline(&mut self, name: &str, s: &serde_json::Value) -> bool {
+        if s.get("properties").is_some_and(|p| p.is_object())
+            || s.get("additionalProperties").is_some_and(|p| p.is_object())
+        {
+            self.add_definition(name, s);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// This table with `other`'s kinds and definitions added (kustomize adds a schema read
+    /// after the built-in one was loaded to it).
+    pub fn union(&self, other: &Table) -> Table {
+        let mut t = Table {
+            gvks: self.gvks.clone(),
+            definitions: HashMap::new(),
+        };
+        for (k, d) in self.definitions.iter().chain(other.definitions.iter()) {
+            t.definitions.insert(k.clone(), d.clone());
+        }
+        t.gvks
+            .extend(other.gvks.iter().map(|(k, v)| (k.clone(), v.clone())));
+        t
+    }
+
+    /// Whether the table knows the kind.
+    pub fn knows(&self, group: &str, version: &str, kind: &str) -> bool {
+        self.gvks.contains_key(&format!("{group}/{version}/{kind}"))
+    }
 }
 
-/// A position in the schema: a definition name, or nothing (unknown).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Schema(Option<&'static HashMap<String, Field>>);
+/// The definition a `$ref` (or single-entry `allOf`) names: the last segment of
+/// `#/definitions/<name>`.
+fn ref_name(s: &serde_json::Value) -> Option<String> {
+    let r = s
+        .get("$ref")
+        .and_then(|r| r.as_str())
+        .or_else(|| match s.get("allOf") {
+            Some(serde_json::Value::Array(a)) if a.len() == 1 => {
+                a[0].get("$ref").and_then(|r| r.as_str())
+            }
+            _ => None,
+        })?;
+    Some(r.strip_prefix("#/definitions/").unwrap_or(r).to_string())
+}
 
-impl Schema {
+fn str_ext(s: &serde_json::Value, key: &str) -> Option<String> {
+    s.get(key).and_then(|v| v.as_str()).map(str::to_string)
+}
+
+/// A position in the schema: a definition, or nothing (unknown).
+#[derive(Debug, Clone, Copy)]
+pub struct Schema<'a> {
+    table: &'a Table,
+    def: Option<&'a HashMap<String, Field>>,
+}
+
+impl<'a> Schema<'a> {
     /// The schema of a built-in kind (`group` empty for the core group).
-    pub fn for_kind(group: &str, version: &str, kind: &str) -> Schema {
-        Schema(table().and_then(|t| {
-            let def = t.gvks.get(&format!("{group}/{version}/{kind}"))?;
-            t.definitions.get(def)
-        }))
+    pub fn for_kind(group: &str, version: &str, kind: &str) -> Schema<'static> {
+        Schema::in_table(Table::builtin(), group, version, kind)
+    }
+
+    /// The schema of a kind in `table`.
+    pub fn in_table(table: &'a Table, group: &str, version: &str, kind: &str) -> Schema<'a> {
+        let def = table
+            .gvks
+            .get(&format!("{group}/{version}/{kind}"))
+            .and_then(|d| table.definitions.get(d));
+        Schema { table, def }
     }
 
     /// Nothing known.
-    pub fn none() -> Schema {
-        Schema(None)
+    pub fn none() -> Schema<'static> {
+        Schema {
+            table: Table::builtin(),
+            def: None,
+        }
     }
 
     /// Whether anything is known here.
     pub fn is_known(&self) -> bool {
-        self.0.is_some()
+        self.def.is_some()
     }
 
     /// The field `name`, if the schema knows it.
-    pub fn field(&self, name: &str) -> Option<&'static Field> {
-        self.0.and_then(|m| m.get(name))
+    pub fn field(&self, name: &str) -> Option<&'a Field> {
+        self.def
+            .and_then(|m| m.get(name).or_else(|| m.get(ADDITIONAL)))
     }
 
     /// The schema of the object under field `name` (a nested object or a map's values).
-    pub fn child(&self, name: &str) -> Schema {
-        Schema::def(
+    pub fn child(&self, name: &str) -> Schema<'a> {
+        self.def_named(
             self.field(name)
                 .and_then(|f| f.r#ref.as_ref().or(f.values.as_ref())),
         )
     }
 
     /// The schema of the items of list field `name`.
-    pub fn items(&self, name: &str) -> Schema {
-        Schema::def(self.field(name).and_then(|f| f.items.as_ref()))
+    pub fn items(&self, name: &str) -> Schema<'a> {
+        self.def_named(self.field(name).and_then(|f| f.items.as_ref()))
     }
 
-    fn def(name: Option<&String>) -> Schema {
-        Schema(name.and_then(|n| table().and_then(|t| t.definitions.get(n))))
+    fn def_named(&self, name: Option<&String>) -> Schema<'a> {
+        Schema {
+            table: self.table,
+            def: name.and_then(|n| self.table.definitions.get(n)),
+        }
     }
 }
 

@@ -1,0 +1,194 @@
+//! The `openapi` kustomization field: which schema strategic-merge patches consult.
+//!
+//! kustomize keeps one schema for the whole build, with these rules (kyaml's `SetSchema`):
+//! - the top kustomization's `openapi` is applied first; a nested kustomization's `openapi` only
+//!   counts when no `openapi` was applied before it (in the order directories are entered);
+//! - `openapi: {path: FILE}` replaces the built-in Kubernetes schema with FILE (OpenAPI v2 JSON or
+//!   YAML): built-in kinds then replace their lists like unknown kinds, unless the built-in
+//!   schema had already been loaded (by an earlier patch), in which case FILE is added to it;
+//! - `openapi: {version: v1.21.2}` names kustomize's only built-in schema; any other version fails;
+//!   `path` and `version` together fail;
+//! - a FILE that is not a valid schema fails the build when the schema is first needed.
+//!
+//! "First needed" is approximated as the first strategic-merge patch, or the first object of a
+//! kind outside the built-in schema (kustomize consults the schema for those on every identity
+//! comparison).
+
+use crate::error::{Error, Result};
+use crate::loader;
+use crate::schema::Table;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The built-in schema version kustomize accepts in `openapi: {version:}`.
+pub const BUILTIN_VERSION: &str = "v1.21.2";
+
+/// A custom schema file, parsed when set, reported when first needed.
+type Custom = std::result::Result<Table, (PathBuf, String)>;
+
+/// The build's schema state.
+#[derive(Debug, Default)]
+pub struct State {
+    /// An `openapi` field has been applied.
+    set: bool,
+    /// The custom schema waiting to be loaded at the next use.
+    pending: Option<Custom>,
+    /// The schema has been loaded since the last change.
+    loaded: bool,
+    /// The built-in schema is part of the loaded one.
+    builtin_loaded: bool,
+    /// The loaded schema when it is not just the built-in one.
+    table: Option<Table>,
+}
+
+impl State {
+    /// Apply a kustomization's `openapi` field (`reset` for the top kustomization).
+    pub fn apply(
+        &mut self,
+        dir: &Path,
+        kfile: &Path,
+        field: &BTreeMap<String, String>,
+        reset: bool,
+    ) -> Result<()> {
+        if self.set && !reset {
+            return Ok(());
+        }
+        let version = field.get("version");
+        if let Some(path) = field.get("path") {
+            if version.is_some() {
+                return Err(Error::Invalid {
+                    file: kfile.to_path_buf(),
+                    message: "openapi: builtin version and custom schema provided, cannot use both"
+                        .into(),
+                });
+            }
+            let (file, text) = loader::read_text(dir, path)?;
+            self.pending = Some(parse(&file, &text));
+            self.set = true;
+            self.loaded = false;
+            return Ok(());
+        }
+        match version.map(String::as_str) {
+            None | Some("") => {}
+            Some(BUILTIN_VERSION) => {
+                self.set = true;
+                self.pending = None;
+                self.loaded = false;
+            }
+            Some(v) => {
+                return Err(Error::Invalid {
+                    file: kfile.to_path_buf(),
+                    message: format!(
+                        "openapi: version '{v}' is not built in (kustomize has only {BUILTIN_VERSION})"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Load the schema if it changed since it was last needed.
+    pub fn load(&mut self) -> Result<()> {
+        if self.loaded {
+            return Ok(());
+        }
+        self.loaded = true;
+        match self.pending.take() {
+            Some(Ok(custom)) => {
+                self.table = Some(match (&self.table, self.builtin_loaded) {
+                    (Some(t), _) => t.union(&custom),
+                    (None, true) => Table::builtin().union(&custom),
+                    (None, false) => custom,
+                });
+            }
+            Some(Err((file, message))) => {
+                return Err(Error::Yaml {
+                    path: file,
+                    message: format!("invalid OpenAPI schema: {message}"),
+                });
+            }
+            None => {
+                if !self.builtin_loaded {
+                    self.builtin_loaded = true;
+                    if let Some(t) = &self.table {
+                        self.table = Some(t.union(Table::builtin()));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The schema in force (call [`State::load`] first).
+    pub fn table(&self) -> &Table {
+        self.table.as_ref().unwrap_or_else(|| Table::builtin())
+    }
+}
+
+fn parse(file: &Path, text: &str) -> Custom {
+    let err = |m: String| (file.to_path_buf(), m);
+    let doc: crate::Value = serde_saphyr::from_str_with_options(text, loader::yaml_options())
+        .map_err(|e| err(e.to_string()))?;
+    let json = doc.to_json();
+    if !json.is_object() {
+        return Err(err("an OpenAPI document must be a mapping".into()));
+    }
+    Table::from_openapi(&json).map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn version_rules() {
+        let d = Path::new(".");
+        let k = Path::new("kustomization.yaml");
+        let mut s = State::default();
+        assert!(
+            s.apply(d, k, &field(&[("version", "v1.30.0")]), true)
+                .is_err()
+        );
+        assert!(
+            s.apply(d, k, &field(&[("version", "v1.21.2"), ("path", "x")]), true)
+                .is_err()
+        );
+        s.apply(d, k, &field(&[("version", "v1.21.2")]), true)
+            .unwrap();
+        // Set once: a nested kustomization's field is ignored, even an invalid one.
+        s.apply(d, k, &field(&[("version", "bogus")]), false)
+            .unwrap();
+        s.load().unwrap();
+        assert!(s.table().knows("apps", "v1", "Deployment"));
+    }
+
+    #[test]
+    fn custom_schema_replaces_builtin_unless_loaded_before() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(
+            t.path().join("s.yaml"),
+            "definitions:\n  x.Foo:\n    x-kubernetes-group-version-kind: [{group: ex.com, version: v1, kind: Foo}]\n    properties:\n      spec:\n        properties:\n          items: {type: array, x-kubernetes-patch-strategy: merge, x-kubernetes-patch-merge-key: id}\n",
+        )
+        .unwrap();
+        let k = t.path().join("kustomization.yaml");
+        let f = field(&[("path", "s.yaml")]);
+        let mut s = State::default();
+        s.apply(t.path(), &k, &f, true).unwrap();
+        s.load().unwrap();
+        assert!(!s.table().knows("apps", "v1", "Deployment"));
+        assert!(s.table().knows("ex.com", "v1", "Foo"));
+        let mut s = State::default();
+        s.load().unwrap();
+        s.apply(t.path(), &k, &f, false).unwrap();
+        s.load().unwrap();
+        assert!(s.table().knows("apps", "v1", "Deployment"));
+        assert!(s.table().knows("ex.com", "v1", "Foo"));
+    }
+}
