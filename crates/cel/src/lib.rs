@@ -5,15 +5,17 @@
 //! `map`, `filter`), optional values (`a.?b`, `orValue`), the `strings` and `encoders`
 //! extensions, and numeric comparisons across `int`, `uint` and `double`. Objects come in as
 //! JSON; integers become CEL `int` as Kubernetes' unstructured objects make them `int64`.
-//! Flux's `sets` extension is not in the CEL library used here; expressions calling
-//! `sets.contains`/`sets.equivalent`/`sets.intersects` fail with a clear error.
+//! Flux also enables cel-go's `sets` extension, which the CEL library used here lacks:
+//! `sets.contains`, `sets.equivalent` and `sets.intersects` are registered here.
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
+use cel::common::types::{CelBool, LIST_TYPE};
+use cel::common::value::{CowVal, Val};
 use cel::objects::{Key, Map};
-use cel::{Context, Env, Program, Value};
+use cel::{Context, Env, ExecutionError, Program, Value};
 
 /// What can go wrong with an expression: it does not parse, it fails at run time (a missing
 /// field, a wrong type), or it does not return what it must.
@@ -47,8 +49,85 @@ static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| {
     // library itself, and the expressions that need them then fail with "undeclared".
     let _ = env.add_extension(cel::extensions::strings);
     let _ = env.add_extension(cel::extensions::encoders);
+    let _ = env.add_extension(sets);
     Arc::new(env)
 });
+
+/// cel-go's `sets` extension: list arguments compared as sets (element equality as `==`).
+fn sets(env: &mut Env) -> Result<(), cel::DeclarationError> {
+    let two = || vec![LIST_TYPE, LIST_TYPE];
+    env.add_overload(
+        "sets.contains",
+        "list_sets_contains_list",
+        two(),
+        sets_contains,
+    )?;
+    env.add_overload(
+        "sets.equivalent",
+        "list_sets_equivalent_list",
+        two(),
+        sets_equivalent,
+    )?;
+    env.add_overload(
+        "sets.intersects",
+        "list_sets_intersects_list",
+        two(),
+        sets_intersects,
+    )?;
+    Ok(())
+}
+
+/// Borrowed elements of a list argument.
+type Elements<'b, 'v> = Vec<&'b (dyn Val + 'v)>;
+
+/// The elements of a list argument.
+fn elements<'a, 'v>(v: &'a (dyn Val + 'v)) -> Result<Vec<&'a (dyn Val + 'v)>, ExecutionError> {
+    let it = v
+        .as_iterable()
+        .ok_or_else(|| ExecutionError::function_error("sets", "argument is not a list"))?;
+    let mut iter = it.iter();
+    let mut out = Vec::new();
+    while let Some(x) = iter.next() {
+        out.push(x);
+    }
+    Ok(out)
+}
+
+/// Whether every element of `sub` is in `of`.
+fn all_in(sub: &[&dyn Val], of: &[&dyn Val]) -> bool {
+    sub.iter().all(|x| of.iter().any(|y| x.equals(*y)))
+}
+
+fn two_lists<'b, 'v>(
+    args: &'b [CowVal<'b, 'v>],
+) -> Result<(Elements<'b, 'v>, Elements<'b, 'v>), ExecutionError> {
+    match args {
+        [a, b] => Ok((elements(a.as_ref())?, elements(b.as_ref())?)),
+        _ => Err(ExecutionError::invalid_argument_count(2, args.len())),
+    }
+}
+
+fn boolean<'b, 'v>(b: bool) -> CowVal<'b, 'v> {
+    CowVal::owned(if b { CelBool::TRUE } else { CelBool::FALSE })
+}
+
+fn sets_contains<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
+    let (a, b) = two_lists(&args)?;
+    let r = all_in(&b, &a);
+    Ok(boolean(r))
+}
+
+fn sets_equivalent<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
+    let (a, b) = two_lists(&args)?;
+    let r = all_in(&a, &b) && all_in(&b, &a);
+    Ok(boolean(r))
+}
+
+fn sets_intersects<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
+    let (a, b) = two_lists(&args)?;
+    let r = a.iter().any(|x| b.iter().any(|y| x.equals(*y)));
+    Ok(boolean(r))
+}
 
 /// A parsed expression, ready to evaluate many times.
 pub struct Expression {
@@ -284,6 +363,16 @@ mod tests {
             ),
             ("'x' in metadata.labels", false),
             ("matches(metadata.name, '^s$')", true),
+            ("sets.contains([1, 2, 3], [3, 1])", true),
+            ("sets.contains([1, 2], [4])", false),
+            (
+                "sets.contains(status.conditions.map(c, c.type), ['Synced'])",
+                true,
+            ),
+            ("sets.equivalent([1, 2, 2], [2, 1])", true),
+            ("sets.equivalent([1], [1, 2])", false),
+            ("sets.intersects(['a', 'b'], ['c', 'b'])", true),
+            ("sets.intersects([], ['c'])", false),
         ] {
             assert_eq!(eval(expr, &obj).unwrap(), want, "{expr}");
         }
