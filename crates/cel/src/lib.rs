@@ -168,7 +168,11 @@ impl Expression {
         for (name, value) in vars {
             ctx.add_variable_from_value(name, to_cel(value));
         }
-        match self.program.execute(&ctx) {
+        self.execute(&ctx)
+    }
+
+    fn execute(&self, ctx: &Context) -> Result<bool> {
+        match self.program.execute(ctx) {
             Ok(Value::Bool(b)) => Ok(b),
             Ok(_) => Err(Error::NotBool {
                 expr: self.source.clone(),
@@ -183,11 +187,17 @@ impl Expression {
     /// Evaluates against an object whose top-level fields are the variables (`status`,
     /// `metadata`, `spec`, …), as Flux passes a custom resource to its health checks.
     pub fn eval_object(&self, obj: &serde_json::Value) -> Result<bool> {
-        match obj.as_object() {
-            Some(fields) => self.eval_bool(fields.iter().map(|(k, v)| (k.as_str(), v))),
-            None => self.eval_bool(std::iter::empty()),
-        }
+        self.execute(&object_context(obj))
     }
+}
+
+/// A context whose variables are the top-level fields of `obj`.
+fn object_context(obj: &serde_json::Value) -> Context<'static, 'static> {
+    let mut ctx = Context::with_env(Arc::clone(&ENV));
+    for (name, value) in obj.as_object().into_iter().flatten() {
+        ctx.add_variable_from_value(name.as_str(), to_cel(value));
+    }
+    ctx
 }
 
 /// JSON to CEL: integers as `int` (Kubernetes' `int64`), larger ones as `uint`.
@@ -270,6 +280,8 @@ impl StatusEvaluator {
         {
             return Ok(Health::InProgress);
         }
+        // The object is converted once for all three expressions.
+        let ctx = object_context(obj);
         let order = [
             (self.in_progress.as_ref(), Health::InProgress),
             (self.failed.as_ref(), Health::Failed),
@@ -277,7 +289,7 @@ impl StatusEvaluator {
         ];
         for (expr, health) in order {
             if let Some(expr) = expr
-                && expr.eval_object(obj)?
+                && expr.execute(&ctx)?
             {
                 return Ok(health);
             }
