@@ -1641,9 +1641,24 @@ async fn ignored_fields_keep_out_of_band_edits_while_others_are_reverted() {
     );
 
     // A later reconcile with nothing else changed keeps both out-of-band values.
-    env.request_reconcile("kustomization", "ignore").await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let k = env.wait_ks("ignore", "True", |_| true).await;
+    env.ks()
+        .patch(
+            "ignore",
+            &PatchParams::default(),
+            &Patch::Merge(
+                json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": "again"}}}),
+            ),
+        )
+        .await
+        .unwrap();
+    let k = env
+        .wait_ks("ignore", "True", |k| {
+            k.status
+                .as_ref()
+                .and_then(|s| s.last_handled_reconcile_at.as_deref())
+                == Some("again")
+        })
+        .await;
     assert!(
         ready_message(&k).contains("Applied revision"),
         "{}",
