@@ -15,7 +15,6 @@ pub const UNSUPPORTED_FIELDS: &[&str] = &[
     "helmCharts",
     "helmChartInflationGenerator",
     "configurations",
-    "crds",
 ];
 
 /// A kustomization (or Component).
@@ -70,6 +69,9 @@ pub struct Kustomization {
     pub build_metadata: Vec<String>,
     /// `path` (a custom OpenAPI schema file) or `version` (a built-in schema).
     pub openapi: BTreeMap<String, String>,
+    /// OpenAPI definition files of custom types (name references, label/annotation/identity
+    /// fields).
+    pub crds: Vec<String>,
 }
 
 /// One `labels` entry.

@@ -5,6 +5,7 @@
 //! would print, in the same order; [`to_yaml`] renders them as a YAML stream.
 #![forbid(unsafe_code)]
 
+pub mod crds;
 pub mod emit;
 pub mod error;
 pub mod fieldspec;
@@ -58,8 +59,11 @@ pub fn build_with(dir: &Path, opts: &Options) -> Result<Vec<Resource>> {
             })
         })
         .transpose()?;
+    let builtin_cfg = Config::builtin()?;
     let mut b = Builder {
-        cfg: Config::builtin()?,
+        cfg: builtin_cfg.clone(),
+        builtin_cfg,
+        crd_cfg: Config::default(),
         stack: Vec::new(),
         vars: Vec::new(),
         fs_root,
@@ -163,7 +167,12 @@ pub fn load_kustomization(dir: &Path) -> Result<(PathBuf, Kustomization)> {
 
 /// Build state across nested kustomizations.
 struct Builder {
+    /// The field specs in force for the kustomization being built: the built-in ones plus
+    /// those its own and its descendants' `crds` add.
     cfg: Config,
+    builtin_cfg: Config,
+    /// The `crds` additions in scope.
+    crd_cfg: Config,
     /// Directories being built, for cycle detection.
     stack: Vec<PathBuf>,
     /// Legacy vars declared anywhere in the build, resolved at the end.
@@ -240,8 +249,15 @@ impl Builder {
             if p.is_dir() {
                 let sub = self.enter_dir(&p)?;
                 let saved = self.descend_origin(entry);
+                // A base starts from the built-in field specs; what its `crds` add applies
+                // above it too.
+                let saved_crds = std::mem::take(&mut self.crd_cfg);
+                let saved_cfg = std::mem::replace(&mut self.cfg, self.builtin_cfg.clone());
                 let objs = self.accumulate(&sub, Vec::new(), false);
                 self.origin = saved;
+                self.cfg = saved_cfg;
+                let child_crds = std::mem::replace(&mut self.crd_cfg, saved_crds);
+                self.add_crds(&child_crds);
                 append_all(&mut res, objs?.0)?;
             } else {
                 let (path, text) = loader::read_text(dir, entry)?;
@@ -261,6 +277,10 @@ impl Builder {
                 append_all(&mut res, objs)?;
             }
         }
+        for entry in &k.crds {
+            let extra = crds::load(dir, entry)?;
+            self.add_crds(&extra);
+        }
         self.generate(dir, kfile, k, &mut res)?;
         for c in &k.components {
             if loader::is_remote(c, dir) {
@@ -274,6 +294,12 @@ impl Builder {
         }
         self.transform(dir, kfile, k, &mut res)?;
         Ok(res)
+    }
+
+    /// Bring field specs from `crds` into scope.
+    fn add_crds(&mut self, extra: &Config) {
+        crds::merge_into(&mut self.crd_cfg, extra);
+        crds::merge_into(&mut self.cfg, extra);
     }
 
     /// Enter a sub-directory for origin tracking; returns the origin to restore afterwards.
@@ -373,7 +399,7 @@ impl Builder {
         let prefix = k.name_prefix.as_deref().unwrap_or_default();
         let suffix = k.name_suffix.as_deref().unwrap_or_default();
         if !prefix.is_empty() || !suffix.is_empty() {
-            transform::prefix_suffix(res, prefix, suffix);
+            transform::prefix_suffix(res, prefix, suffix, cfg)?;
             self.mark(
                 res,
                 kfile,

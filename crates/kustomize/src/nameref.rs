@@ -189,7 +189,7 @@ mod tests {
                 "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      serviceAccountName: sa\n      volumes:\n      - name: v\n        configMap: {name: cm}\n      - name: p\n        projected:\n          sources:\n          - configMap: {name: cm}\n      containers:\n      - name: c\n        envFrom: [{configMapRef: {name: cm}}]\n        env: [{name: X, valueFrom: {configMapKeyRef: {name: cm, key: k}}}]\n",
             ),
         ];
-        prefix_suffix(&mut rs, "p-", "");
+        prefix_suffix(&mut rs, "p-", "", &Config::default()).unwrap();
         fix(&mut rs, &cfg).unwrap();
         let d = &rs[4].value;
         let spec = d.pointer(&["spec", "template", "spec"]).unwrap();

@@ -74,8 +74,17 @@ fn skip_rename(r: &Resource) -> bool {
         || (id.gvk.kind == "APIService" && id.gvk.group == "apiregistration.k8s.io")
 }
 
-/// `namePrefix` / `nameSuffix`.
-pub fn prefix_suffix(res: &mut [Resource], prefix: &str, suffix: &str) {
+/// `namePrefix` / `nameSuffix`: the object's name, plus any other name fields the field specs
+/// add (from `crds`).
+pub fn prefix_suffix(res: &mut [Resource], prefix: &str, suffix: &str, cfg: &Config) -> Result<()> {
+    let extra = |specs: &[FieldSpec]| -> Vec<FieldSpec> {
+        specs
+            .iter()
+            .filter(|s| s.path != "metadata/name")
+            .cloned()
+            .collect()
+    };
+    let (pre, suf) = (extra(&cfg.name_prefix), extra(&cfg.name_suffix));
     for r in res.iter_mut() {
         if skip_rename(r) {
             continue;
@@ -83,7 +92,23 @@ pub fn prefix_suffix(res: &mut [Resource], prefix: &str, suffix: &str) {
         let name = format!("{prefix}{}{suffix}", r.name());
         r.store_previous_id();
         r.set_name(&name);
+        for (specs, add, front) in [(&pre, prefix, true), (&suf, suffix, false)] {
+            if add.is_empty() {
+                continue;
+            }
+            apply_specs(r, specs, &mut |v| {
+                if let Value::String(s) = v {
+                    *s = if front {
+                        format!("{add}{s}")
+                    } else {
+                        format!("{s}{add}")
+                    };
+                }
+                Ok(())
+            })?;
+        }
     }
+    Ok(())
 }
 
 /// Set labels or annotations (`pairs`) on the fields `specs` selects.
@@ -294,7 +319,7 @@ mod tests {
             res(DEPLOY),
             res("apiVersion: v1\nkind: Namespace\nmetadata: {name: n}\n"),
         ];
-        prefix_suffix(&mut rs, "p-", "-s");
+        prefix_suffix(&mut rs, "p-", "-s", &Config::default()).unwrap();
         assert_eq!(rs[0].name(), "p-web-s");
         assert_eq!(rs[0].prev_ids[0].name, "web");
         assert_eq!(rs[1].name(), "n");
