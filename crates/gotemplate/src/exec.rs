@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use crate::error::{Error, Result};
 use crate::gofmt::{self, go_quote, go_type};
 use crate::parse::{self, Arg, Branch, Builtin, Cmd, FuncLookup, FuncRef, Node, Pipe, Source};
-use crate::value::{FuncMap, GoFunc, Value};
+use crate::value::{FuncMap, GoFunc, IntType, Value};
 
 /// What a missing map key evaluates to (Go's `missingkey=` option).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -551,7 +551,7 @@ impl<'s> Exec<'s> {
             Some(Value::List(l)) => {
                 for (i, e) in l.iter().enumerate() {
                     ran = true;
-                    if one(self, Value::Int(i as i64), Some(e.clone()), true)? {
+                    if one(self, Value::int(i as i64), Some(e.clone()), true)? {
                         break;
                     }
                 }
@@ -561,8 +561,8 @@ impl<'s> Exec<'s> {
                     ran = true;
                     if one(
                         self,
-                        Value::Int(i as i64),
-                        Some(Value::Int(*e as i64)),
+                        Value::int(i as i64),
+                        Some(Value::Int(i64::from(*e), IntType::Uint8)),
                         false,
                     )? {
                         break;
@@ -582,7 +582,7 @@ impl<'s> Exec<'s> {
                     }
                 }
             }
-            Some(Value::Int(n)) => {
+            Some(Value::Int(n, ty)) => {
                 if ndecl > 1 {
                     let ctx = range_context(&b.pipe);
                     return Err(self
@@ -596,7 +596,7 @@ impl<'s> Exec<'s> {
                 }
                 for i in 0..*n {
                     ran = true;
-                    if one(self, Value::Int(i), Some(Value::Int(i)), false)? {
+                    if one(self, Value::Int(i, *ty), Some(Value::Int(i, *ty)), false)? {
                         break;
                     }
                 }
@@ -1370,7 +1370,7 @@ fn builtin_len(v: &V) -> std::result::Result<V, String> {
         None => return Err("reflect: call of reflect.Value.Type on zero Value".into()),
         Some(other) => return Err(format!("len of type {}", go_type(other))),
     };
-    Ok(Some(Value::Int(n as i64)))
+    Ok(Some(Value::int(n as i64)))
 }
 
 /// Go's `call`: only function values can be called; arguments must fit the
@@ -1434,7 +1434,7 @@ fn go_type_can_be_nil(t: &str) -> bool {
 
 fn index_arg(idx: &V, cap: usize) -> std::result::Result<usize, String> {
     let x = match idx {
-        Some(Value::Int(i)) => *i,
+        Some(Value::Int(i, _)) => *i,
         None | Some(Value::Nil) => return Err("cannot index slice/array with nil".into()),
         Some(other) => {
             return Err(format!(
@@ -1469,14 +1469,14 @@ fn builtin_index(item: &V, idx: &[V]) -> std::result::Result<V, String> {
                 if x == b.len() {
                     return Err("reflect: slice index out of range".into());
                 }
-                Value::Int(b[x] as i64)
+                Value::Int(i64::from(b[x]), IntType::Uint8)
             }
             Value::String(s) => {
                 let x = index_arg(i, s.len())?;
                 if x == s.len() {
                     return Err("reflect: string index out of range".into());
                 }
-                Value::Int(s.as_bytes()[x] as i64)
+                Value::Int(i64::from(s.as_bytes()[x]), IntType::Uint8)
             }
             Value::Map(m) => match i {
                 Some(Value::String(k)) => m.get(k).unwrap_or(Value::Nil),
@@ -1568,7 +1568,7 @@ enum Kind {
 fn basic_kind(v: &V) -> (Kind, bool) {
     match v {
         Some(Value::Bool(_)) => (Kind::Bool, true),
-        Some(Value::Int(_)) => (Kind::Int, true),
+        Some(Value::Int(_, _)) => (Kind::Int, true),
         Some(Value::Float(_)) => (Kind::Float, true),
         Some(Value::String(_)) => (Kind::Str, true),
         _ => (Kind::Invalid, false),
@@ -1606,7 +1606,7 @@ fn builtin_eq(a: &V, rest: &[V]) -> std::result::Result<bool, String> {
         } else {
             match (a, b) {
                 (Some(Value::Bool(x)), Some(Value::Bool(y))) => x == y,
-                (Some(Value::Int(x)), Some(Value::Int(y))) => x == y,
+                (Some(Value::Int(x, _)), Some(Value::Int(y, _))) => x == y,
                 (Some(Value::Float(x)), Some(Value::Float(y))) => x == y,
                 (Some(Value::String(x)), Some(Value::String(y))) => x == y,
                 _ => {
@@ -1660,7 +1660,7 @@ fn builtin_lt(a: &V, b: &V) -> std::result::Result<bool, String> {
         return Err(ERR_BAD_COMPARISON_TYPE.into());
     }
     Ok(match (a, b) {
-        (Some(Value::Int(x)), Some(Value::Int(y))) => x < y,
+        (Some(Value::Int(x, _)), Some(Value::Int(y, _))) => x < y,
         (Some(Value::Float(x)), Some(Value::Float(y))) => x < y,
         (Some(Value::String(x)), Some(Value::String(y))) => x < y,
         _ => return Err(ERR_BAD_COMPARISON_TYPE.into()),

@@ -4,14 +4,14 @@
 
 use std::fmt::Write as _;
 
-use crate::value::Value;
+use crate::value::{IntType, Value};
 
 /// Go's `%T` type name of a value as the template engine sees it.
 pub fn go_type(v: &Value) -> String {
     match v {
         Value::Nil => "<nil>".into(),
         Value::Bool(_) => "bool".into(),
-        Value::Int(_) => "int".into(),
+        Value::Int(_, t) => t.go_name().into(),
         Value::Float(_) => "float64".into(),
         Value::String(_) => "string".into(),
         Value::Bytes(_) => "[]uint8".into(),
@@ -32,7 +32,7 @@ pub fn fmt_v(v: &Value) -> String {
 pub fn write_v(out: &mut String, v: &Value) {
     match v {
         Value::String(s) => out.push_str(s),
-        Value::Int(i) => {
+        Value::Int(i, _) => {
             let _ = write!(out, "{i}");
         }
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -187,7 +187,7 @@ impl Printer<'_> {
             if i < end && b[i] == b'*' {
                 i += 1;
                 match a.get(arg_num) {
-                    Some(Value::Int(n)) => {
+                    Some(Value::Int(n, _)) => {
                         let n = *n;
                         if n < 0 {
                             self.f.minus = true;
@@ -228,10 +228,10 @@ impl Printer<'_> {
                 if i < end && b[i] == b'*' {
                     i += 1;
                     match a.get(arg_num) {
-                        Some(Value::Int(n)) if *n >= 0 && *n <= 1_000_000 => {
+                        Some(Value::Int(n, _)) if *n >= 0 && *n <= 1_000_000 => {
                             self.f.prec = Some(*n as usize)
                         }
-                        Some(Value::Int(n)) if *n < 0 => self.f.prec = None,
+                        Some(Value::Int(n, _)) if *n < 0 => self.f.prec = None,
                         _ => self.out.push_str("%!(BADPREC)"),
                     }
                     arg_num += 1;
@@ -346,7 +346,7 @@ impl Printer<'_> {
                 't' | 'v' => self.pad(if *b { "true" } else { "false" }),
                 _ => self.bad_verb(v, verb),
             },
-            Value::Int(i) => self.fmt_int(*i, verb, v),
+            Value::Int(i, _) => self.fmt_int(*i, verb, v),
             Value::Float(x) => self.fmt_float(*x, verb, v),
             Value::String(s) => self.fmt_str(s, verb, v),
             Value::Bytes(bs) => match verb {
@@ -369,7 +369,7 @@ impl Printer<'_> {
                         if k > 0 {
                             self.out.push(' ');
                         }
-                        self.fmt_int(*x as i64, verb, &Value::Int(*x as i64));
+                        self.fmt_int(*x as i64, verb, &Value::Int(*x as i64, IntType::Uint8));
                     }
                     self.out.push(']');
                 }
@@ -1051,19 +1051,19 @@ mod tests {
     fn sprintf_verbs_match_go() {
         // Expected values from Go 1.26 fmt.Sprintf.
         let cases: Vec<(&str, Vec<Value>, &str)> = vec![
-            ("%d", vec![Value::Int(42)], "42"),
+            ("%d", vec![Value::int(42)], "42"),
             (
                 "%5d|%-5d|%05d",
-                vec![Value::Int(42), Value::Int(42), Value::Int(-42)],
+                vec![Value::int(42), Value::int(42), Value::int(-42)],
                 "   42|42   |-0042",
             ),
             (
                 "%x %X %o %b",
                 vec![
-                    Value::Int(255),
-                    Value::Int(255),
-                    Value::Int(8),
-                    Value::Int(5),
+                    Value::int(255),
+                    Value::int(255),
+                    Value::int(8),
+                    Value::int(5),
                 ],
                 "ff FF 10 101",
             ),
@@ -1081,19 +1081,19 @@ mod tests {
             ("%g", vec![Value::Float(1234.5678)], "1234.5678"),
             ("%.3g", vec![Value::Float(1234.5678)], "1.23e+03"),
             ("%t", vec![Value::Bool(true)], "true"),
-            ("%v", vec![Value::list([Value::Int(1), s("a")])], "[1 a]"),
+            ("%v", vec![Value::list([Value::int(1), s("a")])], "[1 a]"),
             ("%d", vec![s("x")], "%!d(string=x)"),
             ("%d", vec![Value::Float(80.0)], "%!d(float64=80)"),
-            ("%s", vec![Value::Int(5)], "%!s(int=5)"),
-            ("%d %d", vec![Value::Int(1)], "1 %!d(MISSING)"),
-            ("%d", vec![Value::Int(1), s("x")], "1%!(EXTRA string=x)"),
+            ("%s", vec![Value::int(5)], "%!s(int=5)"),
+            ("%d %d", vec![Value::int(1)], "1 %!d(MISSING)"),
+            ("%d", vec![Value::int(1), s("x")], "1%!(EXTRA string=x)"),
             ("100%%", vec![], "100%"),
-            ("%c", vec![Value::Int(65)], "A"),
-            ("%+d", vec![Value::Int(5)], "+5"),
+            ("%c", vec![Value::int(65)], "A"),
+            ("%+d", vec![Value::int(5)], "+5"),
             ("%x", vec![s("hi")], "6869"),
             (
                 "%T %T %T",
-                vec![Value::Int(1), s("a"), Value::Float(1.0)],
+                vec![Value::int(1), s("a"), Value::Float(1.0)],
                 "int string float64",
             ),
             ("%s", vec![Value::Nil], "%!s(<nil>)"),
@@ -1108,15 +1108,15 @@ mod tests {
     #[test]
     fn sprint_spacing_follows_go() {
         assert_eq!(
-            sprint(&[s("a"), Value::Int(1), Value::Int(2), s("b")]),
+            sprint(&[s("a"), Value::int(1), Value::int(2), s("b")]),
             "a1 2b"
         );
-        assert_eq!(sprintln(&[s("a"), Value::Int(1)]), "a 1\n");
+        assert_eq!(sprintln(&[s("a"), Value::int(1)]), "a 1\n");
     }
 
     #[test]
     fn maps_print_sorted_like_go() {
-        let m = Value::map([("b".into(), Value::Int(2)), ("a".into(), Value::Nil)]);
+        let m = Value::map([("b".into(), Value::int(2)), ("a".into(), Value::Nil)]);
         assert_eq!(fmt_v(&m), "map[a:<nil> b:2]");
         assert_eq!(fmt_v(&Value::Bytes(vec![1u8, 2].into())), "[1 2]");
     }

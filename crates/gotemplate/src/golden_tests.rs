@@ -226,7 +226,7 @@ fn absurd_nesting_is_an_error_not_a_crash() {
         r#"{{define "r"}}{{if .}}{{template "r" (slice . 1)}}{{else}}done{{end}}{{end}}{{template "r" .}}"#,
     )
     .expect("parse");
-    let list = Value::list((0..5_000).map(Value::Int));
+    let list = Value::list((0..5_000).map(Value::int));
     assert_eq!(t.execute("rec", &list).expect("exec"), "done");
 }
 
@@ -243,7 +243,7 @@ fn call_data() -> Value {
     }
     fn int(v: &Value) -> i64 {
         match v {
-            Value::Int(i) => *i,
+            Value::Int(i, _) => *i,
             _ => 0,
         }
     }
@@ -260,7 +260,7 @@ fn call_data() -> Value {
             let base = self.0;
             (name == "Adder").then(|| {
                 func(&["int", "int"], false, "int", move |a| {
-                    Ok(Value::Int(base + int(&a[0]) + int(&a[1])))
+                    Ok(Value::int(base + int(&a[0]) + int(&a[1])))
                 })
             })
         }
@@ -275,7 +275,7 @@ fn call_data() -> Value {
         (
             "add".to_string(),
             func(&["int", "int"], false, "int", |a| {
-                Ok(Value::Int(int(&a[0]) + int(&a[1])))
+                Ok(Value::int(int(&a[0]) + int(&a[1])))
             }),
         ),
         (
@@ -311,7 +311,7 @@ fn call_data() -> Value {
             "mk".into(),
             func(&["int"], false, "func() int", |a| {
                 let n = int(&a[0]);
-                Ok(func(&[], false, "int", move |_| Ok(Value::Int(n))))
+                Ok(func(&[], false, "int", move |_| Ok(Value::int(n))))
             }),
         ),
         (
@@ -323,9 +323,9 @@ fn call_data() -> Value {
         ),
         ("obj".into(), Value::Object(Arc::new(Obj(10)))),
         ("s".into(), Value::string("str")),
-        ("i".into(), Value::Int(3)),
+        ("i".into(), Value::int(3)),
         ("n".into(), Value::Nil),
-        ("list".into(), Value::list([Value::Int(1), Value::Int(2)])),
+        ("list".into(), Value::list([Value::int(1), Value::int(2)])),
     ])
 }
 

@@ -109,7 +109,7 @@ fn encode(
     match v {
         Value::Nil => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) => {
+        Value::Int(i, _) => {
             let _ = write!(out, "{i}");
         }
         Value::Float(f) => out.push_str(&format_json_float(*f)?),

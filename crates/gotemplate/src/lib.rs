@@ -67,7 +67,7 @@
 //! - The `at <node>` part of execution errors follows Go for the common cases
 //!   (fields, function calls, templates, ranges); in rarer nestings Go names
 //!   the last node it evaluated, which may differ.
-//! - `%T` prints `int` for every integer (Sprig's int64 results included).
+//! - Typed slices (Sprig's `until` returns `[]int`) are `[]interface {}` here.
 //! - YAML decoding error messages are the parser's, not go-yaml's wording.
 //! - Custom delimiters (`Delims`) are not supported (Helm never sets them).
 //!
@@ -93,7 +93,7 @@ pub use exec::{
     ArgOrigin, MissingKey, Templates, arg_origin, html_escape, js_escape, query_escape,
 };
 pub use gofmt::{fmt_v, format_float, go_quote, go_type, sprint, sprintf, sprintln};
-pub use value::{Dict, Func, FuncError, FuncMap, GoFunc, Object, Value};
+pub use value::{Dict, Func, FuncError, FuncMap, GoFunc, IntType, Object, Value};
 
 #[cfg(test)]
 mod golden_call_cases;

@@ -1291,7 +1291,7 @@ impl<'a> Parser<'a> {
             let s = unquote_go(inner, '\'').map_err(|_| ()).ok();
             let mut chars = s.as_deref().unwrap_or("").chars();
             return match (chars.next(), chars.next()) {
-                (Some(c), None) => Ok(Value::Int(c as i64)),
+                (Some(c), None) => Ok(Value::int(c as i64)),
                 _ => self.err_at(t.pos, format!("malformed character constant: {text}")),
             };
         }
@@ -1375,7 +1375,7 @@ pub(crate) fn parse_number(text: &str) -> Option<Value> {
         } else {
             u as i64
         };
-        return Some(Value::Int(i));
+        return Some(Value::int(i));
     }
     if lower.starts_with("0x") {
         return None;

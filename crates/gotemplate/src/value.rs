@@ -18,7 +18,9 @@ pub enum Value {
     /// Go's untyped nil (missing map key, nil interface).
     Nil,
     Bool(bool),
-    Int(i64),
+    /// A Go integer and its type: template literals, `len` and `atoi` give
+    /// `int`, Sprig's arithmetic and `--set` give `int64`, bytes are `uint8`.
+    Int(i64, IntType),
     Float(f64),
     String(Arc<str>),
     /// A Go `[]byte` (e.g. `.Files.GetBytes`); prints like a slice of numbers.
@@ -29,6 +31,42 @@ pub enum Value {
     /// A Go struct or pointer with fields and methods (`.Files`, `.Capabilities`,
     /// `time.Time`, a semver version, a generated certificate).
     Object(Arc<dyn Object>),
+}
+
+/// Go's integer types. Values keep theirs because Go shows it (`%T`,
+/// `typeOf`, `kindOf`) and `reflect.DeepEqual` (Sprig's `has`, `uniq`)
+/// compares it; arithmetic and comparisons ignore it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum IntType {
+    #[default]
+    Int,
+    Int8,
+    Int16,
+    Int32,
+    Int64,
+    Uint,
+    Uint8,
+    Uint16,
+    Uint32,
+    Uint64,
+}
+
+impl IntType {
+    /// The Go type name (`%T`) and `reflect.Kind` name, which coincide.
+    pub fn go_name(self) -> &'static str {
+        match self {
+            IntType::Int => "int",
+            IntType::Int8 => "int8",
+            IntType::Int16 => "int16",
+            IntType::Int32 => "int32",
+            IntType::Int64 => "int64",
+            IntType::Uint => "uint",
+            IntType::Uint8 => "uint8",
+            IntType::Uint16 => "uint16",
+            IntType::Uint32 => "uint32",
+            IntType::Uint64 => "uint64",
+        }
+    }
 }
 
 /// A Go struct-like value: fields, methods, and how `%v` prints it.
@@ -224,6 +262,16 @@ pub type Func = Arc<dyn Fn(&[Value]) -> Result<Value, FuncError> + Send + Sync>;
 pub type FuncMap = HashMap<String, Func>;
 
 impl Value {
+    /// A Go `int`.
+    pub fn int(i: i64) -> Self {
+        Value::Int(i, IntType::Int)
+    }
+
+    /// A Go `int64`.
+    pub fn int64(i: i64) -> Self {
+        Value::Int(i, IntType::Int64)
+    }
+
     pub fn string(s: impl Into<Arc<str>>) -> Self {
         Value::String(s.into())
     }
@@ -245,7 +293,7 @@ impl Value {
         match self {
             Value::Nil => false,
             Value::Bool(b) => *b,
-            Value::Int(i) => *i != 0,
+            Value::Int(i, _) => *i != 0,
             Value::Float(f) => *f != 0.0,
             Value::String(s) => !s.is_empty(),
             Value::Bytes(b) => !b.is_empty(),
@@ -267,7 +315,7 @@ impl Value {
         match self {
             Value::Nil => "invalid",
             Value::Bool(_) => "bool",
-            Value::Int(_) => "int64",
+            Value::Int(_, t) => t.go_name(),
             Value::Float(_) => "float64",
             Value::String(_) => "string",
             Value::Bytes(_) | Value::List(_) => "slice",
@@ -301,7 +349,7 @@ impl Value {
         match self {
             Value::Nil => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
-            Value::Int(i) => serde_json::Value::from(*i),
+            Value::Int(i, _) => serde_json::Value::from(*i),
             Value::Float(f) => serde_json::Number::from_f64(*f)
                 .map(serde_json::Value::Number)
                 .unwrap_or(serde_json::Value::Null),
@@ -341,7 +389,8 @@ impl fmt::Debug for Value {
         match self {
             Value::Nil => f.write_str("Nil"),
             Value::Bool(b) => write!(f, "Bool({b})"),
-            Value::Int(i) => write!(f, "Int({i})"),
+            Value::Int(i, IntType::Int) => write!(f, "Int({i})"),
+            Value::Int(i, t) => write!(f, "Int({i}, {})", t.go_name()),
             Value::Float(x) => write!(f, "Float({x:?})"),
             Value::String(s) => write!(f, "String({s:?})"),
             Value::Bytes(b) => write!(f, "Bytes({b:?})"),
@@ -380,9 +429,10 @@ impl From<bool> for Value {
         Value::Bool(b)
     }
 }
+/// An `i64` is Go's `int64`; use [`Value::int`] for Go's `int`.
 impl From<i64> for Value {
     fn from(i: i64) -> Self {
-        Value::Int(i)
+        Value::int64(i)
     }
 }
 impl From<f64> for Value {
@@ -399,8 +449,8 @@ mod tests {
     fn dicts_are_shared_like_go_maps() {
         let a = Dict::new();
         let b = a.clone();
-        b.insert("k", Value::Int(1));
-        assert!(matches!(a.get("k"), Some(Value::Int(1))));
+        b.insert("k", Value::int(1));
+        assert!(matches!(a.get("k"), Some(Value::Int(1, _))));
         assert!(a.ptr_eq(&b));
     }
 

@@ -365,7 +365,7 @@ fn to_node_at(v: &Value, path: &mut Vec<Dict>) -> Result<Node> {
     Ok(match v {
         Value::Nil => Node::Null,
         Value::Bool(b) => Node::Bool(*b),
-        Value::Int(i) => Node::Int(i.to_string()),
+        Value::Int(i, _) => Node::Int(i.to_string()),
         Value::Float(f) => {
             let j = format_json_float(*f)?;
             match resolve_plain(&j) {
@@ -1125,7 +1125,7 @@ fn key_string(k: &Value) -> String {
         Value::Nil => "null".into(),
         Value::Bool(b) => b.to_string(),
         Value::Float(f) => format_float(*f, b'g', -1),
-        Value::Int(i) => i.to_string(),
+        Value::Int(i, _) => i.to_string(),
         Value::String(s) => s.to_string(),
         other => crate::gofmt::fmt_v(other),
     }
@@ -1316,7 +1316,7 @@ fn json_kind(v: &Value) -> &'static str {
         Value::Map(_) => "object",
         Value::List(_) => "array",
         Value::String(_) => "string",
-        Value::Float(_) | Value::Int(_) => "number",
+        Value::Float(_) | Value::Int(_, _) => "number",
         Value::Bool(_) => "bool",
         _ => "null",
     }

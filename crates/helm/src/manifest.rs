@@ -156,7 +156,7 @@ fn head(path: &str, doc: &str) -> Result<Head> {
         match v {
             None | Some(Value::Nil) => Ok(String::new()),
             Some(Value::String(s)) => Ok(s.to_string()),
-            Some(v @ (Value::Bool(_) | Value::Int(_) | Value::Float(_))) => {
+            Some(v @ (Value::Bool(_) | Value::Int(_, _) | Value::Float(_))) => {
                 Ok(crate::objects::go_print(&v))
             }
             Some(o) => Err(unmarshal_err(path, yaml::json_kind(&o), field, "string")),

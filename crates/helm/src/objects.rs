@@ -14,7 +14,7 @@ pub fn go_print(v: &Value) -> String {
     match v {
         Value::Nil => "<nil>".into(),
         Value::Bool(b) => b.to_string(),
-        Value::Int(i) => i.to_string(),
+        Value::Int(i, _) => i.to_string(),
         Value::Float(f) => go_float(*f),
         Value::String(s) => s.to_string(),
         Value::Bytes(b) => format!(
@@ -99,7 +99,7 @@ fn is_empty_json(v: &Value) -> bool {
     match v {
         Value::Nil => true,
         Value::Bool(b) => !b,
-        Value::Int(i) => *i == 0,
+        Value::Int(i, _) => *i == 0,
         Value::Float(f) => *f == 0.0,
         Value::String(s) => s.is_empty(),
         Value::Bytes(b) => b.is_empty(),
@@ -363,7 +363,7 @@ pub fn go_type_name(v: &Value) -> String {
     match v {
         Value::Nil => "<nil>".into(),
         Value::Bool(_) => "bool".into(),
-        Value::Int(_) => "int64".into(),
+        Value::Int(_, t) => t.go_name().into(),
         Value::Float(_) => "float64".into(),
         Value::String(_) => "string".into(),
         Value::Bytes(_) => "[]uint8".into(),

@@ -102,13 +102,13 @@ fn typed_val(v: &str, st: bool) -> Value {
         return Value::Nil;
     }
     if v == "0" {
-        return Value::Int(0);
+        return Value::int64(0);
     }
     if !v.is_empty()
         && !v.starts_with('0')
         && let Some(i) = go_parse_int(v)
     {
-        return Value::Int(i);
+        return Value::int64(i);
     }
     Value::from(v)
 }
@@ -137,7 +137,7 @@ fn go_type(v: &Value) -> &'static str {
     match v {
         Value::Nil => "nil",
         Value::Bool(_) => "bool",
-        Value::Int(_) => "int64",
+        Value::Int(_, t) => t.go_name(),
         Value::Float(_) => "float64",
         Value::String(_) => "string",
         Value::Map(_) => "map[string]interface {}",
@@ -424,7 +424,10 @@ mod tests {
     fn set_values_are_int64_not_float() {
         let d = Dict::new();
         parse_into("n=5", &d).unwrap();
-        assert!(matches!(d.get("n"), Some(Value::Int(5))));
+        assert!(matches!(
+            d.get("n"),
+            Some(Value::Int(5, ferroflux_gotemplate::IntType::Int64))
+        ));
         parse_into_string("s=5", &d).unwrap();
         assert!(matches!(d.get("s"), Some(Value::String(_))));
     }

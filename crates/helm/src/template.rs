@@ -199,7 +199,7 @@ pub fn render_chart(
             ),
             ("IsUpgrade".to_string(), Value::Bool(false)),
             ("IsInstall".to_string(), Value::Bool(true)),
-            ("Revision".to_string(), Value::Int(1)),
+            ("Revision".to_string(), Value::int(1)),
             ("Service".to_string(), Value::from("Helm")),
         ]),
     );

@@ -30,7 +30,7 @@ pub(crate) fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Nil => "null",
         Value::Bool(_) => "bool",
-        Value::Int(_) | Value::Float(_) => "number",
+        Value::Int(_, _) | Value::Float(_) => "number",
         Value::String(_) => "string",
         Value::List(_) | Value::Bytes(_) => "array",
         Value::Map(_) | Value::Object(_) => "object",

@@ -358,6 +358,75 @@ data:
 "#;
 
 #[test]
+fn printf_type_verb_tells_go_integer_widths_apart() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        &[
+            ("Chart.yaml", "apiVersion: v2\nname: tt\nversion: 0.1.0\n"),
+            (
+                "values.yaml",
+                "i: 1\nf: 1.5\nbig: 1000000\nneg: -3\nl: [1, 2]\n",
+            ),
+            ("data.bin", "hi"),
+            ("templates/t.yaml", INT_TYPES_TEMPLATE),
+        ],
+    );
+    let out = assert_same(
+        d.path(),
+        &[
+            "--set",
+            "s1=5",
+            "--set",
+            "s2=5.5",
+            "--set",
+            "s3=9999999999999999999",
+            "--set-json",
+            "s4=7",
+        ],
+    );
+    assert!(out.contains("# 6 int64\n"), "{out}");
+    // A typed parameter takes only its own width, as in Go.
+    write(
+        d.path(),
+        &[("templates/t.yaml", "a: {{ trunc .Values.s1 \"abcdef\" }}\n")],
+    );
+    assert_both_fail(
+        d.path(),
+        &["--set", "s1=2"],
+        "wrong type for value; expected int; got int64",
+    );
+}
+
+/// `%T`, `typeOf`, `kindOf`, DeepEqual and `duration` over values of each origin.
+const INT_TYPES_TEMPLATE: &str = r#"{{- $t := list
+  (printf "%T" .Values.i) (printf "%T" .Values.f) (printf "%T" .Values.big) (printf "%T" .Values.neg)
+  (printf "%T" 1) (printf "%T" (len "ab")) (printf "%T" (add 1 2)) (printf "%T" (sub 3 1)) (printf "%T" (mul 2 3))
+  (printf "%T" (div 6 2)) (printf "%T" (mod 7 2)) (printf "%T" (add1 1)) (printf "%T" (max 1 2)) (printf "%T" (min 1 2))
+  (printf "%T" (atoi "3")) (printf "%T" (int "3")) (printf "%T" (int64 "3")) (printf "%T" (float64 "3"))
+  (printf "%T" (toDecimal "777")) (printf "%T" (randInt 1 5)) (printf "%T" (index (until 3) 0))
+  (printf "%T" (index "abc" 0)) (printf "%T" .Release.Revision) (printf "%T" (now | unixEpoch)) (printf "%T" (now).Unix) (printf "%T" (now).Year)
+  (printf "%T" (semver "1.2.3").Major) (printf "%T" (fromYaml "a: 1").a) (printf "%T" (fromJson "{\"a\": 1}").a) (printf "%T" (index .Values.l 0))
+  (printf "%T" (ceil 1.5)) (printf "%T" (round 1.5 0)) (printf "%T" (seq 1 3)) (printf "%T" (index (untilStep 0 4 2) 0))
+  (printf "%T" (biggest 1 2)) (printf "%T" (addf 1 2)) (printf "%T" (floor 1.5)) (printf "%T" (len .Values.l)) (printf "%T" (toString 1))
+  (printf "%T" (index (fromYamlArray "[1]") 0)) (printf "%T" (int .Values.i)) (printf "%T" (int64 .Values.i))
+  (printf "%T" (add .Values.i 1)) (printf "%T" (default 5 .Values.missing)) (printf "%T" (first (list 1 2))) (printf "%T" (index (list (add 1 1)) 0))
+  (printf "%T" (now).Nanosecond) (printf "%T" (now).UnixNano) (printf "%T" ((semver "1.2.3").Compare (semver "1.0.0")))
+  (printf "%T" .Values.s1) (printf "%T" .Values.s2) (printf "%T" .Values.s3) (printf "%T" .Values.s4)
+  (kindOf 1) (kindOf (add 1 1)) (kindOf .Values.s1) (kindOf (index "a" 0)) (typeOf (add 1 1)) (typeOf (atoi "1")) (typeOf (int64 1))
+  (typeIs "int64" .Values.s1) (kindIs "int" 5) (has 1 (list (add 0 1))) (has (add 0 1) (list (int64 1))) (has 1 (list 1))
+  (uniq (list 1 (int64 1) 1) | len) (eq 1 (add 0 1)) (duration 95) (duration (int64 95)) (duration .Values.s1) (durationRound 5)
+  (printf "%T" (get (dict "a" (add 1 1)) "a")) (printf "%v %d %x" (add 250 5) (int64 7) (index "A" 0)) (printf "%T" (toToml (dict "a" 1) | fromYaml).a)
+}}
+{{- range $i, $v := $t }}
+# {{ $i }} {{ $v }}
+{{- end }}
+{{- range $i, $b := .Files.GetBytes "data.bin" }} {{ printf "%T" $i }}/{{ printf "%T" $b }}{{ end }}
+{{- range $v := add 0 2 }} {{ printf "%T" $v }}{{ end }}
+{{- range $v := 2 }} {{ printf "%T" $v }}{{ end }}
+"#;
+
+#[test]
 fn v1_chart_with_requirements_yaml() {
     let d = tempfile::tempdir().unwrap();
     write(

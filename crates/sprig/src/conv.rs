@@ -2,7 +2,7 @@
 //! parameters, and spf13/cast's conversions that Sprig applies to
 //! `interface{}` parameters.
 
-use ferroflux_gotemplate::{Dict, FuncError, Value};
+use ferroflux_gotemplate::{Dict, FuncError, IntType, Value};
 
 use crate::fmtv;
 
@@ -17,7 +17,7 @@ pub fn type_name(v: &Value) -> String {
     match v {
         Value::Nil => "<nil>".into(),
         Value::Bool(_) => "bool".into(),
-        Value::Int(_) => "int".into(),
+        Value::Int(_, t) => t.go_name().into(),
         Value::Float(_) => "float64".into(),
         Value::String(_) => "string".into(),
         Value::Bytes(_) => "[]uint8".into(),
@@ -32,7 +32,7 @@ pub fn kind_name(v: &Value) -> &'static str {
     match v {
         Value::Nil => "invalid",
         Value::Bool(_) => "bool",
-        Value::Int(_) => "int",
+        Value::Int(_, t) => t.go_name(),
         Value::Float(_) => "float64",
         Value::String(_) => "string",
         Value::Bytes(_) | Value::List(_) => "slice",
@@ -70,7 +70,7 @@ pub fn str_arg(v: &Value) -> Result<&str, FuncError> {
 /// A Go `int` parameter.
 pub fn int_arg(v: &Value) -> Result<i64, FuncError> {
     match v {
-        Value::Int(i) => Ok(*i),
+        Value::Int(i, _) => Ok(*i),
         other => Err(wrong_type("int", other)),
     }
 }
@@ -95,7 +95,11 @@ pub fn map_arg(v: &Value) -> Result<Dict, FuncError> {
 pub fn list_items(v: &Value) -> Option<Vec<Value>> {
     match v {
         Value::List(l) => Some(l.to_vec()),
-        Value::Bytes(b) => Some(b.iter().map(|x| Value::Int(i64::from(*x))).collect()),
+        Value::Bytes(b) => Some(
+            b.iter()
+                .map(|x| Value::Int(i64::from(*x), IntType::Uint8))
+                .collect(),
+        ),
         _ => None,
     }
 }
@@ -113,7 +117,7 @@ pub fn strval(v: &Value) -> String {
 /// prefixes (after trailing `.0…` is trimmed), bools are 0/1, the rest 0.
 pub fn to_int64(v: &Value) -> i64 {
     match v {
-        Value::Int(i) => *i,
+        Value::Int(i, _) => *i,
         Value::Float(f) => go_f64_to_i64(*f),
         Value::Bool(b) => i64::from(*b),
         Value::String(s) => parse_go_int(trim_zero_decimal(s)).unwrap_or(0),
@@ -134,7 +138,7 @@ pub fn go_f64_to_i64(f: f64) -> i64 {
 /// spf13/cast `ToFloat64`.
 pub fn to_float64(v: &Value) -> f64 {
     match v {
-        Value::Int(i) => *i as f64,
+        Value::Int(i, _) => *i as f64,
         Value::Float(f) => *f,
         Value::Bool(b) => f64::from(u8::from(*b)),
         Value::String(s) => parse_go_float(s).unwrap_or(0.0),
@@ -313,7 +317,7 @@ pub fn empty(v: &Value) -> bool {
     match v {
         Value::Nil => true,
         Value::Bool(b) => !b,
-        Value::Int(i) => *i == 0,
+        Value::Int(i, _) => *i == 0,
         Value::Float(f) => *f == 0.0,
         Value::String(s) => s.is_empty(),
         Value::Bytes(b) => b.is_empty(),
@@ -328,7 +332,8 @@ pub fn deep_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Nil, Value::Nil) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
-        (Value::Int(x), Value::Int(y)) => x == y,
+        // int(1) and int64(1) differ for reflect.DeepEqual.
+        (Value::Int(x, s), Value::Int(y, t)) => x == y && s == t,
         (Value::Float(x), Value::Float(y)) => x == y,
         (Value::String(x), Value::String(y)) => x == y,
         (Value::Bytes(x), Value::Bytes(y)) => x == y,

@@ -586,7 +586,7 @@ pub(crate) fn register(r: &mut Reg<'_>) {
     });
     r.add("derivePassword", Exact(5), |a| {
         // Go declares `counter uint32`; only an integer fits
-        let Value::Int(counter) = a[0] else {
+        let Value::Int(counter, _) = a[0] else {
             return Err(wrong_type("uint32", &a[0]));
         };
         let (kind, pw, user, site) = (

@@ -103,7 +103,7 @@ fn json_kind(v: &Value) -> &'static str {
         Value::Map(_) => "object",
         Value::List(_) => "array",
         Value::String(_) => "string",
-        Value::Float(_) | Value::Int(_) => "number",
+        Value::Float(_) | Value::Int(_, _) => "number",
         Value::Bool(_) => "bool",
         _ => "null",
     }

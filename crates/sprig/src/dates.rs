@@ -6,7 +6,7 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
-use ferroflux_gotemplate::{FuncError, Object, Value};
+use ferroflux_gotemplate::{FuncError, IntType, Object, Value};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
 
@@ -85,16 +85,16 @@ impl Object for GoTime {
     fn field(&self, name: &str) -> Option<Value> {
         let z = &self.zoned;
         Some(match name {
-            "Unix" => Value::Int(self.unix()),
-            "UnixMilli" => Value::Int(z.timestamp().as_millisecond()),
-            "UnixNano" => Value::Int(z.timestamp().as_nanosecond() as i64),
-            "Year" => Value::Int(i64::from(z.year())),
-            "YearDay" => Value::Int(i64::from(z.day_of_year())),
-            "Day" => Value::Int(i64::from(z.day())),
-            "Hour" => Value::Int(i64::from(z.hour())),
-            "Minute" => Value::Int(i64::from(z.minute())),
-            "Second" => Value::Int(i64::from(z.second())),
-            "Nanosecond" => Value::Int(i64::from(z.subsec_nanosecond())),
+            "Unix" => Value::int64(self.unix()),
+            "UnixMilli" => Value::int64(z.timestamp().as_millisecond()),
+            "UnixNano" => Value::int64(z.timestamp().as_nanosecond() as i64),
+            "Year" => Value::int(i64::from(z.year())),
+            "YearDay" => Value::int(i64::from(z.day_of_year())),
+            "Day" => Value::int(i64::from(z.day())),
+            "Hour" => Value::int(i64::from(z.hour())),
+            "Minute" => Value::int(i64::from(z.minute())),
+            "Second" => Value::int(i64::from(z.second())),
+            "Nanosecond" => Value::int(i64::from(z.subsec_nanosecond())),
             // time.Month and time.Weekday print their names
             "Month" => Value::from(MONTHS[z.month() as usize - 1]),
             "Weekday" => Value::from(DAYS[z.weekday().to_sunday_zero_offset() as usize]),
@@ -159,7 +159,7 @@ fn now() -> GoTime {
 /// Sprig's conversion of a `date` argument: a time, Unix seconds, or now.
 fn date_of(v: &Value) -> GoTime {
     match v {
-        Value::Int(i) => Timestamp::from_second(*i)
+        Value::Int(i, _) => Timestamp::from_second(*i)
             .map(|t| GoTime::new(t.to_zoned(TimeZone::system())))
             .unwrap_or_else(|_| now()),
         other => as_time(other).unwrap_or_else(now),
@@ -247,7 +247,8 @@ pub(crate) fn register(r: &mut Reg<'_>) {
     r.add("duration", Exact(1), |a| {
         let n: i64 = match &a[0] {
             Value::String(s) => s.parse().unwrap_or(0),
-            Value::Int(i) => *i,
+            // Sprig's type switch takes int64 only: a literal (int) is 0s.
+            Value::Int(i, IntType::Int64) => *i,
             _ => 0,
         };
         Ok(Value::from(duration_string(n.wrapping_mul(1_000_000_000))))
@@ -255,7 +256,8 @@ pub(crate) fn register(r: &mut Reg<'_>) {
     r.add("durationRound", Exact(1), |a| {
         let d: i64 = match &a[0] {
             Value::String(s) => parse_duration(s).unwrap_or(0),
-            Value::Int(i) => *i,
+            Value::Int(i, IntType::Int64) => *i,
+            Value::Int(..) => 0,
             v => match as_time(v) {
                 Some(t) => {
                     let since =

@@ -13,10 +13,8 @@
 //! [`HELM_ERR_END`] like Helm, whose error cleanup keeps only that part;
 //! `lookup` returns an empty map unless [`Options::lookup`] is set.
 //!
-//! Known limits of the shared value model: one integer type, so `typeOf`
-//! says `int` where Go says `int64` (results of `add`, `--set` values) and
-//! `duration` takes every integer as Go's `int64` (Go prints `0s` for a
-//! literal `duration 95`, whose type is `int`); a literal
+//! Known limits of the shared value model: typed slices are
+//! `[]interface {}` (`typeOf (until 3)` is `[]int` in Go); a literal
 //! `nil` cannot be told from a missing key (`get nil "k"` errors like
 //! `get .Values.missing "k"`); strings are UTF-8, so cutting inside a
 //! multi-byte character (`trunc`, `substr`) yields U+FFFD where Go yields
@@ -232,7 +230,7 @@ pub(crate) mod testutil {
     }
 
     pub fn i(x: i64) -> Value {
-        Value::Int(x)
+        Value::int(x)
     }
 
     pub fn f(x: f64) -> Value {
@@ -286,7 +284,7 @@ mod shape_tests {
         a.sort_unstable();
         assert_eq!(a.into_iter().collect::<String>(), "abcdefgh");
         for _ in 0..100 {
-            let Ok(Value::Int(n)) = call("randInt", &[i(5), i(8)]) else {
+            let Ok(Value::Int(n, _)) = call("randInt", &[i(5), i(8)]) else {
                 panic!("int")
             };
             assert!((5..8).contains(&n));

@@ -171,7 +171,7 @@ pub(crate) fn register(r: &mut Reg<'_>) {
 }
 
 fn int_list(v: Vec<i64>) -> Value {
-    Value::list(v.into_iter().map(Value::Int))
+    Value::list(v.into_iter().map(Value::int))
 }
 
 pub(crate) fn until_step(start: i64, stop: i64, step: i64) -> Vec<i64> {

@@ -13,32 +13,32 @@ use Arity::{AtLeast, Exact};
 
 pub(crate) fn register(r: &mut Reg<'_>) {
     r.add("add1", Exact(1), |a| {
-        Ok(Value::Int(to_int64(&a[0]).wrapping_add(1)))
+        Ok(Value::int64(to_int64(&a[0]).wrapping_add(1)))
     });
     r.add("add", AtLeast(0), |a| {
-        Ok(Value::Int(
+        Ok(Value::int64(
             a.iter().fold(0i64, |s, v| s.wrapping_add(to_int64(v))),
         ))
     });
     r.add("sub", Exact(2), |a| {
-        Ok(Value::Int(to_int64(&a[0]).wrapping_sub(to_int64(&a[1]))))
+        Ok(Value::int64(to_int64(&a[0]).wrapping_sub(to_int64(&a[1]))))
     });
     r.add("div", Exact(2), |a| {
         let b = to_int64(&a[1]);
         if b == 0 {
             return Err(err("runtime error: integer divide by zero"));
         }
-        Ok(Value::Int(to_int64(&a[0]).wrapping_div(b)))
+        Ok(Value::int64(to_int64(&a[0]).wrapping_div(b)))
     });
     r.add("mod", Exact(2), |a| {
         let b = to_int64(&a[1]);
         if b == 0 {
             return Err(err("runtime error: integer divide by zero"));
         }
-        Ok(Value::Int(to_int64(&a[0]).wrapping_rem(b)))
+        Ok(Value::int64(to_int64(&a[0]).wrapping_rem(b)))
     });
     r.add("mul", AtLeast(1), |a| {
-        Ok(Value::Int(
+        Ok(Value::int64(
             a[1..]
                 .iter()
                 .fold(to_int64(&a[0]), |s, v| s.wrapping_mul(to_int64(v))),
@@ -49,17 +49,17 @@ pub(crate) fn register(r: &mut Reg<'_>) {
         if max.checked_sub(min).is_none_or(|d| d <= 0) {
             return Err(err("invalid argument to Intn"));
         }
-        Ok(Value::Int(rand::thread_rng().gen_range(min..max)))
+        Ok(Value::int(rand::thread_rng().gen_range(min..max)))
     });
     for name in ["max", "biggest"] {
         r.add(name, AtLeast(1), |a| {
-            Ok(Value::Int(
+            Ok(Value::int64(
                 a[1..].iter().map(to_int64).fold(to_int64(&a[0]), i64::max),
             ))
         });
     }
     r.add("min", AtLeast(1), |a| {
-        Ok(Value::Int(
+        Ok(Value::int64(
             a[1..].iter().map(to_int64).fold(to_int64(&a[0]), i64::min),
         ))
     });
@@ -90,7 +90,7 @@ pub(crate) fn register(r: &mut Reg<'_>) {
         let round_on = match a.get(2) {
             None => 0.5,
             Some(Value::Float(x)) => *x,
-            Some(Value::Int(x)) => *x as f64,
+            Some(Value::Int(x, _)) => *x as f64,
             Some(other) => return Err(crate::conv::wrong_type("float64", other)),
         };
         let val = to_float64(&a[0]);
@@ -104,19 +104,19 @@ pub(crate) fn register(r: &mut Reg<'_>) {
         };
         Ok(Value::Float(rounded / pow))
     });
-    r.add("int64", Exact(1), |a| Ok(Value::Int(to_int64(&a[0]))));
-    r.add("int", Exact(1), |a| Ok(Value::Int(to_int64(&a[0]))));
+    r.add("int64", Exact(1), |a| Ok(Value::int64(to_int64(&a[0]))));
+    r.add("int", Exact(1), |a| Ok(Value::int(to_int64(&a[0]))));
     r.add("float64", Exact(1), |a| Ok(Value::Float(to_float64(&a[0]))));
     r.add("atoi", Exact(1), |a| {
         let s = crate::conv::str_arg(&a[0])?;
-        Ok(Value::Int(crate::conv::atoi(s).unwrap_or(0)))
+        Ok(Value::int(crate::conv::atoi(s).unwrap_or(0)))
     });
     r.add("toDecimal", Exact(1), |a| {
         let s = sprint_v(&a[0]);
-        Ok(Value::Int(parse_octal(&s).unwrap_or(0)))
+        Ok(Value::int64(parse_octal(&s).unwrap_or(0)))
     });
     r.add("add1f", Exact(1), |a| {
-        Ok(Value::Float(dec_op(&a[0], &[Value::Int(1)], Op::Add)))
+        Ok(Value::Float(dec_op(&a[0], &[Value::int(1)], Op::Add)))
     });
     r.add("addf", AtLeast(0), |a| {
         Ok(Value::Float(dec_op(&Value::Float(0.0), a, Op::Add)))

@@ -8,7 +8,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use ::semver::{BuildMetadata, Prerelease, Version};
-use ferroflux_gotemplate::{FuncError, Object, Value};
+use ferroflux_gotemplate::{FuncError, IntType, Object, Value};
 use ferroflux_semver::Constraints;
 
 use crate::conv::{err, str_arg};
@@ -80,9 +80,9 @@ impl Object for SemverVersion {
     fn field(&self, name: &str) -> Option<Value> {
         let v = &self.version;
         Some(match name {
-            "Major" => Value::Int(v.major as i64),
-            "Minor" => Value::Int(v.minor as i64),
-            "Patch" => Value::Int(v.patch as i64),
+            "Major" => Value::Int(v.major as i64, IntType::Uint64),
+            "Minor" => Value::Int(v.minor as i64, IntType::Uint64),
+            "Patch" => Value::Int(v.patch as i64, IntType::Uint64),
             "Prerelease" => Value::from(v.pre.as_str()),
             "Metadata" => Value::from(v.build.as_str()),
             "Original" => Value::from(self.original.as_str()),
@@ -106,7 +106,7 @@ impl Object for SemverVersion {
             Ok(f(self.version.cmp_precedence(&other()?)))
         };
         Some(match name {
-            "Compare" => cmp(|o| Value::Int(o as i64)),
+            "Compare" => cmp(|o| Value::int(o as i64)),
             "LessThan" => cmp(|o| Value::Bool(o.is_lt())),
             "GreaterThan" => cmp(|o| Value::Bool(o.is_gt())),
             "Equal" => cmp(|o| Value::Bool(o.is_eq())),

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use ferroflux_gotemplate::Value;
+use ferroflux_gotemplate::{IntType, Value};
 
 /// A Go parameter type as Sprig's and Helm's functions declare it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +56,8 @@ impl GoType {
         match (self, v) {
             (GoType::Any, _) => true,
             (GoType::String, Value::String(_)) => true,
-            (GoType::Int | GoType::Uint32, Value::Int(_)) => true,
+            (GoType::Int, Value::Int(_, IntType::Int)) => true,
+            (GoType::Uint32, Value::Int(_, IntType::Uint32)) => true,
             (GoType::Bool, Value::Bool(_)) => true,
             (GoType::Float64, Value::Float(_)) => true,
             (GoType::Map, Value::Map(_)) => true,
@@ -73,7 +74,8 @@ impl GoType {
     /// does; charts pass it for `genSelfSignedCert`'s IP list).
     pub(crate) fn accepts_arg(self, v: &Value) -> bool {
         self.accepts(v)
-            || (self == GoType::Float64 && matches!(v, Value::Int(_)))
+            || (self == GoType::Float64 && matches!(v, Value::Int(_, _)))
+            || (self == GoType::Uint32 && matches!(v, Value::Int(_, IntType::Int)))
             || (self == GoType::Slice && v.is_nil())
     }
 
@@ -197,7 +199,7 @@ mod tests {
 
     fn valid(t: GoType) -> Value {
         match t {
-            GoType::Any | GoType::Int | GoType::Uint32 => Value::Int(1),
+            GoType::Any | GoType::Int | GoType::Uint32 => Value::int(1),
             GoType::String => Value::from("a"),
             GoType::Bool => Value::Bool(true),
             GoType::Float64 => Value::Float(0.5),
@@ -214,7 +216,7 @@ mod tests {
     fn invalid(t: GoType) -> Value {
         match t {
             GoType::Int | GoType::Uint32 | GoType::Float64 => Value::from("x"),
-            _ => Value::Int(7),
+            _ => Value::int(7),
         }
     }
 
@@ -244,7 +246,7 @@ mod tests {
 
     #[test]
     fn accepts_follows_go_assignability() {
-        assert!(GoType::Int.accepts(&Value::Int(1)));
+        assert!(GoType::Int.accepts(&Value::int(1)));
         assert!(!GoType::Int.accepts(&Value::Float(1.0)));
         assert!(!GoType::String.accepts(&Value::Nil));
         assert!(GoType::Any.accepts(&Value::Nil));

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use ferroflux_gotemplate::{Dict, Value};
+use ferroflux_gotemplate::{Dict, IntType, Value};
 
 use crate::conv::str_arg;
 use crate::dates::GoTime;
@@ -42,7 +42,7 @@ fn table(t: &toml::Table) -> Dict {
 fn from_toml(v: &toml::Value) -> Value {
     match v {
         toml::Value::String(s) => Value::from(s.as_str()),
-        toml::Value::Integer(i) => Value::Int(*i),
+        toml::Value::Integer(i) => Value::int64(*i),
         toml::Value::Float(f) => Value::Float(*f),
         toml::Value::Boolean(b) => Value::Bool(*b),
         toml::Value::Datetime(d) => datetime(d).unwrap_or_else(|| Value::from(d.to_string())),
@@ -238,7 +238,7 @@ impl Enc {
         match v {
             Value::String(s) => self.out.push_str(&quote(s)),
             Value::Bool(b) => self.out.push_str(if *b { "true" } else { "false" }),
-            Value::Int(i) => self.out.push_str(&i.to_string()),
+            Value::Int(i, _) => self.out.push_str(&i.to_string()),
             Value::Float(f) => {
                 if f.is_nan() {
                     self.out
@@ -256,7 +256,7 @@ impl Enc {
                 }
             }
             Value::Bytes(b) => {
-                let l = Value::list(b.iter().map(|x| Value::Int(i64::from(*x))));
+                let l = Value::list(b.iter().map(|x| Value::Int(i64::from(*x), IntType::Uint8)));
                 self.element(&l)?;
             }
             Value::List(l) => {

@@ -28,7 +28,7 @@ fn leaf_signed_by_a_helm_generated_ca_verifies() {
         Value::from("svc"),
         Value::list([Value::from("10.0.0.1")]),
         Value::list([Value::from("svc.example")]),
-        Value::Int(2),
+        Value::int(2),
         ca,
     ])
     .expect("signed");
@@ -46,7 +46,7 @@ fn leaf_signed_by_a_helm_generated_ca_verifies() {
 fn helm_ca_key_round_trips_through_gen_ca_with_key() {
     let fm = funcs(&Options::default());
     let key = include_str!("fixtures/helm_ca.key");
-    let ca = fm["genCAWithKey"](&[Value::from("again"), Value::Int(1), Value::from(key)])
+    let ca = fm["genCAWithKey"](&[Value::from("again"), Value::int(1), Value::from(key)])
         .expect("ca with Go key");
     assert_eq!(field(&ca, "Key"), key);
 }

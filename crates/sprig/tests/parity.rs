@@ -217,7 +217,7 @@ impl Eval<'_> {
                 }
                 a => {
                     if let Ok(i) = a.parse::<i64>() {
-                        Value::Int(i)
+                        Value::int(i)
                     } else if let Ok(f) = a.parse::<f64>() {
                         Value::Float(f)
                     } else {
