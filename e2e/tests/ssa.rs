@@ -1028,3 +1028,99 @@ async fn diff_reports_drift_without_writing() {
     let cms: Api<ConfigMap> = Api::namespaced(client, n);
     assert!(cms.get_opt("new").await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn ignore_rules_keep_live_values_and_release_fields_to_another_applier() {
+    use ferroflux_ssa::ignore::{IgnoreRule, IgnoreRules, Selector};
+    use kube::api::{Patch, PatchParams};
+    let (_c, client, ns, rm) = setup("ssa-ignore").await;
+    let n = &ns.name;
+    let objects = vec![
+        deployment(n, "web", 1),
+        configmap(n, "cfg", json!({"managed": "git", "shared": "git"})),
+    ];
+    let ignoring = ApplyOptions {
+        ignore: IgnoreRules::new(vec![
+            IgnoreRule {
+                paths: vec!["/spec/replicas".into()],
+                target: Some(Selector {
+                    kind: Some("Deployment".into()),
+                    ..Default::default()
+                }),
+            },
+            IgnoreRule {
+                paths: vec!["/data/shared".into()],
+                target: Some(Selector {
+                    kind: Some("ConfigMap".into()),
+                    label_selector: Some(format!("{GROUP}/name=apps")),
+                    ..Default::default()
+                }),
+            },
+        ])
+        .unwrap(),
+        ..opts()
+    };
+    // Created whole, ignored fields included.
+    let cs = rm
+        .apply_all_staged(objects.clone(), &ignoring)
+        .await
+        .unwrap();
+    assert!(cs.entries.iter().all(|e| e.action == Action::Created));
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), n);
+    let deploys: Api<Deployment> = Api::namespaced(client.clone(), n);
+    // An autoscaler applies replicas; someone updates the shared key.
+    deploys
+        .patch(
+            "web",
+            &PatchParams::apply("autoscaler").force(),
+            &Patch::Apply(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                                 "metadata": {"name": "web"}, "spec": {"replicas": 4}})),
+        )
+        .await
+        .unwrap();
+    cms.patch(
+        "cfg",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"data": {"shared": "edited"}})),
+    )
+    .await
+    .unwrap();
+    // Only ignored fields differ: no drift, nothing written.
+    let diff = rm.diff_all(objects.clone(), &ignoring).await.unwrap();
+    assert!(
+        diff.iter().all(|d| d.action == Action::Unchanged),
+        "{diff:?}"
+    );
+    let cs = rm
+        .apply_all_staged(objects.clone(), &ignoring)
+        .await
+        .unwrap();
+    assert!(
+        cs.entries.iter().all(|e| e.action == Action::Unchanged),
+        "{}",
+        cs.summary()
+    );
+    // Without the rules both count as drift.
+    let diff = rm.diff_all(objects.clone(), &opts()).await.unwrap();
+    let paths: Vec<String> = diff.iter().flat_map(|d| d.paths.clone()).collect();
+    assert!(paths.contains(&"/spec/replicas".to_string()), "{paths:?}");
+    assert!(paths.contains(&"/data/shared".to_string()), "{paths:?}");
+
+    // A change elsewhere is applied and the ignored values stay.
+    let changed = vec![
+        deployment(n, "web", 1),
+        configmap(n, "cfg", json!({"managed": "git2", "shared": "git"})),
+    ];
+    let cs = rm.apply_all_staged(changed, &ignoring).await.unwrap();
+    assert_eq!(
+        cs.summary(),
+        format!("ConfigMap/{n}/cfg configured\nDeployment/{n}/web unchanged")
+    );
+    let data = cms.get("cfg").await.unwrap().data.unwrap();
+    assert_eq!(
+        (data["managed"].as_str(), data["shared"].as_str()),
+        ("git2", "edited")
+    );
+    let d = deploys.get("web").await.unwrap();
+    assert_eq!(d.spec.replicas, Some(4));
+}
