@@ -860,11 +860,16 @@ impl ResourceManager {
             return Ok((Plan::Skip, api));
         }
         // Ignored fields of an existing object keep their live values (or go to their other
-        // applier) before the dry run, and do not count as drift after it.
+        // applier) before the dry run, and do not count as drift after it. A recreate has no
+        // live object to keep values from: it creates the source's object whole.
+        let mut source_obj = None;
         let ignored = match &existing {
             Some(live) if !opts.ignore.is_empty() => {
                 let paths = opts.ignore.paths_for(&d.obj);
-                crate::ignore::reshape(&mut d.obj, live, &paths, &self.field_manager);
+                if !paths.is_empty() {
+                    source_obj = Some(d.obj.clone());
+                    crate::ignore::reshape(&mut d.obj, live, &paths, &self.field_manager);
+                }
                 paths
             }
             _ => Vec::new(),
@@ -886,6 +891,9 @@ impl ResourceManager {
             Err(e) => {
                 let force = opts.force || any_in_metadata(&d.obj, &opts.force_selector);
                 if existing.is_some() && force && is_immutable_error(&e) {
+                    if let Some(obj) = source_obj {
+                        d.obj = obj;
+                    }
                     return Ok((Plan::Recreate, api));
                 }
                 let err = Error::DryRun(vec![dry_run_message(&subject, &e)]);
