@@ -74,6 +74,30 @@ pub struct Kustomization {
     pub crds: Vec<String>,
 }
 
+impl Kustomization {
+    /// Label and annotation values must be strings (kustomize's `map[string]string`): a YAML
+    /// 1.1 boolean such as `yes` or a number is refused, as kustomize refuses it.
+    pub fn check_string_maps(&self) -> Result<(), String> {
+        let check = |field: &str, m: &BTreeMap<String, Value>| -> Result<(), String> {
+            for (k, v) in m {
+                if !matches!(v, Value::String(_)) {
+                    return Err(format!(
+                        "{field}: value of '{k}' must be a string (quote it), got {}",
+                        v.scalar_string().unwrap_or_else(|| "a non-scalar".into())
+                    ));
+                }
+            }
+            Ok(())
+        };
+        check("commonLabels", &self.common_labels)?;
+        check("commonAnnotations", &self.common_annotations)?;
+        for l in &self.labels {
+            check("labels.pairs", &l.pairs)?;
+        }
+        Ok(())
+    }
+}
+
 /// One `labels` entry.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]

@@ -131,8 +131,10 @@ pub fn load_kustomization(dir: &Path) -> Result<(PathBuf, Kustomization)> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let (path, text) = loader::read_text(dir, &name)?;
+    // kustomize reads its own file with go-yaml v2 (YAML 1.1: `n`, `yes`, `off` are booleans)
+    // into string-typed fields, so `namespace: n` is an error there; read it the same way.
     let raw: Value =
-        serde_saphyr::from_str_with_options(&text, loader::yaml_options()).map_err(|e| {
+        serde_saphyr::from_str_with_options(&text, loader::yaml11_options()).map_err(|e| {
             Error::Yaml {
                 path: path.clone(),
                 message: e.to_string(),
@@ -161,6 +163,10 @@ pub fn load_kustomization(dir: &Path) -> Result<(PathBuf, Kustomization)> {
     let k: Kustomization = serde_json::from_value(raw.to_json()).map_err(|e| Error::Yaml {
         path: path.clone(),
         message: e.to_string(),
+    })?;
+    k.check_string_maps().map_err(|message| Error::Yaml {
+        path: path.clone(),
+        message,
     })?;
     Ok((path, k))
 }
