@@ -1357,6 +1357,13 @@ async fn health_check_exprs_decide_custom_resource_health() {
         .unwrap();
     repo.write("slow/w.yaml", widget(&group, "slow", "Provisioning"))
         .unwrap();
+    repo.write(
+        "nostatus/w.yaml",
+        format!(
+            "apiVersion: {group}/v1\nkind: Widget\nmetadata:\n  name: nostatus\nspec:\n  size: 1\n"
+        ),
+    )
+    .unwrap();
     repo.commit("widgets").unwrap();
     let env = Env::start("ks-cel", &mut repo, &[]).await;
     let exprs = json!([{
@@ -1369,6 +1376,7 @@ async fn health_check_exprs_decide_custom_resource_health() {
         ("ready", "./ready", "60s"),
         ("failed", "./failed", "60s"),
         ("slow", "./slow", "5s"),
+        ("nostatus", "./nostatus", "5s"),
     ] {
         let [src, ks] = pipeline(
             &env,
@@ -1417,6 +1425,14 @@ async fn health_check_exprs_decide_custom_resource_health() {
             "Widget/{}/slow status: 'InProgress'",
             env.app.name
         )),
+        "{msg}"
+    );
+
+    // An expression on a field the object does not have yet keeps waiting, then says why.
+    let k = wait_failed(&env, "nostatus", "HealthCheckFailed", "timeout waiting for").await;
+    let msg = ready_message(&k);
+    assert!(
+        msg.contains("status: 'Unknown'") && msg.contains("Undeclared reference to 'status'"),
         "{msg}"
     );
 
