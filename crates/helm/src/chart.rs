@@ -361,7 +361,7 @@ impl Metadata {
         if self.version.is_empty() {
             return err("chart.metadata.version is required".into());
         }
-        if crate::semver::Version::parse(&self.version).is_none() {
+        if ferroflux_semver::parse_version(&self.version).is_err() {
             return err(format!(
                 "chart.metadata.version {:?} is invalid",
                 self.version

@@ -13,7 +13,6 @@ pub mod manifest;
 pub mod objects;
 pub mod render;
 pub mod schema;
-pub mod semver;
 pub mod strvals;
 pub mod template;
 pub mod values;

@@ -206,7 +206,7 @@ pub fn render_chart(
     top.insert("Capabilities", objects::capabilities(&kube, &apis));
 
     if !chart.metadata.kube_version.is_empty()
-        && !crate::semver::is_compatible_range(&chart.metadata.kube_version, &kube.version)
+        && !ferroflux_semver::is_compatible_range(&chart.metadata.kube_version, &kube.version)
     {
         return Err(Error::Chart(format!(
             "chart requires kubeVersion: {} which is incompatible with Kubernetes {}",

@@ -4,9 +4,9 @@
 //! the aliasing of Helm's Go code is reproduced by following it step by step.
 
 use crate::chart::{Chart, Dependency};
-use crate::semver::is_compatible_range;
 use crate::{Error, Result};
 use ferroflux_gotemplate::{Dict, Value};
+use ferroflux_semver::is_compatible_range;
 
 /// A recursive copy with fresh dicts (Go's `copystructure.Copy`).
 pub fn deep_copy(v: &Value) -> Value {

@@ -427,6 +427,68 @@ const INT_TYPES_TEMPLATE: &str = r#"{{- $t := list
 "#;
 
 #[test]
+fn dependency_and_kube_version_ranges_follow_masterminds() {
+    let d = tempfile::tempdir().unwrap();
+    let deps = [
+        ("tilde", "1.2.9", "~1.2.3"),
+        ("caret", "0.2.9", "^0.2.3"),
+        ("caretmiss", "0.3.0", "^0.2.3"),
+        ("xrange", "2.31.4", "2.x.x"),
+        ("hyphen", "1.5.0", "1.0 - 2.0"),
+        ("orrange", "3.4.0", ">1.0, <2.0 || 3.x"),
+        ("pre", "1.5.0-rc.1", ">=1.0.0"),
+        ("prewanted", "1.5.0-rc.1", ">=1.0.0-0"),
+        ("vprefix", "1.2.0", "v1.2"),
+    ];
+    let mut chart = String::from(
+        "apiVersion: v2\nname: top\nversion: 1.0.0\nkubeVersion: '>= 1.19.0-0, < 1.40.0-0'\ndependencies:\n",
+    );
+    let mut files: Vec<(String, String)> = Vec::new();
+    for (name, version, range) in deps {
+        // A matching range renames the subchart to its alias; a miss keeps the chart as is.
+        chart.push_str(&format!(
+            "- name: {name}\n  version: '{range}'\n  alias: {name}-alias\n"
+        ));
+        files.push((
+            format!("charts/{name}/Chart.yaml"),
+            format!("apiVersion: v2\nname: {name}\nversion: {version}\n"),
+        ));
+        files.push((format!("charts/{name}/templates/cm.yaml"), CM.to_string()));
+    }
+    files.push(("Chart.yaml".into(), chart));
+    files.push((
+        "templates/cm.yaml".into(),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: top\ndata:\n  subcharts: {{ keys .Subcharts | sortAlpha | join \",\" }}\n".into(),
+    ));
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    write(d.path(), &refs);
+    let out = assert_same(d.path(), &["--kube-version", "v1.33.0"]);
+    assert!(out.contains("tilde-alias"), "{out}");
+    assert_both_fail(
+        d.path(),
+        &["--kube-version", "v1.40.0"],
+        "chart requires kubeVersion",
+    );
+    assert_both_fail(
+        d.path(),
+        &["--kube-version", "1.18.9"],
+        "chart requires kubeVersion",
+    );
+    // A chart version Masterminds cannot parse is refused.
+    write(
+        d.path(),
+        &[(
+            "charts/tilde/Chart.yaml",
+            "apiVersion: v2\nname: tilde\nversion: 1.2.3.4\n",
+        )],
+    );
+    assert_both_fail(d.path(), &["--kube-version", "v1.33.0"], "1.2.3.4");
+}
+
+#[test]
 fn v1_chart_with_requirements_yaml() {
     let d = tempfile::tempdir().unwrap();
     write(

@@ -1,12 +1,13 @@
-//! Masterminds/semver v3 constraints, as Flux (`spec.ref.semver`) and Sprig (`semverCompare`)
-//! evaluate them.
+//! Masterminds/semver v3 versions and constraints, as Flux (`spec.ref.semver`), Sprig
+//! (`semverCompare`) and Helm (`kubeVersion`, dependency `version` ranges, chart version
+//! validation) evaluate them.
 //!
 //! Why not the `semver` crate's `VersionReq`: its Cargo semantics differ (a bare `1.2` means
 //! `^1.2`, no `||`, no hyphen ranges, other pre-release rules). Masterminds' rules are encoded
 //! here and the `semver` crate only provides version precedence.
 #![forbid(unsafe_code)]
 
-use ::semver::{Prerelease, Version};
+use ::semver::{BuildMetadata, Prerelease, Version};
 
 /// A constraint Masterminds would refuse; the text is Masterminds' wording.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -290,5 +291,113 @@ impl Constraints {
 
     pub fn check(&self, v: &Version) -> bool {
         self.any_of.iter().any(|all| all.iter().all(|c| c.check(v)))
+    }
+}
+
+/// Masterminds' `NewVersion`: optional lowercase `v`, one to three numeric parts (missing
+/// ones are 0), pre-release (no leading zeros in numeric identifiers) and build metadata.
+/// Errors carry Masterminds' wording.
+pub fn parse_version(s: &str) -> Result<Version> {
+    let invalid = || Error("invalid semantic version".into());
+    let t = s.strip_prefix('v').unwrap_or(s);
+    let (t, build) = t.split_once('+').map_or((t, None), |(a, b)| (a, Some(b)));
+    let (core, pre) = t.split_once('-').map_or((t, None), |(a, b)| (a, Some(b)));
+    let parts: Vec<&str> = core.split('.').collect();
+    if parts.len() > 3 {
+        return Err(invalid());
+    }
+    let mut nums = [0u64; 3];
+    for (i, p) in parts.iter().enumerate() {
+        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid());
+        }
+        nums[i] = p.parse().map_err(|_| invalid())?;
+    }
+    let ident_ok = |x: &str| {
+        x.split('.')
+            .all(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    };
+    let mut v = Version::new(nums[0], nums[1], nums[2]);
+    if let Some(pre) = pre {
+        if !ident_ok(pre) {
+            return Err(invalid());
+        }
+        if pre
+            .split('.')
+            .any(|id| id.len() > 1 && id.starts_with('0') && id.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(Error("version segment starts with 0".into()));
+        }
+        v.pre = Prerelease::new(pre).map_err(|_| invalid())?;
+    }
+    if let Some(build) = build {
+        if !ident_ok(build) {
+            return Err(invalid());
+        }
+        v.build = BuildMetadata::new(build).map_err(|_| invalid())?;
+    }
+    Ok(v)
+}
+
+/// Helm's `chartutil.IsCompatibleRange`: whether `version` satisfies `constraint`; false
+/// when either does not parse.
+pub fn is_compatible_range(constraint: &str, version: &str) -> bool {
+    match (Constraints::parse(constraint), parse_version(version)) {
+        (Ok(c), Ok(v)) => c.check(&v),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    /// Expectations checked against Masterminds/semver v3.5.0 (Helm 3.22's).
+    fn versions_parse_like_masterminds_new_version() {
+        assert_eq!(parse_version("v1.2").unwrap(), Version::new(1, 2, 0));
+        assert_eq!(parse_version("3").unwrap(), Version::new(3, 0, 0));
+        assert_eq!(parse_version("01.2.3").unwrap(), Version::new(1, 2, 3));
+        let v = parse_version("1.2.3-rc.1+build.5").unwrap();
+        assert_eq!((v.pre.as_str(), v.build.as_str()), ("rc.1", "build.5"));
+        assert_eq!(
+            parse_version("1.2.3-01").unwrap_err().to_string(),
+            "version segment starts with 0"
+        );
+        for bad in [
+            "",
+            "V1.2.3",
+            "1.2.3.4",
+            "1..2",
+            "x.1",
+            "1.2.3-",
+            "1.2.3-a..b",
+            " 1.2.3",
+        ] {
+            assert_eq!(
+                parse_version(bad).map_err(|e| e.to_string()),
+                Err("invalid semantic version".to_string()),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn helm_ranges_match_like_masterminds() {
+        assert!(is_compatible_range("2.x.x", "2.31.4"));
+        assert!(!is_compatible_range("2.x.x", "3.0.0"));
+        assert!(is_compatible_range(">=1.16.0-0", "v1.20.0"));
+        assert!(!is_compatible_range(">= 1.25.0-0", "v1.20.0"));
+        assert!(is_compatible_range(">= 1.19.0-0, < 1.40.0-0", "v1.33.0"));
+        assert!(is_compatible_range("~1.2.3", "1.2.9"));
+        assert!(!is_compatible_range("~1.2.3", "1.3.0"));
+        assert!(is_compatible_range("^0.2.3", "0.2.9"));
+        assert!(!is_compatible_range("^0.2.3", "0.3.0"));
+        assert!(is_compatible_range(">1.0, <2.0 || 3.x", "3.4.0"));
+        assert!(is_compatible_range("1.0 - 2.0", "1.5.0"));
+        assert!(!is_compatible_range(">=1.0.0", "1.5.0-rc.1"));
+        assert!(is_compatible_range("*", "0.1.0"));
+        assert!(!is_compatible_range("", "0.1.0"));
+        assert!(!is_compatible_range(">=1.0.0", "not-a-version"));
     }
 }
