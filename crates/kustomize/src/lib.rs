@@ -680,26 +680,18 @@ fn smp_into(res: &mut Vec<Resource>, i: usize, patch: &Value, table: &schema::Ta
         .str_at(&["metadata", "namespace"])
         .map(str::to_string);
     // kustomize's merge walks the whole object and drops entries left empty in the source
-    // (`key:`); entries inside plain lists are not walked and stay.
+    // (`key:`), also inside the items of associative lists (containers, env, volumes…), which
+    // it walks item by item; entries inside other lists are not walked and stay.
+    let root = schema::Schema::in_table(table, &gvk.group, &gvk.version, &gvk.kind);
     for p in std::mem::take(&mut res[i].blank_nulls) {
-        if p.iter().any(|s| s.parse::<usize>().is_ok()) {
+        if !merge_walks(&res[i].value, &p, root) {
             continue;
         }
-        if let Some((last, parent)) = p.split_last() {
-            let parent: Vec<&str> = parent.iter().map(String::as_str).collect();
-            let target = if parent.is_empty() {
-                res[i].value.as_map_mut()
-            } else {
-                res[i]
-                    .value
-                    .pointer_mut(&parent)
-                    .and_then(Value::as_map_mut)
-            };
-            if let Some(m) = target
-                && matches!(m.get(last), Some(Value::Null))
-            {
-                m.shift_remove(last);
-            }
+        if let Some((last, parent)) = p.split_last()
+            && let Some(Value::Map(m)) = value_at_mut(&mut res[i].value, parent)
+            && matches!(m.get(last), Some(Value::Null))
+        {
+            m.shift_remove(last);
         }
     }
     if patch::strategic_merge_with(&mut res[i].value, patch, &gvk, table) {
@@ -715,6 +707,54 @@ fn smp_into(res: &mut Vec<Resource>, i: usize, patch: &Value, table: &schema::Ta
     } else {
         res.remove(i);
     }
+}
+
+/// Whether kyaml's merge reaches `path` in `v`: every list on the way must be associative
+/// (merged by key per the schema), because only those are walked item by item.
+fn merge_walks(v: &Value, path: &[String], schema: schema::Schema<'_>) -> bool {
+    let (mut cur, mut sch, mut field) = (v, schema, "");
+    for seg in path {
+        match cur {
+            Value::Map(m) => {
+                let Some(next) = m.get(seg) else {
+                    return false;
+                };
+                if !matches!(next, Value::Seq(_)) {
+                    sch = sch.child(seg);
+                }
+                field = seg;
+                cur = next;
+            }
+            Value::Seq(items) => {
+                let associative = sch
+                    .field(field)
+                    .is_some_and(|f| f.merges() && !f.merge_keys().is_empty());
+                let Some(next) = seg.parse::<usize>().ok().and_then(|i| items.get(i)) else {
+                    return false;
+                };
+                if !associative {
+                    return false;
+                }
+                sch = sch.items(field);
+                cur = next;
+            }
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// The value at a path of mapping keys and sequence indices.
+fn value_at_mut<'a>(v: &'a mut Value, path: &[String]) -> Option<&'a mut Value> {
+    let mut cur = v;
+    for seg in path {
+        cur = match cur {
+            Value::Map(m) => m.get_mut(seg)?,
+            Value::Seq(s) => s.get_mut(seg.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
 }
 
 /// One `patches` / `patchesJson6902` entry.

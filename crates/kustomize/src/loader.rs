@@ -138,10 +138,7 @@ pub fn parse_objects(path: &Path, text: &str) -> Result<Vec<Resource>> {
                     let mut r = Resource::new(doc);
                     r.blank_nulls = blank
                         .into_iter()
-                        .filter(|p| {
-                            let p: Vec<&str> = p.iter().map(String::as_str).collect();
-                            matches!(r.value.pointer(&p), Some(Value::Null))
-                        })
+                        .filter(|p| matches!(r.value.at_path(p), Some(Value::Null)))
                         .collect();
                     out.push(r);
                 }

@@ -81,6 +81,14 @@ impl Value {
     pub fn pointer_mut(&mut self, path: &[&str]) -> Option<&mut Value> {
         path.iter().try_fold(self, |v, k| v.get_mut(k))
     }
+    /// Follow a path of mapping keys and sequence indices.
+    pub fn at_path(&self, path: &[String]) -> Option<&Value> {
+        path.iter().try_fold(self, |v, k| match v {
+            Value::Map(m) => m.get(k),
+            Value::Seq(s) => s.get(k.parse::<usize>().ok()?),
+            _ => None,
+        })
+    }
     /// String at a path of mapping keys.
     pub fn str_at(&self, path: &[&str]) -> Option<&str> {
         self.pointer(path).and_then(Value::as_str)
