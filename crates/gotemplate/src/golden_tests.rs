@@ -331,14 +331,41 @@ fn call_data() -> Value {
 
 #[test]
 fn call_invokes_function_values_like_go() {
-    use crate::golden_call_cases::CALL_CASES;
-    let data = call_data();
+    check_recorded(crate::golden_call_cases::CALL_CASES, &call_data());
+}
+
+/// The data of `golden_types_cases.rs`: Go integers of several widths.
+fn types_data() -> Value {
+    use crate::IntType;
+    Value::map([
+        ("i".to_string(), Value::int(7)),
+        ("i64".into(), Value::int64(-5)),
+        ("i32".into(), Value::Int(3, IntType::Int32)),
+        ("u8".into(), Value::Int(200, IntType::Uint8)),
+        ("u64".into(), Value::Int(9, IntType::Uint64)),
+        ("f".into(), Value::Float(1.5)),
+        ("s".into(), Value::string("héllo")),
+        ("b".into(), Value::Bytes(Arc::from(&b"hi"[..]))),
+        (
+            "list".into(),
+            Value::list([
+                Value::int64(1),
+                Value::int(2),
+                Value::Int(3, IntType::Uint8),
+            ]),
+        ),
+        ("m".into(), Value::map([("n".to_string(), Value::int64(4))])),
+    ])
+}
+
+/// Runs Go-recorded `(name, template, output, error)` rows against `data`.
+fn check_recorded(cases: &[(&str, &str, &str, &str)], data: &Value) {
     let mut failures = Vec::new();
-    for (name, tmpl, out, err) in CALL_CASES {
+    for (name, tmpl, out, err) in cases {
         let mut t = Templates::new(FuncMap::new());
         let got = t
             .parse("t", tmpl)
-            .and_then(|()| t.execute("t", &data))
+            .and_then(|()| t.execute("t", data))
             .map_err(|e| e.to_string());
         let ok = match &got {
             Ok(s) => err.is_empty() && s == out,
@@ -354,7 +381,12 @@ fn call_invokes_function_values_like_go() {
         failures.is_empty(),
         "{} of {} differ from Go:\n{}",
         failures.len(),
-        CALL_CASES.len(),
+        cases.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn integer_widths_print_compare_and_range_like_go() {
+    check_recorded(crate::golden_types_cases::TYPES_CASES, &types_data());
 }

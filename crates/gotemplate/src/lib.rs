@@ -102,4 +102,6 @@ mod golden_cases;
 #[cfg(test)]
 mod golden_tests;
 #[cfg(test)]
+mod golden_types_cases;
+#[cfg(test)]
 mod golden_yaml_cases;

@@ -1,0 +1,3 @@
+module ferroflux/gotemplate-recorder
+
+go 1.26
