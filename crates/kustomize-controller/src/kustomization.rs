@@ -99,6 +99,9 @@ fn source_namespace(obj: &Kustomization) -> String {
 }
 
 impl Reconciler<Kustomization> for KustomizationReconciler {
+    /// "Fetching manifests…" below carries the wrapper's new-generation progress.
+    const REPORTS_PROGRESS: bool = true;
+
     async fn reconcile(&self, obj: &mut Kustomization, ctx: &ReconcileContext) -> Step<Outcome> {
         let generation = obj.metadata.generation;
         let ns = obj.namespace().unwrap_or_default();
@@ -170,19 +173,29 @@ impl Reconciler<Kustomization> for KustomizationReconciler {
 
         let revision = artifact.revision.clone();
         let origin = artifact.origin_revision.clone();
+        // Re-applying the revision that is applied and Ready (the periodic drift check, a
+        // requested reconcile) reports its result only: a progress patch would cost a write
+        // per Kustomization per interval and flap Ready watchers' view for nothing new.
+        let up_to_date = obj.status.as_ref().is_some_and(|st| {
+            st.observed_generation == generation
+                && st.last_applied_revision.as_deref() == Some(revision.as_str())
+                && conditions::is_ready(&st.conditions)
+        });
         status(obj).last_attempted_revision = Some(revision.clone());
         let timeout = obj.timeout().unwrap_or(Duration::from_secs(30));
-        conditions::mark_reconciling(
-            conds(obj),
-            reason::PROGRESSING,
-            &format!(
-                "Fetching manifests for revision {revision} with a timeout of {}",
-                fmt_duration(timeout)
-            ),
-            generation,
-        );
-        if let Err(e) = ctx.patch_status(obj).await {
-            tracing::debug!(error = %e, "progress status patch failed");
+        if !up_to_date {
+            conditions::mark_reconciling(
+                conds(obj),
+                reason::PROGRESSING,
+                &format!(
+                    "Fetching manifests for revision {revision} with a timeout of {}",
+                    fmt_duration(timeout)
+                ),
+                generation,
+            );
+            if let Err(e) = ctx.patch_status(obj).await {
+                tracing::debug!(error = %e, "progress status patch failed");
+            }
         }
 
         let started = Instant::now();
