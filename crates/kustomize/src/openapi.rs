@@ -50,11 +50,17 @@ impl State {
         field: &BTreeMap<String, String>,
         reset: bool,
     ) -> Result<()> {
+        // kustomize reads the file before deciding whether the field counts, so a missing
+        // file fails even where the field is ignored.
+        let custom = match field.get("path") {
+            Some(path) => Some(loader::read_text(dir, path)?),
+            None => None,
+        };
         if self.set && !reset {
             return Ok(());
         }
         let version = field.get("version");
-        if let Some(path) = field.get("path") {
+        if let Some((file, text)) = custom {
             if version.is_some() {
                 return Err(Error::Invalid {
                     file: kfile.to_path_buf(),
@@ -62,7 +68,6 @@ impl State {
                         .into(),
                 });
             }
-            let (file, text) = loader::read_text(dir, path)?;
             self.pending = Some(parse(&file, &text));
             self.set = true;
             self.loaded = false;
