@@ -176,6 +176,7 @@ struct Builder {
     /// The field specs in force for the kustomization being built: the built-in ones plus
     /// those its own and its descendants' `crds` add.
     cfg: Config,
+    /// kustomize's built-in field specs, where every base starts.
     builtin_cfg: Config,
     /// The `crds` additions in scope.
     crd_cfg: Config,
