@@ -489,6 +489,33 @@ fn dependency_and_kube_version_ranges_follow_masterminds() {
 }
 
 #[test]
+fn call_on_values_fails_like_helm() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        &[
+            ("Chart.yaml", "apiVersion: v2\nname: tt\nversion: 0.1.0\n"),
+            ("values.yaml", "i: 1\n"),
+            ("templates/t.yaml", "a: {{ call .Values.i }}\n"),
+        ],
+    );
+    assert_both_fail(
+        d.path(),
+        &[],
+        r#"template: tt/templates/t.yaml:1:6: executing "tt/templates/t.yaml" at <call .Values.i>: error calling call: non-function .Values.i of type float64"#,
+    );
+    write(
+        d.path(),
+        &[("templates/t.yaml", "a: {{ call .Values.nope }}\n")],
+    );
+    assert_both_fail(
+        d.path(),
+        &[],
+        r#"at <call .Values.nope>: error calling call: call of nil"#,
+    );
+}
+
+#[test]
 fn v1_chart_with_requirements_yaml() {
     let d = tempfile::tempdir().unwrap();
     write(
