@@ -14,7 +14,6 @@ pub const UNSUPPORTED_FIELDS: &[&str] = &[
     "validators",
     "helmCharts",
     "helmChartInflationGenerator",
-    "configurations",
 ];
 
 /// A kustomization (or Component).
@@ -72,6 +71,8 @@ pub struct Kustomization {
     /// OpenAPI definition files of custom types (name references, label/annotation/identity
     /// fields).
     pub crds: Vec<String>,
+    /// Transformer configuration files: field specs added to the built-in ones.
+    pub configurations: Vec<String>,
 }
 
 impl Kustomization {

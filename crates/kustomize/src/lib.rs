@@ -174,11 +174,11 @@ pub fn load_kustomization(dir: &Path) -> Result<(PathBuf, Kustomization)> {
 /// Build state across nested kustomizations.
 struct Builder {
     /// The field specs in force for the kustomization being built: the built-in ones plus
-    /// those its own and its descendants' `crds` add.
+    /// those its own and its descendants' `configurations` and `crds` add.
     cfg: Config,
     /// kustomize's built-in field specs, where every base starts.
     builtin_cfg: Config,
-    /// The `crds` additions in scope.
+    /// The `configurations` and `crds` additions in scope.
     crd_cfg: Config,
     /// Directories being built, for cycle detection.
     stack: Vec<PathBuf>,
@@ -284,6 +284,10 @@ impl Builder {
                 append_all(&mut res, objs)?;
             }
         }
+        for entry in &k.configurations {
+            let extra = load_configuration(dir, entry)?;
+            self.add_crds(&extra);
+        }
         for entry in &k.crds {
             let extra = crds::load(dir, entry)?;
             self.add_crds(&extra);
@@ -303,7 +307,7 @@ impl Builder {
         Ok(res)
     }
 
-    /// Bring field specs from `crds` into scope.
+    /// Bring field specs from `configurations` or `crds` into scope.
     fn add_crds(&mut self, extra: &Config) {
         crds::merge_into(&mut self.crd_cfg, extra);
         crds::merge_into(&mut self.cfg, extra);
@@ -560,6 +564,26 @@ impl Builder {
         }
         Ok(())
     }
+}
+
+/// One `configurations` file: field specs in the format of kustomize's built-in configuration
+/// (`namePrefix`, `commonLabels`, `nameReference`, `images`, … lists).
+fn load_configuration(dir: &Path, entry: &str) -> Result<Config> {
+    let (path, text) = loader::read_text(dir, entry)?;
+    let doc: Value =
+        serde_saphyr::from_str_with_options(&text, loader::yaml11_options()).map_err(|e| {
+            Error::Yaml {
+                path: path.clone(),
+                message: e.to_string(),
+            }
+        })?;
+    if matches!(doc, Value::Null) {
+        return Ok(Config::default());
+    }
+    serde_json::from_value(doc.to_json()).map_err(|e| Error::Yaml {
+        path,
+        message: format!("invalid transformer configuration: {e}"),
+    })
 }
 
 /// Append objects, refusing duplicate IDs.

@@ -270,7 +270,7 @@ fn unsupported_fields_and_plugins_are_refused_naming_the_file() {
     for (field, body) in [
         ("helmCharts", "helmCharts:\n- name: x\n"),
         ("generators", "generators: [g.yaml]\n"),
-        ("configurations", "configurations: [c.yaml]\n"),
+        ("validators", "validators: [v.yaml]\n"),
     ] {
         let t = tempfile::tempdir().unwrap();
         write(t.path(), &[("kustomization.yaml", body)]);

@@ -220,7 +220,13 @@ pub fn images(res: &mut [Resource], images: &[Image], cfg: &Config) -> Result<()
     let specs: Vec<FieldSpec> = cfg
         .images
         .iter()
-        .filter(|f| f.path.ends_with("image/reference"))
+        // The built-in container paths are covered by the walk over every `containers` /
+        // `initContainers` list below; the rest (image volumes, `configurations`) are not.
+        .filter(|f| {
+            !f.kind.is_empty()
+                || !(f.path.ends_with("/containers[]/image")
+                    || f.path.ends_with("/initContainers[]/image"))
+        })
         .map(|f| FieldSpec {
             create: false,
             ..f.clone()
