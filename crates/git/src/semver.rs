@@ -5,7 +5,7 @@
 //! `^1.2`, no `||`, no hyphen ranges, other pre-release rules). Masterminds' rules are encoded
 //! here and the `semver` crate only provides version precedence.
 
-use ::semver::{BuildMetadata, Prerelease, Version};
+use ::semver::Version;
 use ferroflux_semver::Constraints;
 
 use crate::{Error, Result};
@@ -40,40 +40,10 @@ pub fn select_tag<'a>(
     Ok(best.map(|(_, t)| t))
 }
 
-/// Lenient version parsing like Masterminds' `NewVersion`: optional `v`, 1–3 numeric parts.
+/// Masterminds' `NewVersion` (the shared crate's), as Flux parses tags; `None` for tags that
+/// are not versions.
 pub fn parse_version(s: &str) -> Option<Version> {
-    let s = s.trim();
-    let s = s
-        .strip_prefix('v')
-        .or_else(|| s.strip_prefix('V'))
-        .unwrap_or(s);
-    let (s, build) = match s.split_once('+') {
-        Some((a, b)) => (a, Some(b)),
-        None => (s, None),
-    };
-    let (core, pre) = match s.split_once('-') {
-        Some((a, b)) => (a, Some(b)),
-        None => (s, None),
-    };
-    let parts: Vec<&str> = core.split('.').collect();
-    if parts.is_empty() || parts.len() > 3 {
-        return None;
-    }
-    let mut nums = [0u64; 3];
-    for (i, p) in parts.iter().enumerate() {
-        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        nums[i] = p.parse().ok()?;
-    }
-    let mut v = Version::new(nums[0], nums[1], nums[2]);
-    if let Some(pre) = pre {
-        v.pre = Prerelease::new(pre).ok()?;
-    }
-    if let Some(build) = build {
-        v.build = BuildMetadata::new(build).ok()?;
-    }
-    Some(v)
+    ferroflux_semver::parse_version(s).ok()
 }
 
 #[cfg(test)]

@@ -7,62 +7,16 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
-use ::semver::{BuildMetadata, Prerelease, Version};
+use ::semver::Version;
 use ferroflux_gotemplate::{FuncError, IntType, Object, Value};
 use ferroflux_semver::Constraints;
 
 use crate::conv::{err, str_arg};
 use crate::{Arity, Reg};
 
-/// Masterminds' `NewVersion`: optional `v`, one to three numeric parts,
-/// pre-release (no leading zeros in numeric identifiers) and build metadata.
-pub(crate) fn parse_version(s: &str) -> Result<Version, String> {
-    let invalid = || "invalid semantic version".to_string();
-    let t = s.strip_prefix('v').unwrap_or(s);
-    let (t, build) = match t.split_once('+') {
-        Some((a, b)) => (a, Some(b)),
-        None => (t, None),
-    };
-    let (core, pre) = match t.split_once('-') {
-        Some((a, b)) => (a, Some(b)),
-        None => (t, None),
-    };
-    let parts: Vec<&str> = core.split('.').collect();
-    if parts.is_empty() || parts.len() > 3 {
-        return Err(invalid());
-    }
-    let mut nums = [0u64; 3];
-    for (i, p) in parts.iter().enumerate() {
-        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(invalid());
-        }
-        nums[i] = p.parse().map_err(|_| invalid())?;
-    }
-    let ident_ok = |x: &str| {
-        !x.is_empty()
-            && x.split('.').all(|id| {
-                !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            })
-    };
-    let mut v = Version::new(nums[0], nums[1], nums[2]);
-    if let Some(pre) = pre {
-        if !ident_ok(pre) {
-            return Err(invalid());
-        }
-        for id in pre.split('.') {
-            if id.len() > 1 && id.starts_with('0') && id.bytes().all(|b| b.is_ascii_digit()) {
-                return Err("version segment starts with 0".into());
-            }
-        }
-        v.pre = Prerelease::new(pre).map_err(|_| invalid())?;
-    }
-    if let Some(build) = build {
-        if !ident_ok(build) {
-            return Err(invalid());
-        }
-        v.build = BuildMetadata::new(build).map_err(|_| invalid())?;
-    }
-    Ok(v)
+/// Masterminds' `NewVersion`, shared with Flux's tag selection and Helm's chart versions.
+fn parse_version(s: &str) -> Result<Version, String> {
+    ferroflux_semver::parse_version(s).map_err(|e| e.0)
 }
 
 /// `*semver.Version`.
