@@ -91,8 +91,10 @@ pub fn build_with(dir: &Path, opts: &Options) -> Result<Vec<Resource>> {
     vars::resolve(&mut res, &b.vars, &b.cfg)?;
     metadata::finish(&mut res, meta);
     // kustomize rewrites every object's annotations when dropping its internal build
-    // annotations, which removes an empty or null `metadata.annotations`.
+    // annotations: values become strings of their source text, and an empty or null
+    // `metadata.annotations` goes.
     for r in &mut res {
+        r.stringify_annotations();
         if let Some(m) = r.value.get_mut("metadata").and_then(Value::as_map_mut)
             && m.get("annotations").is_some_and(|a| {
                 matches!(a, Value::Null) || a.as_map().is_some_and(|a| a.is_empty())

@@ -113,7 +113,10 @@ pub fn parse_objects(path: &Path, text: &str) -> Result<Vec<Resource>> {
     }
     blanks.resize(docs.len(), Vec::new());
     let mut out = Vec::new();
-    for (doc, blank) in docs.into_iter().zip(blanks) {
+    // Source text of annotations, read only when some document needs it.
+    let mut texts: Option<Vec<Vec<(String, String)>>> = None;
+    let ndocs = docs.len();
+    for (index, (doc, blank)) in docs.into_iter().zip(blanks).enumerate() {
         match doc {
             Value::Null => {}
             Value::Map(ref m) if m.is_empty() => {}
@@ -136,6 +139,22 @@ pub fn parse_objects(path: &Path, text: &str) -> Result<Vec<Resource>> {
                         });
                     }
                     let mut r = Resource::new(doc);
+                    if has_nonstring_annotation(&r.value) {
+                        let texts = texts.get_or_insert_with(|| {
+                            let t = annotation_texts(text);
+                            if t.len() == ndocs { t } else { Vec::new() }
+                        });
+                        r.annotation_text = texts
+                            .get_mut(index)
+                            .map(std::mem::take)
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter_map(|(k, t)| {
+                                let v = r.value.pointer(&["metadata", "annotations", &k])?;
+                                (!matches!(v, Value::String(_))).then(|| (k, t, v.clone()))
+                            })
+                            .collect();
+                    }
                     r.blank_nulls = blank
                         .into_iter()
                         .filter(|p| matches!(r.value.at_path(p), Some(Value::Null)))
@@ -152,6 +171,93 @@ pub fn parse_objects(path: &Path, text: &str) -> Result<Vec<Resource>> {
         }
     }
     Ok(out)
+}
+
+fn has_nonstring_annotation(v: &Value) -> bool {
+    v.pointer(&["metadata", "annotations"])
+        .and_then(Value::as_map)
+        .is_some_and(|a| a.values().any(|x| !matches!(x, Value::String(_))))
+}
+
+/// Per document, the source text of plain scalars under `metadata.annotations` (`""` for an
+/// empty value), in the order written.
+pub fn annotation_texts(text: &str) -> Vec<Vec<(String, String)>> {
+    use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
+    // A mapping (with the key awaiting its value) or a sequence, each with the key it sits
+    // under in its parent mapping.
+    struct Frame {
+        name: Option<String>,
+        map: bool,
+        key: Option<String>,
+    }
+    fn value_done(stack: &mut [Frame]) {
+        if let Some(f) = stack.last_mut() {
+            f.key = None;
+        }
+    }
+    let mut docs = Vec::new();
+    let mut cur = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut parser = Parser::new_from_str(text);
+    while let Some(Ok((ev, span))) = parser.next_event() {
+        match ev {
+            Event::DocumentStart(..) => {
+                cur = Vec::new();
+                stack.clear();
+            }
+            Event::DocumentEnd => docs.push(std::mem::take(&mut cur)),
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                let name = stack.last().and_then(|f| f.key.clone());
+                stack.push(Frame {
+                    name,
+                    map: matches!(ev, Event::MappingStart(..)),
+                    key: None,
+                });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                stack.pop();
+                value_done(&mut stack);
+            }
+            Event::Scalar(v, style, _, tag) => {
+                let Some(top) = stack.last_mut() else {
+                    continue;
+                };
+                if top.map && top.key.is_none() {
+                    top.key = Some(v.into_owned());
+                    continue;
+                }
+                let at_annotations = stack.len() == 3
+                    && stack.iter().all(|f| f.map)
+                    && stack[1].name.as_deref() == Some("metadata")
+                    && stack[2].name.as_deref() == Some("annotations");
+                if at_annotations
+                    && style == ScalarStyle::Plain
+                    && tag.is_none()
+                    && let Some(k) = stack[2].key.clone()
+                {
+                    let raw = if span.is_empty() {
+                        String::new()
+                    } else {
+                        v.into_owned()
+                    };
+                    cur.push((k, raw));
+                }
+                value_done(&mut stack);
+            }
+            Event::Alias(_) => {
+                if let Some(top) = stack.last_mut()
+                    && top.map
+                    && top.key.is_none()
+                {
+                    top.key = Some(String::new());
+                    continue;
+                }
+                value_done(&mut stack);
+            }
+            _ => {}
+        }
+    }
+    docs
 }
 
 /// Cheap line scan: whether some mapping key may have an empty value (`key:` followed by a
@@ -271,6 +377,20 @@ mod tests {
         assert_eq!(p[0], vec![vec!["a", "b"], vec!["l", "0", "x"]]);
         assert_eq!(p[1], vec![vec!["f"]]);
         assert!(!may_have_blank_values("a:\n  b: 1\nc:\n- 1\n"));
+    }
+
+    #[test]
+    fn annotation_source_text_is_kept() {
+        let text = "metadata:\n  name: x\n  annotations:\n    a: 0x10\n    b: ~\n    c:\n    d: 'q'\n    e: [1]\n    f: 1.50\nspec:\n  annotations: {z: 1}\n---\n---\nmetadata: {annotations: {g: null}}\n";
+        let t = annotation_texts(text);
+        assert_eq!(t.len(), 3);
+        let s = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(
+            t[0],
+            vec![s("a", "0x10"), s("b", "~"), s("c", ""), s("f", "1.50")]
+        );
+        assert!(t[1].is_empty());
+        assert_eq!(t[2], vec![s("g", "null")]);
     }
 
     #[test]

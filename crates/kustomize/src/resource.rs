@@ -144,6 +144,10 @@ pub struct Resource {
     /// Mapping entries left empty in the source (`key:`), which kustomize's strategic merge
     /// removes from the objects it patches.
     pub blank_nulls: Vec<Vec<String>>,
+    /// Annotations written as plain non-string scalars (`a: 0x10`, `b: ~`, `c:`), with their
+    /// source text and parsed value: kustomize rewrites annotations as strings of the text
+    /// as written.
+    pub annotation_text: Vec<(String, String, Value)>,
 }
 
 impl Resource {
@@ -155,6 +159,7 @@ impl Resource {
             needs_hash: false,
             behavior: Behavior::Create,
             blank_nulls: Vec::new(),
+            annotation_text: Vec::new(),
         }
     }
     /// The object's `kind`.
@@ -214,6 +219,35 @@ impl Resource {
             .and_then(Value::as_map)
             .cloned()
             .unwrap_or_default()
+    }
+    /// Rewrite every annotation value as a string, as kustomize does on output: the source
+    /// text where the value is unchanged since it was read, else the scalar's usual text.
+    pub fn stringify_annotations(&mut self) {
+        let texts = std::mem::take(&mut self.annotation_text);
+        let Some(a) = self
+            .value
+            .pointer_mut(&["metadata", "annotations"])
+            .and_then(Value::as_map_mut)
+        else {
+            return;
+        };
+        for (k, v) in a.iter_mut() {
+            if matches!(v, Value::String(_)) {
+                continue;
+            }
+            let raw = texts
+                .iter()
+                .find(|(tk, _, tv)| tk == k && tv == v)
+                .map(|(_, t, _)| t.clone());
+            let text = match raw {
+                Some(t) => t,
+                None => match &*v {
+                    Value::Null => "null".to_string(),
+                    other => other.scalar_string().unwrap_or_default(),
+                },
+            };
+            *v = Value::String(text);
+        }
     }
     /// `metadata.annotations` as a mapping (empty when absent).
     pub fn annotations(&self) -> Mapping {
