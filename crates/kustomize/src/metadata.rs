@@ -137,6 +137,7 @@ pub fn join(base: &str, rel: &str) -> String {
     } else {
         format!("{base}/{rel}")
     };
+    let absolute = joined.starts_with('/');
     let mut parts: Vec<&str> = Vec::new();
     for p in joined.split('/') {
         match p {
@@ -144,17 +145,17 @@ pub fn join(base: &str, rel: &str) -> String {
             ".." => {
                 if parts.last().is_some_and(|l| *l != "..") {
                     parts.pop();
-                } else {
+                } else if !absolute {
                     parts.push("..");
                 }
             }
             other => parts.push(other),
         }
     }
-    if parts.is_empty() {
-        ".".into()
-    } else {
-        parts.join("/")
+    match (absolute, parts.is_empty()) {
+        (true, _) => format!("/{}", parts.join("/")),
+        (false, true) => ".".into(),
+        (false, false) => parts.join("/"),
     }
 }
 
@@ -244,6 +245,8 @@ mod tests {
         assert_eq!(join("../base", "dep.yaml"), "../base/dep.yaml");
         assert_eq!(join("a/b", "../c"), "a/c");
         assert_eq!(join("..", "../x"), "../../x");
+        assert_eq!(join("", "/abs/./x"), "/abs/x");
+        assert_eq!(join("a", ".."), ".");
     }
 
     #[test]
