@@ -272,8 +272,10 @@ impl Builder {
                 let (path, text) = loader::read_text(dir, entry)?;
                 let mut objs = loader::parse_objects(&path, &text)?;
                 if objs.iter().any(|r| {
-                    let g = r.gvk();
-                    !schema::Table::builtin().knows(&g.group, &g.version, &g.kind)
+                    openapi::needs_schema(
+                        r.value.str_at(&["apiVersion"]).unwrap_or_default(),
+                        r.kind(),
+                    )
                 }) {
                     self.schema.load()?;
                 }
