@@ -178,7 +178,7 @@ fn merge_keyed_list(t: &mut Vec<Value>, p: &[Value], keys: &[String], items: Sch
 
 /// A list paired on several keys (`x-kubernetes-list-map-keys`, e.g. container ports): kyaml
 /// keeps the target's order, merging paired items in place, and puts the patch's new items
-/// first, in patch order.
+/// first, in patch order. (Observed with kustomize v5.8.2, including the partial-key case.)
 fn merge_multi_keyed_list(t: &mut Vec<Value>, p: &[Value], keys: &[String], items: Schema<'_>) {
     let mut fresh = Vec::new();
     let mut used = vec![false; t.len()];
@@ -196,6 +196,9 @@ fn merge_multi_keyed_list(t: &mut Vec<Value>, p: &[Value], keys: &[String], item
             })
             .flatten();
         match pos {
+            // An item naming only some of the keys leaves the item it pairs with untouched
+            // (kyaml's merge loses it), and adds nothing.
+            Some(_) if kv.len() < keys.len() => {}
             Some(i) => {
                 used[i] = true;
                 if is_delete(item) {
