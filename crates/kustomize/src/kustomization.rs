@@ -76,8 +76,9 @@ pub struct Kustomization {
 }
 
 impl Kustomization {
-    /// Label and annotation values must be strings (kustomize's `map[string]string`): a YAML
-    /// 1.1 boolean such as `yes` or a number is refused, as kustomize refuses it.
+    /// Label and annotation values and image tags must be strings (kustomize's `string`
+    /// fields): a YAML 1.1 boolean such as `yes` or a number is refused, as kustomize refuses
+    /// it.
     pub fn check_string_maps(&self) -> Result<(), String> {
         let check = |field: &str, m: &BTreeMap<String, Value>| -> Result<(), String> {
             for (k, v) in m {
@@ -90,6 +91,19 @@ impl Kustomization {
             }
             Ok(())
         };
+        for i in &self.images {
+            if let Some(t) = i
+                .new_tag
+                .as_ref()
+                .filter(|t| !matches!(t, Value::String(_)))
+            {
+                return Err(format!(
+                    "images: newTag of '{}' must be a string (quote it), got {}",
+                    i.name,
+                    t.scalar_string().unwrap_or_else(|| "a non-scalar".into())
+                ));
+            }
+        }
         check("commonLabels", &self.common_labels)?;
         check("commonAnnotations", &self.common_annotations)?;
         for l in &self.labels {
