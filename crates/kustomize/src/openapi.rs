@@ -5,7 +5,8 @@
 //!   counts when no `openapi` was applied before it (in the order directories are entered);
 //! - `openapi: {path: FILE}` replaces the built-in Kubernetes schema with FILE (OpenAPI v2 JSON or
 //!   YAML): built-in kinds then replace their lists like unknown kinds, unless the built-in
-//!   schema had already been loaded (by an earlier patch), in which case FILE is added to it;
+//!   schema had already been loaded (by an earlier patch, or an object of a kind outside
+//!   kyaml's precomputed list), in which case FILE is added to it;
 //! - `openapi: {version: v1.21.2}` names kustomize's only built-in schema; any other version fails;
 //!   `path` and `version` together fail;
 //! - a FILE that is not a valid schema fails the build when the schema is first needed.
