@@ -4,7 +4,8 @@
 # its pinned version (hack/versions.env) or the machine's Go version changes, so CI's fresh clone
 # on the same machine reuses what a session built.
 #
-#   hack/tools.sh [tool...]          build (or link) the named tools, default all
+#   hack/tools.sh [tool...]          build (or link) the named tools, default all but the
+#                                    bench-only flux-kustomize-controller
 #   hack/tools.sh --update-modules   regenerate hack/tools/*/go.mod after a version bump
 set -euo pipefail
 
@@ -83,6 +84,42 @@ build() {
   ln -sfn "$dest/$name" "$BIN/$name"
 }
 
+# Bench-only tools, built only when named (`hack/tools.sh flux-kustomize-controller`, as
+# hack/bench/kustomizations.sh does), never by `make tools`: Flux's own controllers, to measure
+# ours against on the same machine. Their go.mod replaces the controller's api module with
+# ./api, a nested module that the module zip leaves out, so `go install m@v` refuses them: build
+# a copy of the module with the api module of the same version put back at ./api.
+declare -A FLUXMOD=([flux-kustomize-controller]=github.com/fluxcd/kustomize-controller)
+declare -A FLUXVER=([flux-kustomize-controller]=$FLUX_KUSTOMIZE_CONTROLLER_VERSION)
+
+# module_dir MODULE@VERSION: downloads it into the module cache, prints its directory.
+module_dir() {
+  go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'
+}
+
+build_flux() {
+  local name=$1 mod=${FLUXMOD[$1]} ver=${FLUXVER[$1]} ldflags="-s -w" recipe dest
+  recipe="$(printf 'flux-module %s' "$ldflags" | sha256sum | cut -c1-8)"
+  dest="$CACHE/tools/$name/$ver-$GOVER-$recipe"
+  if [[ ! -x "$dest/$name" ]]; then
+    log "building $name ($mod $ver) with $GOVER (once per machine)"
+    local tmp src api
+    tmp="$(mktemp -d "$CACHE/tools/.build.XXXXXX")"
+    src="$(cd "$tmp" && module_dir "$mod@$ver")"
+    api="$(cd "$tmp" && module_dir "$mod/api@$ver")"
+    [[ -d "$src" && -d "$api" ]] || { log "could not download $mod@$ver"; exit 1; }
+    cp -r "$src" "$tmp/src"
+    cp -r "$api" "$tmp/src/api"
+    chmod -R u+w "$tmp/src" # the module cache is read-only
+    (cd "$tmp/src" && go build -ldflags "$ldflags" -o "$tmp/$name" .)
+    rm -rf "$tmp/src"
+    mkdir -p "$(dirname "$dest")"
+    rm -rf "$dest"
+    mv "$tmp" "$dest"
+  fi
+  ln -sfn "$dest/$name" "$BIN/$name"
+}
+
 update_modules() {
   local P
   P="$(go env GOPROXY | cut -d, -f1)"
@@ -113,6 +150,7 @@ tools=("$@")
 exec 9>"$CACHE/tools/.lock"
 flock 9
 for t in "${tools[@]}"; do
+  if [[ -n "${FLUXMOD[$t]:-}" ]]; then build_flux "$t"; continue; fi
   [[ -n "${PKG[$t]:-}" ]] || { log "unknown tool: $t"; exit 2; }
   build "$t"
 done
