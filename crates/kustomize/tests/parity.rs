@@ -135,3 +135,73 @@ fn corpus_parity() {
         "regression: {bytes} byte-identical < floor {BYTE_IDENTICAL_FLOOR}"
     );
 }
+
+/// The same corpus with `buildMetadata: [originAnnotations, transformerAnnotations,
+/// managedByLabel]` added to every kustomization (only the top one's counts): origin paths,
+/// transformer lists and the managed-by label must match kustomize's byte for byte.
+#[test]
+fn corpus_parity_with_build_metadata() {
+    let kustomize = workspace().join(".cache/bin/kustomize");
+    assert!(
+        kustomize.exists(),
+        "reference kustomize missing at {}: run `make tools`",
+        kustomize.display()
+    );
+    let corpus = shared().join("corpus/kustomize");
+    assert!(
+        corpus.is_dir(),
+        "corpus missing at {} (set FERROFLUX_SHARED)",
+        corpus.display()
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("corpus");
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(&corpus)
+        .arg(&copy)
+        .status()
+        .expect("run cp");
+    assert!(status.success(), "copying the corpus failed");
+    let mut cases = Vec::new();
+    find_cases(&copy, &mut cases);
+    for case in &cases {
+        for name in ["kustomization.yaml", "kustomization.yml", "Kustomization"] {
+            let f = case.join(name);
+            if let Ok(text) = std::fs::read_to_string(&f)
+                && !text.contains("buildMetadata")
+            {
+                let text = format!(
+                    "buildMetadata: [originAnnotations, transformerAnnotations, managedByLabel]\n{text}"
+                );
+                std::fs::write(&f, text).unwrap();
+            }
+        }
+    }
+    let mut differing = Vec::new();
+    for case in &cases {
+        let rel = case
+            .strip_prefix(&copy)
+            .unwrap_or(case)
+            .display()
+            .to_string();
+        let reference = Command::new(&kustomize)
+            .arg("build")
+            .arg(case)
+            .output()
+            .expect("run kustomize");
+        let ours = ferroflux_kustomize::build(case).and_then(|r| ferroflux_kustomize::to_yaml(&r));
+        match (reference.status.success(), ours) {
+            (true, Ok(out)) if reference.stdout == out.as_bytes() => {}
+            (false, Err(_)) => {}
+            (true, Ok(_)) => differing.push(format!("{rel}: output differs")),
+            (true, Err(e)) => differing.push(format!("{rel}: ours failed: {e}")),
+            (false, Ok(_)) => differing.push(format!("{rel}: kustomize fails, ours succeeded")),
+        }
+    }
+    println!(
+        "{} of {} identical with buildMetadata",
+        cases.len() - differing.len(),
+        cases.len()
+    );
+    assert!(differing.is_empty(), "{}", differing.join("\n"));
+}
