@@ -466,7 +466,7 @@ impl Builder {
             self.mark(res, kfile, "ReplacementTransformer", 1)?;
         }
         for t in &k.transformers {
-            self.config_transformer(dir, t, res)?;
+            self.config_transformer(dir, kfile, t, res)?;
         }
         Ok(())
     }
@@ -500,16 +500,36 @@ impl Builder {
     /// One `transformers` entry: a file configuring built-in transformers. Only the
     /// built-ins that map onto this engine's own are accepted; anything else (exec or
     /// container plugins, other kinds) is refused, as Flux refuses plugins.
-    fn config_transformer(&self, dir: &Path, entry: &str, res: &mut [Resource]) -> Result<()> {
-        if dir.join(entry).is_dir() {
-            return Err(Error::Invalid {
-                file: dir.join(entry),
-                message:
-                    "transformers: kustomization directories as transformers are not supported"
-                        .into(),
-            });
-        }
-        let (path, text) = loader::read_text(dir, entry)?;
+    fn config_transformer(
+        &self,
+        dir: &Path,
+        kfile: &Path,
+        entry: &str,
+        res: &mut [Resource],
+    ) -> Result<()> {
+        // An entry that reads as objects is an inline configuration (kustomize tries that
+        // first), configured in the kustomization file itself.
+        let inline =
+            serde_saphyr::from_multiple_with_options::<Value>(entry, loader::yaml_options())
+                .is_ok_and(|docs| docs.iter().any(|d| matches!(d, Value::Map(_))));
+        let (path, text, configured_in) = if inline {
+            let name = kfile
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (kfile.to_path_buf(), entry.to_string(), name)
+        } else {
+            if dir.join(entry).is_dir() {
+                return Err(Error::Invalid {
+                    file: dir.join(entry),
+                    message:
+                        "transformers: kustomization directories as transformers are not supported"
+                            .into(),
+                });
+            }
+            let (path, text) = loader::read_text(dir, entry)?;
+            (path, text, entry.to_string())
+        };
         for doc in loader::parse_docs(&path, &text)? {
             if matches!(doc, Value::Null) {
                 continue;
@@ -555,7 +575,7 @@ impl Builder {
                 let by = |f: &[&str]| doc.str_at(f).unwrap_or_default().to_string();
                 let origin = metadata::Origin {
                     path: None,
-                    configured_in: Some(metadata::join(o, entry)),
+                    configured_in: Some(metadata::join(o, &configured_in)),
                     configured_by: vec![
                         ("apiVersion", api.to_string()),
                         ("kind", kind.clone()),
