@@ -549,8 +549,13 @@ fn bad_repo() -> TestRepo {
 }
 
 async fn wait_failed(env: &Env, name: &str, reason: &str, needle: &str) -> Kustomization {
+    // Waits for the failure that names `needle`: an earlier one with the same reason (the
+    // source had no artifact yet: "Source artifact not found") is not the case under test.
     let k = env
-        .wait_ks(name, "False", |k| ready_message(k).starts_with(reason))
+        .wait_ks(name, "False", |k| {
+            let msg = ready_message(k);
+            msg.starts_with(reason) && msg.contains(needle)
+        })
         .await;
     let msg = ready_message(&k);
     assert!(
