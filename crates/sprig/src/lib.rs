@@ -36,6 +36,7 @@ mod encoding;
 mod fmtv;
 mod lists;
 mod math;
+mod montgomery;
 mod paths;
 mod regexfns;
 mod rsagen;

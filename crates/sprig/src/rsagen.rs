@@ -1,32 +1,51 @@
 //! RSA key generation for genPrivateKey / genCA / genSelfSigned / genSignedCert.
 //!
-//! `rsa::RsaPrivateKey::new` sieves candidates only by the primes up to 53 and
-//! then runs 21 Miller-Rabin rounds plus a Lucas test, so most of its time goes
-//! to modular exponentiations of composites. Here each prime search draws a
-//! random odd start from a CSPRNG (`rand::thread_rng`, ChaCha-based), sieves the
-//! next [`WINDOW`] odd numbers by every odd prime below [`SIEVE_LIMIT`] (one
-//! residue per prime, then strides: far cheaper than an exponentiation), and
-//! only survivors get Miller-Rabin: base 2 first (rejects almost every
-//! composite), then [`RANDOM_ROUNDS`] rounds with random bases, well above what
-//! FIPS 186-5 Appendix B asks for primes of these sizes. p and q are searched
-//! on two threads (halves wall time, not CPU time).
+//! Sprig calls Go's `rsa.GenerateKey` (4096 bits for `genPrivateKey "rsa"`,
+//! 2048 for the certificate functions), and charts call these on every render
+//! (bitnami/etcd makes three 4096-bit keys per render), so key generation
+//! dominates their rendering time. `rsa::RsaPrivateKey::new` sieves only by
+//! the primes up to 53 and tests with `num-bigint-dig`'s `modpow`; here:
+//!
+//! * each prime search draws a random odd start with its top two bits set from
+//!   a CSPRNG (`rand::thread_rng`, ChaCha-based, OS-seeded) and sieves the next
+//!   [`WINDOW`] odd numbers by every odd prime below [`SIEVE_LIMIT`] and by
+//!   p ≡ 1 (mod e). The start's residues come from one division per group of
+//!   primes whose product fits a word (a division by an invariant with a
+//!   precomputed reciprocal), so a wide sieve stays cheap;
+//! * survivors get a strong-probable-prime test to base 2 (a square and a
+//!   doubling per exponent bit, [`crate::montgomery`]), which rejects almost
+//!   every composite, then the Miller-Rabin rounds with uniformly random bases
+//!   that FIPS 186-5 Appendix B.3.1 / Table B.1 asks for at that size (the
+//!   same counts as Go's `crypto/internal/fips140/rsa`);
+//! * two threads search at once and the first two primes found become p and
+//!   q, so wall time is about half the CPU time (splitting p and q between the
+//!   threads would wait for the slower search);
+//! * |p - q| > 2^(bits/2 - 100) (FIPS 186-5 A.1.3), n has exactly `bits`
+//!   bits, and `rsa::RsaPrivateKey::from_p_q` computes d = e^-1 mod λ(n).
+//!
 //! Every call returns a fresh key; nothing is cached.
 
+use crate::montgomery::{MillerRabin, bit_len};
 use rand::RngCore;
 use rsa::{BigUint, RsaPrivateKey};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 /// RSA public exponent, as Go's `rsa.GenerateKey` uses.
 const E: u32 = 65537;
-/// Random-base Miller-Rabin rounds after the base-2 round.
-const RANDOM_ROUNDS: usize = 12;
-/// Sieve primes: odd primes below this bound (6541 of them). A larger bound
-/// costs more residues per start than it saves in exponentiations for
-/// 1024-bit primes.
-const SIEVE_LIMIT: u32 = 1 << 16;
+/// Sieve primes: odd primes below this bound. Each start costs one word
+/// division per limb per group of primes; a wider sieve saves base-2 tests
+/// (survivors fall as 1 / ln(bound)) until those divisions cost more.
+const SIEVE_LIMIT: u32 = 1 << 20;
 /// Candidates (odd numbers) sieved from one random start before drawing a new
 /// one; primes of 2048 bits lie ~1420 apart on average (~710 odd numbers), so
-/// one window nearly always holds one.
+/// a window holds none with probability ~e^-11.
 const WINDOW: usize = 1 << 13;
+/// Largest supported prime, in 64-bit limbs (keys up to 8192 bits).
+const MAX_LIMBS: usize = 64;
+
+// e itself is sieved (it is prime), so it must lie below the bound.
+const _: () = assert!(SIEVE_LIMIT > E);
 
 /// Errors of key generation (mapped to a template error by the caller).
 #[derive(Debug)]
@@ -34,32 +53,289 @@ pub(crate) struct GenError(pub(crate) String);
 
 /// Generates an RSA key of `bits` bits (two primes of `bits / 2` bits, e = 65537).
 pub(crate) fn generate(bits: usize) -> Result<RsaPrivateKey, GenError> {
-    if bits < 64 || !bits.is_multiple_of(2) {
+    if bits < 64 || !bits.is_multiple_of(2) || bits / 2 > 64 * MAX_LIMBS {
         return Err(GenError(format!("unsupported RSA key size {bits}")));
     }
     let half = bits / 2;
-    let small = small_primes();
+    // The prime's limbs, padded up to a width the arithmetic is built for.
+    let (p, q) = match half.div_ceil(64) {
+        1 => two_primes::<1, 2>(half),
+        2 => two_primes::<2, 4>(half),
+        3..=4 => two_primes::<4, 8>(half),
+        5..=8 => two_primes::<8, 16>(half),
+        9..=16 => two_primes::<16, 32>(half),
+        17..=32 => two_primes::<32, 64>(half),
+        _ => two_primes::<64, 128>(half),
+    };
+    let key =
+        RsaPrivateKey::from_p_q(p, q, BigUint::from(E)).map_err(|e| GenError(e.to_string()))?;
+    Ok(key)
+}
+
+/// Two distinct primes of `half` bits that are far enough apart, found by two
+/// threads; the product of two always has exactly `2 * half` bits.
+fn two_primes<const N: usize, const W: usize>(half: usize) -> (BigUint, BigUint) {
+    let groups = sieve_groups();
     loop {
-        let (p, q) = std::thread::scope(|s| {
-            let other = s.spawn(|| gen_prime(half, &small));
-            let p = gen_prime(half, &small);
-            // A panicking search thread is a bug; fall back to searching here.
-            let q = other.join().unwrap_or_else(|_| gen_prime(half, &small));
-            (p, q)
+        let found: Mutex<Vec<[u64; N]>> = Mutex::new(Vec::with_capacity(3));
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let helper = std::thread::Builder::new()
+                .name("rsa-prime".into())
+                .spawn_scoped(s, || search::<N, W>(half, groups, &found, &stop));
+            search::<N, W>(half, groups, &found, &stop);
+            // Without a helper thread (spawn failed) this thread found both.
+            if let Ok(h) = helper {
+                let _ = h.join();
+            }
         });
-        if p == q {
-            continue;
+        let found = found.into_inner().unwrap_or_else(|e| e.into_inner());
+        let (p, q) = (to_biguint(&found[0]), to_biguint(&found[1]));
+        let diff = if p > q { &p - &q } else { &q - &p };
+        // FIPS 186-5 A.1.3 step 5.5; fails with probability ~2^-98 at real sizes.
+        let far_enough = if half > 100 {
+            diff.bits() > half - 100
+        } else {
+            diff.bits() > 0
+        };
+        if far_enough && (&p * &q).bits() == 2 * half {
+            return (p, q);
         }
-        let n = &p * &q;
-        if n.bits() != bits {
-            continue;
-        }
-        return RsaPrivateKey::from_p_q(p, q, BigUint::from(E))
-            .map_err(|e| GenError(e.to_string()));
     }
 }
 
-/// Odd primes below [`SIEVE_LIMIT`] (sieve of Eratosthenes).
+/// Searches primes until two have been found (by this or the other thread).
+fn search<const N: usize, const W: usize>(
+    half: usize,
+    groups: &SieveGroups,
+    found: &Mutex<Vec<[u64; N]>>,
+    stop: &AtomicBool,
+) {
+    let mut rng = rand::thread_rng();
+    let mut sieve = vec![false; WINDOW];
+    while !stop.load(Ordering::Relaxed) {
+        if let Some(p) = find_prime::<N, W>(half, groups, &mut sieve, &mut rng, stop) {
+            let mut f = found.lock().unwrap_or_else(|e| e.into_inner());
+            f.push(p);
+            if f.len() >= 2 {
+                stop.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// Miller-Rabin rounds with random bases for a prime of `bits` bits: FIPS
+/// 186-5 Table B.1 as Go's FIPS module applies it (error ≤ 2^-100 or better
+/// for random candidates of that size).
+fn random_rounds(bits: usize) -> usize {
+    match bits {
+        3747.. => 3,
+        1345.. => 4,
+        476.. => 5,
+        400.. => 6,
+        347.. => 7,
+        308.. => 8,
+        55.. => 27,
+        _ => 34,
+    }
+}
+
+/// Sieves one window from a fresh random start and tests its survivors.
+/// `None` when the window holds no prime or the search was stopped.
+fn find_prime<const N: usize, const W: usize>(
+    half: usize,
+    groups: &SieveGroups,
+    sieve: &mut [bool],
+    rng: &mut impl RngCore,
+    stop: &AtomicBool,
+) -> Option<[u64; N]> {
+    let start = random_start::<N>(half, rng);
+    sieve.iter_mut().for_each(|x| *x = false);
+    for g in &groups.groups {
+        let r = g.residue(&start);
+        for &p in &groups.primes[g.first..g.end] {
+            let rp = (r % u64::from(p)) as u32;
+            mark(sieve, first_hit(rp, 0, p), p);
+            if p == E {
+                mark(sieve, first_hit(rp, 1, p), p);
+            }
+        }
+    }
+    let rounds = random_rounds(half);
+    for (k, _) in sieve.iter().enumerate().filter(|(_, hit)| !**hit) {
+        if stop.load(Ordering::Relaxed) {
+            return None;
+        }
+        let cand = add_small(&start, 2 * k as u64);
+        if bit_len(&cand) != half {
+            return None;
+        }
+        let Some(mr) = MillerRabin::<N, W>::new(&cand) else {
+            continue;
+        };
+        if mr.base2() && mr.random_rounds(rounds, rng) {
+            return Some(cand);
+        }
+    }
+    None
+}
+
+/// Marks candidates `k, k + p, ...` of the window.
+fn mark(sieve: &mut [bool], mut k: usize, p: u32) {
+    while k < sieve.len() {
+        sieve[k] = true;
+        k += p as usize;
+    }
+}
+
+/// A random odd number of exactly `bits` bits with its top two bits set (so
+/// the product of two is exactly `2 * bits` bits).
+fn random_start<const N: usize>(bits: usize, rng: &mut impl RngCore) -> [u64; N] {
+    let mut x = [0u64; N];
+    let top = (bits - 1) / 64;
+    for l in x.iter_mut().take(top + 1) {
+        *l = rng.next_u64();
+    }
+    let used = bits - 64 * top; // bits in the top limb, 1..=64
+    if used < 64 {
+        x[top] &= (1u64 << used) - 1;
+    }
+    for b in [bits - 1, bits - 2] {
+        x[b / 64] |= 1 << (b % 64);
+    }
+    x[0] |= 1;
+    x
+}
+
+/// `a + k` (no overflow out of N limbs: callers check the bit length).
+fn add_small<const N: usize>(a: &[u64; N], k: u64) -> [u64; N] {
+    let mut out = *a;
+    let mut carry = k;
+    for l in out.iter_mut() {
+        let (s, o) = l.overflowing_add(carry);
+        *l = s;
+        carry = u64::from(o);
+        if carry == 0 {
+            break;
+        }
+    }
+    out
+}
+
+fn to_biguint(x: &[u64]) -> BigUint {
+    let bytes: Vec<u8> = x.iter().flat_map(|l| l.to_le_bytes()).collect();
+    BigUint::from_bytes_le(&bytes)
+}
+
+/// Index `k` (candidate `start + 2k`) of the first candidate ≡ `target` (mod `m`),
+/// given `start ≡ r` (mod `m`), `m` odd, `target, r < m`: k = need / 2 with
+/// need = target - r (mod m) made even by adding m (no division).
+fn first_hit(r: u32, target: u32, m: u32) -> usize {
+    let need = if target >= r {
+        target - r
+    } else {
+        target + m - r
+    };
+    let need = need as usize;
+    if need.is_multiple_of(2) {
+        need / 2
+    } else {
+        (need + m as usize) / 2
+    }
+}
+
+/// The sieve primes, grouped so each group's product fits in a word.
+struct SieveGroups {
+    primes: Vec<u32>,
+    groups: Vec<Group>,
+}
+
+/// Consecutive primes `primes[first..end]` with their product `d << shift`
+/// (`d` normalized: top bit set) and `v`, d's reciprocal for 2-by-1 division
+/// (Möller and Granlund, "Improved division by invariant integers", 2011).
+struct Group {
+    first: usize,
+    end: usize,
+    d: u64,
+    shift: u32,
+    v: u64,
+}
+
+impl Group {
+    fn new(first: usize, end: usize, product: u64) -> Self {
+        let shift = product.leading_zeros();
+        let d = product << shift;
+        // v = floor((2^128 - 1) / d) - 2^64.
+        let v = (u128::MAX / u128::from(d) - (1u128 << 64)) as u64;
+        Group {
+            first,
+            end,
+            d,
+            shift,
+            v,
+        }
+    }
+
+    /// `x mod product`: the limbs of `x * 2^shift`, top down, through
+    /// 2-by-1 divisions by the normalized `d`; the remainder shifted back.
+    fn residue(&self, x: &[u64]) -> u64 {
+        let s = self.shift;
+        let mut r = 0u64;
+        let n = x.len();
+        for i in (0..=n).rev() {
+            let hi = if i < n { x[i] << s } else { 0 };
+            let lo = if s > 0 && i > 0 {
+                x[i - 1] >> (64 - s)
+            } else {
+                0
+            };
+            r = self.rem_2by1(r, hi | lo);
+        }
+        r >> s
+    }
+
+    /// `(u1 * 2^64 + u0) mod d` for `u1 < d`.
+    #[inline(always)]
+    fn rem_2by1(&self, u1: u64, u0: u64) -> u64 {
+        // Computed modulo 2^128, as the algorithm specifies.
+        let q = (u128::from(self.v) * u128::from(u1))
+            .wrapping_add((u128::from(u1) << 64) | u128::from(u0));
+        let q1 = ((q >> 64) as u64).wrapping_add(1);
+        let q0 = q as u64;
+        let mut r = u0.wrapping_sub(q1.wrapping_mul(self.d));
+        if r > q0 {
+            r = r.wrapping_add(self.d);
+        }
+        if r >= self.d {
+            r -= self.d;
+        }
+        r
+    }
+}
+
+/// Odd primes below [`SIEVE_LIMIT`] (sieve of Eratosthenes) and their groups,
+/// built once per process.
+fn sieve_groups() -> &'static SieveGroups {
+    static GROUPS: OnceLock<SieveGroups> = OnceLock::new();
+    GROUPS.get_or_init(|| {
+        let primes = small_primes();
+        let mut groups = Vec::new();
+        let (mut first, mut product) = (0usize, 1u64);
+        for (i, &p) in primes.iter().enumerate() {
+            match product.checked_mul(u64::from(p)) {
+                Some(x) => product = x,
+                None => {
+                    groups.push(Group::new(first, i, product));
+                    (first, product) = (i, u64::from(p));
+                }
+            }
+        }
+        groups.push(Group::new(first, primes.len(), product));
+        SieveGroups { primes, groups }
+    })
+}
+
+/// Odd primes below [`SIEVE_LIMIT`].
 fn small_primes() -> Vec<u32> {
     let n = SIEVE_LIMIT as usize;
     let mut composite = vec![false; n];
@@ -78,121 +354,47 @@ fn small_primes() -> Vec<u32> {
     out
 }
 
-/// `x mod m` for a big-endian byte string (`m` < 2^32).
-fn residue(bytes: &[u8], m: u32) -> u32 {
-    let m = u64::from(m);
-    let head = bytes.len() % 4;
-    let mut r = 0u64;
-    for &b in &bytes[..head] {
-        r = (r << 8 | u64::from(b)) % m;
-    }
-    for c in bytes[head..].chunks_exact(4) {
-        let w = u32::from_be_bytes([c[0], c[1], c[2], c[3]]);
-        r = (r << 32 | u64::from(w)) % m;
-    }
-    r as u32
-}
-
-/// Index `k` (candidate `start + 2k`) of the first candidate ≡ `target` (mod `m`),
-/// given `start ≡ r` (mod `m`), `m` odd.
-fn first_hit(r: u32, target: u32, m: u32) -> usize {
-    let m64 = u64::from(m);
-    let inv2 = m64.div_ceil(2); // (m + 1) / 2 = 2^-1 mod m
-    let need = (u64::from(target) + m64 - u64::from(r)) % m64;
-    (need * inv2 % m64) as usize
-}
-
-/// A random prime of exactly `bits` bits with its top two bits set (so the
-/// product of two is exactly `2 * bits` bits) and p ≢ 1 (mod e).
-fn gen_prime(bits: usize, small: &[u32]) -> BigUint {
-    let mut rng = rand::thread_rng();
-    let len = bits.div_ceil(8);
-    let top = bits - (len - 1) * 8; // bits used in the first byte, 1..=8
-    let mut bytes = vec![0u8; len];
-    let mut sieve = vec![false; WINDOW];
-    loop {
-        rng.fill_bytes(&mut bytes);
-        bytes[0] &= ((1u16 << top) - 1) as u8;
-        if top >= 2 {
-            bytes[0] |= 3 << (top - 2);
-        } else {
-            bytes[0] |= 1;
-            bytes[1] |= 0x80;
-        }
-        bytes[len - 1] |= 1;
-        // sieve[k]: start + 2k has a small factor, or is 1 mod e.
-        sieve.iter_mut().for_each(|x| *x = false);
-        for &p in small.iter().chain(std::iter::once(&E)) {
-            let target = if p == E { 1 } else { 0 };
-            let mut k = first_hit(residue(&bytes, p), target, p);
-            while k < WINDOW {
-                sieve[k] = true;
-                k += p as usize;
-            }
-        }
-        let base = BigUint::from_bytes_be(&bytes);
-        for (k, _) in sieve.iter().enumerate().filter(|(_, hit)| !**hit) {
-            let cand = &base + BigUint::from(2 * k as u64);
-            if cand.bits() != bits {
-                break;
-            }
-            if miller_rabin(&cand, &mut rng) {
-                return cand;
-            }
-        }
-    }
-}
-
-/// Miller-Rabin: base 2, then [`RANDOM_ROUNDS`] random bases in [2, n-2].
-fn miller_rabin(n: &BigUint, rng: &mut impl RngCore) -> bool {
-    let one = BigUint::from(1u32);
-    let two = BigUint::from(2u32);
-    let n_minus_1 = n - &one;
-    // n is odd and > 3, so n - 1 is even and non-zero.
-    let s = n_minus_1.trailing_zeros().unwrap_or(0);
-    let d = &n_minus_1 >> s;
-    let round = |a: &BigUint| -> bool {
-        let mut x = a.modpow(&d, n);
-        if x == one || x == n_minus_1 {
-            return true;
-        }
-        for _ in 1..s {
-            x = x.modpow(&two, n);
-            if x == n_minus_1 {
-                return true;
-            }
-            if x == one {
-                return false;
-            }
-        }
-        false
-    };
-    if !round(&two) {
-        return false;
-    }
-    let len = n.bits().div_ceil(8);
-    let mut buf = vec![0u8; len];
-    let n_minus_3 = n - BigUint::from(3u32);
-    for _ in 0..RANDOM_ROUNDS {
-        rng.fill_bytes(&mut buf);
-        // a = 2 + (random mod (n - 3)) lies in [2, n - 2].
-        let a = BigUint::from_bytes_be(&buf) % &n_minus_3 + &two;
-        if !round(&a) {
-            return false;
-        }
-    }
-    true
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::montgomery::MillerRabin;
+    use rsa::pkcs1v15::{SigningKey, VerifyingKey};
+    use rsa::signature::{RandomizedSigner, Verifier};
     use rsa::traits::{PrivateKeyParts, PublicKeyParts};
+
+    fn limbs<const N: usize>(x: &BigUint) -> [u64; N] {
+        let mut out = [0u64; N];
+        for (i, chunk) in x.to_bytes_le().chunks(8).enumerate() {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            out[i] = u64::from_le_bytes(b);
+        }
+        out
+    }
+
+    /// Full test as key generation runs it: base 2, then random rounds.
+    fn is_prime<const N: usize, const W: usize>(x: &BigUint) -> bool {
+        let mut rng = rand::thread_rng();
+        MillerRabin::<N, W>::new(&limbs(x))
+            .is_some_and(|mr| mr.base2() && mr.random_rounds(random_rounds(x.bits()), &mut rng))
+    }
+
+    fn gcd(mut a: BigUint, mut b: BigUint) -> BigUint {
+        while b != BigUint::from(0u32) {
+            (a, b) = (b.clone(), a % b);
+        }
+        a
+    }
+
+    fn mersenne(p: usize) -> BigUint {
+        (BigUint::from(1u32) << p) - BigUint::from(1u32)
+    }
 
     #[test]
     fn small_primes_are_the_odd_primes() {
         let s = small_primes();
         assert_eq!(&s[..6], &[3, 5, 7, 11, 13, 17]);
+        assert_eq!(s.len(), 82_024); // π(2^20) - 1
         assert!(
             s.iter()
                 .all(|&p| (2..p).take_while(|d| d * d <= p).all(|d| p % d != 0))
@@ -200,28 +402,277 @@ mod tests {
     }
 
     #[test]
-    fn miller_rabin_tells_primes_from_composites() {
+    fn group_residues_match_bigint_remainders() {
+        let g = sieve_groups();
         let mut rng = rand::thread_rng();
-        // 2^127 - 1 (Mersenne prime) and a Carmichael number, 561 * (2^61 - 1).
-        let m127 = (BigUint::from(1u32) << 127usize) - BigUint::from(1u32);
-        assert!(miller_rabin(&m127, &mut rng));
-        let carmichael = BigUint::from(561u32);
-        assert!(!miller_rabin(&carmichael, &mut rng));
-        let m61 = (BigUint::from(1u32) << 61usize) - BigUint::from(1u32);
-        assert!(miller_rabin(&m61, &mut rng));
-        assert!(!miller_rabin(&(&m61 * &m127), &mut rng));
+        let x: [u64; 32] = std::array::from_fn(|_| rng.next_u64());
+        let big = to_biguint(&x);
+        for grp in g.groups.iter().step_by(97).chain(g.groups.last()) {
+            let product: u64 = g.primes[grp.first..grp.end]
+                .iter()
+                .map(|&p| u64::from(p))
+                .product();
+            assert_eq!(
+                BigUint::from(grp.residue(&x)),
+                &big % BigUint::from(product),
+                "group {}..{}",
+                grp.first,
+                grp.end
+            );
+        }
+        // Every prime is in exactly one group, in order.
+        assert_eq!(g.groups[0].first, 0);
+        assert!(g.groups.windows(2).all(|w| w[0].end == w[1].first));
+        assert_eq!(g.groups.last().map(|x| x.end), Some(g.primes.len()));
+    }
+
+    #[test]
+    fn miller_rabin_accepts_primes() {
+        // Mersenne primes of several widths, and a 1024-bit prime from RFC 3526.
+        assert!(is_prime::<1, 2>(&mersenne(61)));
+        assert!(is_prime::<2, 4>(&mersenne(127)));
+        assert!(is_prime::<16, 32>(&mersenne(521)));
+        assert!(is_prime::<16, 32>(&mersenne(607)));
+        assert!(is_prime::<32, 64>(&mersenne(1279)));
+        let oakley2 = BigUint::parse_bytes(
+            b"FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74\
+              020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F1437\
+              4FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED\
+              EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381FFFFFFFFFFFFFFFF",
+            16,
+        )
+        .unwrap();
+        assert!(is_prime::<16, 32>(&oakley2));
+    }
+
+    #[test]
+    fn miller_rabin_rejects_carmichael_numbers() {
+        let mut rng = rand::thread_rng();
+        for c in [561u64, 1105, 1729, 41041, 825265, 321197185, 5394826801] {
+            assert!(!is_prime::<1, 2>(&BigUint::from(c)), "{c}");
+        }
+        // A Chernick Carmichael number (6k+1)(12k+1)(18k+1) of ~200 bits, with
+        // the three factors prime (found here with num-bigint-dig's test):
+        // every coprime base passes Fermat's test, Miller-Rabin must not.
+        let mut bytes = [0u8; 8];
+        let chernick = loop {
+            rng.fill_bytes(&mut bytes);
+            let k = BigUint::from_bytes_le(&bytes);
+            let f: Vec<BigUint> = [6u32, 12, 18]
+                .iter()
+                .map(|&m| &k * BigUint::from(m) + BigUint::from(1u32))
+                .collect();
+            if f.iter()
+                .all(|x| num_bigint_dig::prime::probably_prime(x, 20))
+            {
+                break &f[0] * &f[1] * &f[2];
+            }
+        };
+        assert_eq!(
+            BigUint::from(2u32).modpow(&(&chernick - BigUint::from(1u32)), &chernick),
+            BigUint::from(1u32),
+            "a Carmichael number passes Fermat's test"
+        );
+        assert!(!is_prime::<4, 8>(&chernick));
+    }
+
+    #[test]
+    fn miller_rabin_rejects_strong_pseudoprimes_to_base_2() {
+        // 2^p - 1 for prime p is a strong pseudoprime to base 2 whenever it is
+        // composite (2^((M-1)/2) = 2^(2^(p-1) - 1) ≡ 1 since p | 2^(p-1) - 1):
+        // base 2 alone accepts them, the random rounds must reject them.
+        for (p, check) in [
+            (11usize, is_prime::<1, 2> as fn(&BigUint) -> bool),
+            (67, is_prime::<2, 4>),
+            (101, is_prime::<2, 4>),
+            (1031, is_prime::<32, 64>),
+            (2039, is_prime::<32, 64>),
+        ] {
+            let m = mersenne(p);
+            let mr_limbs = m.bits().div_ceil(64);
+            if mr_limbs > 16 {
+                let mr = MillerRabin::<32, 64>::new(&limbs(&m)).unwrap();
+                assert!(mr.base2(), "M{p} is a base-2 strong pseudoprime");
+            }
+            assert!(!check(&m), "M{p} is composite");
+        }
+        assert!(!is_prime::<1, 2>(&BigUint::from(3_215_031_751u64))); // spsp(2,3,5,7)
+        assert!(!is_prime::<1, 2>(&BigUint::from(2047u32)));
     }
 
     #[test]
     fn generated_keys_are_valid_fresh_and_sized() {
-        let a = generate(2048).unwrap();
-        let b = generate(2048).unwrap();
-        assert_eq!(a.n().bits(), 2048);
-        assert_eq!(a.e(), &BigUint::from(65537u32));
-        assert_ne!(a.n(), b.n());
-        a.validate().unwrap();
-        for p in a.primes() {
-            assert_eq!(p.bits(), 1024);
+        let mut rng = rand::thread_rng();
+        for bits in [512, 1024, 2048] {
+            let a = generate(bits).unwrap();
+            let b = generate(bits).unwrap();
+            assert_eq!(a.n().bits(), bits);
+            assert_eq!(a.e(), &BigUint::from(65537u32));
+            assert_ne!(a.n(), b.n());
+            a.validate().unwrap();
+            let [p, q] = a.primes() else {
+                panic!("two primes")
+            };
+            assert_eq!(p.bits(), bits / 2);
+            assert_eq!(q.bits(), bits / 2);
+            assert_eq!(&(p * q), a.n());
+            // p ≢ 1 (mod e), |p - q| large, e·d ≡ 1 (mod λ(n)), d < λ(n).
+            let one = BigUint::from(1u32);
+            let e = BigUint::from(E);
+            assert_ne!(p % &e, one);
+            assert_ne!(q % &e, one);
+            let diff = if p > q { p - q } else { q - p };
+            assert!(diff.bits() > bits / 2 - 100);
+            let (p1, q1) = (p - &one, q - &one);
+            assert_eq!((&e * a.d()) % &p1, one);
+            assert_eq!((&e * a.d()) % &q1, one);
+            let lambda = &p1 * &q1 / gcd(p1.clone(), q1.clone());
+            assert!(a.d() < &lambda);
+            // Sign/verify round trip.
+            let sk = SigningKey::<sha2::Sha256>::new(a.clone());
+            let sig = sk.sign_with_rng(&mut rng, b"ferroflux");
+            let vk = VerifyingKey::<sha2::Sha256>::new(a.to_public_key());
+            vk.verify(b"ferroflux", &sig).unwrap();
+            assert!(vk.verify(b"ferroflux!", &sig).is_err());
+            assert!(
+                VerifyingKey::<sha2::Sha256>::new(b.to_public_key())
+                    .verify(b"ferroflux", &sig)
+                    .is_err()
+            );
         }
+    }
+
+    #[test]
+    fn a_4096_bit_key_is_valid() {
+        let k = generate(4096).unwrap();
+        assert_eq!(k.n().bits(), 4096);
+        k.validate().unwrap();
+        for p in k.primes() {
+            assert_eq!(p.bits(), 2048);
+        }
+    }
+
+    #[test]
+    fn odd_and_tiny_sizes_are_rejected() {
+        assert!(generate(2047).is_err());
+        assert!(generate(32).is_err());
+        assert!(generate(64 * 64 * 2 + 2).is_err());
+        let k = generate(64).unwrap();
+        assert_eq!(k.n().bits(), 64);
+    }
+}
+
+/// Key-generation timing (not a pass/fail test): run with
+/// `cargo test --release -p ferroflux-sprig _timing -- --ignored --nocapture`
+/// (`KEYGEN_N` keys per size, default 20).
+#[cfg(test)]
+mod timing {
+    #[test]
+    #[ignore = "timing harness; prints figures, asserts nothing"]
+    fn keygen_timing() {
+        let n: usize = std::env::var("KEYGEN_N")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20);
+        // Process CPU seconds (user + system) from /proc/self/stat (Linux, 100 Hz ticks).
+        let cpu = || -> f64 {
+            let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+            let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+            let f: Vec<f64> = rest
+                .split_whitespace()
+                .map(|x| x.parse().unwrap_or(0.0))
+                .collect();
+            (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / 100.0
+        };
+        for bits in [2048, 4096] {
+            let cpu0 = cpu();
+            let mut ms: Vec<f64> = (0..n)
+                .map(|_| {
+                    let t = std::time::Instant::now();
+                    super::generate(bits).unwrap();
+                    t.elapsed().as_secs_f64() * 1000.0
+                })
+                .collect();
+            ms.sort_by(f64::total_cmp);
+            let mean = ms.iter().sum::<f64>() / n as f64;
+            let cpu_ms = (cpu() - cpu0) * 1000.0 / n as f64;
+            println!(
+                "ours {bits} bits: n={n} wall mean {mean:.1} ms, median {:.1} ms, min {:.1}, max {:.1}; CPU mean {cpu_ms:.1} ms",
+                ms[n / 2],
+                ms[0],
+                ms[n - 1]
+            );
+        }
+    }
+
+    /// One base-2 strong test (a full exponentiation) on random odd numbers,
+    /// ours against `num-bigint-dig`'s `modpow` and crypto-bigint's `pow`;
+    /// and one start's sieve. Thread CPU time per operation.
+    #[test]
+    #[ignore = "timing harness; prints figures, asserts nothing"]
+    fn modexp_timing() {
+        use crate::montgomery::MillerRabin;
+        use rand::RngCore;
+        use rsa::BigUint;
+        /// This thread's CPU time in ms (the machine is shared; wall time is noisy).
+        fn cpu_ms() -> f64 {
+            std::fs::read_to_string("/proc/thread-self/schedstat")
+                .ok()
+                .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+                .unwrap_or(0.0)
+                / 1e6
+        }
+        fn run<const N: usize, const W: usize>() {
+            let mut rng = rand::thread_rng();
+            let reps = 40;
+            let nums: Vec<[u64; N]> = (0..reps)
+                .map(|_| {
+                    let mut x: [u64; N] = std::array::from_fn(|_| rng.next_u64());
+                    x[0] |= 1;
+                    x[N - 1] |= 1 << 63;
+                    x
+                })
+                .collect();
+            let t = cpu_ms();
+            let mut passed = 0;
+            for x in &nums {
+                passed += usize::from(MillerRabin::<N, W>::new(x).unwrap().base2());
+            }
+            let ours = (cpu_ms() - t) / reps as f64;
+            let t = cpu_ms();
+            for x in &nums {
+                let b = super::to_biguint(x);
+                let e = &b - BigUint::from(1u32);
+                passed += usize::from(BigUint::from(2u32).modpow(&e, &b) == BigUint::from(1u32));
+            }
+            let theirs = (cpu_ms() - t) / reps as f64;
+            // RustCrypto's crypto-bigint (constant-time Montgomery, 4-bit windows).
+            let t = cpu_ms();
+            for x in &nums {
+                use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
+                let m = crypto_bigint::Uint::<N>::from_words(*x);
+                let params = DynResidueParams::new(&m);
+                let two = DynResidue::new(&crypto_bigint::Uint::<N>::from_u8(2), params);
+                let e = m.wrapping_sub(&crypto_bigint::Uint::<N>::ONE);
+                passed += usize::from(two.pow(&e).retrieve() == crypto_bigint::Uint::<N>::ONE);
+            }
+            let rustcrypto = (cpu_ms() - t) / reps as f64;
+            let t = cpu_ms();
+            let groups = super::sieve_groups();
+            let mut sieve = vec![false; super::WINDOW];
+            let stop = std::sync::atomic::AtomicBool::new(true); // sieve only
+            for _ in 0..reps {
+                let _ = super::find_prime::<N, W>(64 * N, groups, &mut sieve, &mut rng, &stop);
+            }
+            let sieve_ms = (cpu_ms() - t) / reps as f64;
+            println!(
+                "{} bits: base-2 test ours {ours:.3} ms, num-bigint-dig modpow {theirs:.3} ms ({:.1}x), crypto-bigint 0.5 pow {rustcrypto:.3} ms ({:.1}x); sieve one start {sieve_ms:.3} ms; ({passed} passed)",
+                64 * N,
+                theirs / ours,
+                rustcrypto / ours
+            );
+        }
+        run::<16, 32>();
+        run::<32, 64>();
     }
 }

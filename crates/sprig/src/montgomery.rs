@@ -1,0 +1,500 @@
+//! Fixed-width Montgomery arithmetic on 64-bit limbs, for the Miller-Rabin
+//! tests of RSA prime generation ([`crate::rsagen`]).
+//!
+//! Prime search spends nearly all its time in modular exponentiations of
+//! 1024- and 2048-bit numbers. A generic big-integer `modpow` allocates and
+//! reduces with divisions; here the width is a const parameter (`N` limbs,
+//! `W` = 2N for double-width products) so every loop has a known trip count
+//! and everything lives on the stack. Multiplication is CIOS; squaring
+//! computes each cross product once and then reduces (SOS), about a quarter
+//! fewer word multiplications. The base-2 exponentiation replaces the
+//! multiply step by a doubling. Arithmetic is branch-free on values
+//! (conditional subtraction and window-table lookups use masks), so timing
+//! does not depend on the secret prime's bits; the Miller-Rabin loop itself
+//! stops early on composites, as Go's does.
+//!
+//! Numbers are little-endian limb arrays. A `Mont` works for any odd modulus
+//! `1 < m < 2^(64N)`, so a smaller modulus may be padded into a wider `N`.
+
+use rand::RngCore;
+
+/// `t + a * b + carry` as (low, high) words; cannot overflow 128 bits.
+#[inline(always)]
+fn mac(t: u64, a: u64, b: u64, carry: u64) -> (u64, u64) {
+    let w = u128::from(a) * u128::from(b) + u128::from(t) + u128::from(carry);
+    (w as u64, (w >> 64) as u64)
+}
+
+/// All ones when `bit` is 1, zero when 0.
+#[inline(always)]
+fn mask(bit: u64) -> u64 {
+    0u64.wrapping_sub(bit)
+}
+
+/// `a - b` and the final borrow (0 or 1).
+#[inline(always)]
+fn sub<const N: usize>(a: &[u64; N], b: &[u64; N]) -> ([u64; N], u64) {
+    let mut out = [0u64; N];
+    let mut borrow = 0u64;
+    for i in 0..N {
+        let (d, b1) = a[i].overflowing_sub(b[i]);
+        let (d, b2) = d.overflowing_sub(borrow);
+        out[i] = d;
+        borrow = u64::from(b1 | b2);
+    }
+    (out, borrow)
+}
+
+/// `a >= b` (variable time; used on public or non-secret values only).
+pub(crate) fn geq<const N: usize>(a: &[u64; N], b: &[u64; N]) -> bool {
+    sub(a, b).1 == 0
+}
+
+/// Bit length of a little-endian number.
+pub(crate) fn bit_len(a: &[u64]) -> usize {
+    a.iter()
+        .rposition(|&l| l != 0)
+        .map_or(0, |i| 64 * i + 64 - a[i].leading_zeros() as usize)
+}
+
+/// Bit `i` of a little-endian number (0 or 1).
+#[inline(always)]
+fn bit(a: &[u64], i: usize) -> u64 {
+    (a[i / 64] >> (i % 64)) & 1
+}
+
+/// Montgomery context for an odd modulus `m`, R = 2^(64N). `W` must be 2N.
+pub(crate) struct Mont<const N: usize, const W: usize> {
+    m: [u64; N],
+    /// -m^-1 mod 2^64.
+    m_inv: u64,
+    /// R mod m: the Montgomery form of 1.
+    one: [u64; N],
+}
+
+impl<const N: usize, const W: usize> Mont<N, W> {
+    /// `None` unless `m` is odd and greater than 1.
+    pub(crate) fn new(m: &[u64; N]) -> Option<Self> {
+        debug_assert_eq!(W, 2 * N);
+        let bits = bit_len(m);
+        if m[0] & 1 == 0 || bits < 2 || W != 2 * N {
+            return None;
+        }
+        // Newton iteration: each step doubles the correct low bits of m^-1.
+        let mut inv = 1u64;
+        for _ in 0..6 {
+            inv = inv.wrapping_mul(2u64.wrapping_sub(m[0].wrapping_mul(inv)));
+        }
+        let mut ctx = Self {
+            m: *m,
+            m_inv: inv.wrapping_neg(),
+            one: [0; N],
+        };
+        // R mod m: start from 2^(bits-1) < m and double up to 2^(64N).
+        let mut x = [0u64; N];
+        x[(bits - 1) / 64] = 1 << ((bits - 1) % 64);
+        for _ in bits - 1..64 * N {
+            x = ctx.double(&x);
+        }
+        ctx.one = x;
+        Some(ctx)
+    }
+
+    /// The modulus.
+    pub(crate) fn modulus(&self) -> &[u64; N] {
+        &self.m
+    }
+
+    /// Montgomery form of 1 (R mod m).
+    pub(crate) fn one(&self) -> &[u64; N] {
+        &self.one
+    }
+
+    /// `t + hi * 2^(64N)` reduced once by `m`; needs `t + hi * 2^(64N) < 2m`.
+    #[inline(always)]
+    fn reduce_once(&self, t: [u64; N], hi: u64) -> [u64; N] {
+        let (d, borrow) = sub(&t, &self.m);
+        // Keep the difference when it did not go negative (or the value had a carry out).
+        let keep_d = mask(hi | (borrow ^ 1));
+        let mut out = [0u64; N];
+        for i in 0..N {
+            out[i] = (d[i] & keep_d) | (t[i] & !keep_d);
+        }
+        out
+    }
+
+    /// `2a mod m` for `a < m`. Doubling commutes with the Montgomery form.
+    #[inline(always)]
+    pub(crate) fn double(&self, a: &[u64; N]) -> [u64; N] {
+        let mut t = [0u64; N];
+        let mut carry = 0u64;
+        for i in 0..N {
+            t[i] = (a[i] << 1) | carry;
+            carry = a[i] >> 63;
+        }
+        self.reduce_once(t, carry)
+    }
+
+    /// Montgomery product `a * b / R mod m` (CIOS), for `a, b < m`.
+    pub(crate) fn mul(&self, a: &[u64; N], b: &[u64; N]) -> [u64; N] {
+        let mut t = [0u64; N];
+        let mut t_hi = 0u64;
+        for &bi in b.iter() {
+            let mut c = 0u64;
+            for j in 0..N {
+                (t[j], c) = mac(t[j], a[j], bi, c);
+            }
+            let (tn, o1) = t_hi.overflowing_add(c);
+            let u = t[0].wrapping_mul(self.m_inv);
+            let (_, mut c) = mac(t[0], u, self.m[0], 0);
+            for j in 1..N {
+                (t[j - 1], c) = mac(t[j], u, self.m[j], c);
+            }
+            let (top, o2) = tn.overflowing_add(c);
+            t[N - 1] = top;
+            t_hi = u64::from(o1) + u64::from(o2);
+        }
+        self.reduce_once(t, t_hi)
+    }
+
+    /// Montgomery square `a * a / R mod m`, for `a < m`, by product scanning
+    /// with the reduction interleaved per column (Koç, Acar and Kaliski's
+    /// "FIPS" method): each cross product once (doubled), the diagonal, and
+    /// the reduction terms, summed column by column into three-word
+    /// accumulators. Independent accumulators keep the carry chains short,
+    /// which is what limits word-by-word (operand-scanning) loops.
+    pub(crate) fn sqr(&self, a: &[u64; N]) -> [u64; N] {
+        let mut u = [0u64; N];
+        let mut r = [0u64; N];
+        // Running column sum t = lo + hi * 2^128.
+        let (mut lo, mut hi) = (0u128, 0u64);
+        for i in 0..2 * N - 1 {
+            let jmin = (i + 1).saturating_sub(N);
+            // Cross products a[j] * a[i - j] with j < i - j.
+            let (mut xl, mut xh) = (0u128, 0u64);
+            let mut j = jmin;
+            while 2 * j < i {
+                let (s, o) = xl.overflowing_add(u128::from(a[j]) * u128::from(a[i - j]));
+                xl = s;
+                xh += u64::from(o);
+                j += 1;
+            }
+            // Reduction terms u[j] * m[i - j] for the u[j] known so far.
+            // (Indexed loops measured faster here than zipped slice iterators.)
+            let (mut yl, mut yh) = (0u128, 0u64);
+            let (mut j, jmax) = (jmin, i.min(N));
+            while j < jmax {
+                let (s, o) = yl.overflowing_add(u128::from(u[j]) * u128::from(self.m[i - j]));
+                yl = s;
+                yh += u64::from(o);
+                j += 1;
+            }
+            xh = (xh << 1) | (xl >> 127) as u64;
+            xl <<= 1;
+            if i % 2 == 0 {
+                let (s, o) = xl.overflowing_add(u128::from(a[i / 2]) * u128::from(a[i / 2]));
+                xl = s;
+                xh += u64::from(o);
+            }
+            let (s, o1) = lo.overflowing_add(xl);
+            let (s, o2) = s.overflowing_add(yl);
+            lo = s;
+            hi += xh + yh + u64::from(o1) + u64::from(o2);
+            if i < N {
+                // Choose u[i] so the column's low word becomes zero.
+                let ui = (lo as u64).wrapping_mul(self.m_inv);
+                u[i] = ui;
+                let (s, o) = lo.overflowing_add(u128::from(ui) * u128::from(self.m[0]));
+                lo = s;
+                hi += u64::from(o);
+            } else {
+                r[i - N] = lo as u64;
+            }
+            lo = (lo >> 64) | (u128::from(hi) << 64);
+            hi = 0;
+        }
+        r[N - 1] = lo as u64;
+        self.reduce_once(r, (lo >> 64) as u64)
+    }
+
+    /// Montgomery reduction `t / R mod m` of a double-width `t < m * R`.
+    #[cfg(test)]
+    fn redc(&self, mut t: [u64; W]) -> [u64; N] {
+        let mut hi = 0u64;
+        for i in 0..N {
+            let u = t[i].wrapping_mul(self.m_inv);
+            let mut c = 0u64;
+            for j in 0..N {
+                (t[i + j], c) = mac(t[i + j], u, self.m[j], c);
+            }
+            let s = u128::from(t[i + N]) + u128::from(c) + u128::from(hi);
+            t[i + N] = s as u64;
+            hi = (s >> 64) as u64;
+        }
+        let mut r = [0u64; N];
+        r.copy_from_slice(&t[N..]);
+        self.reduce_once(r, hi)
+    }
+
+    /// Montgomery form `a * R mod m` of `a < m`.
+    pub(crate) fn to_mont(&self, a: &[u64; N]) -> [u64; N] {
+        // R^2 mod m by doubling R mod m another 64N times; a is rarely converted.
+        let mut r2 = self.one;
+        for _ in 0..64 * N {
+            r2 = self.double(&r2);
+        }
+        self.mul(a, &r2)
+    }
+
+    /// Plain value of a Montgomery-form `a`.
+    #[cfg(test)]
+    pub(crate) fn to_plain(&self, a: &[u64; N]) -> [u64; N] {
+        let mut t = [0u64; W];
+        t[..N].copy_from_slice(a);
+        self.redc(t)
+    }
+
+    /// `2^e mod m` in Montgomery form, over the low `e_bits` bits of `e`:
+    /// a squaring and a (masked) doubling per bit.
+    pub(crate) fn pow2(&self, e: &[u64; N], e_bits: usize) -> [u64; N] {
+        let mut x = self.one;
+        for i in (0..e_bits).rev() {
+            x = self.sqr(&x);
+            let d = self.double(&x);
+            let keep_d = mask(bit(e, i));
+            for k in 0..N {
+                x[k] = (d[k] & keep_d) | (x[k] & !keep_d);
+            }
+        }
+        x
+    }
+
+    /// `b^e mod m` in Montgomery form for a Montgomery-form base `b`, over
+    /// the low `e_bits` bits of `e`: fixed 4-bit windows, the table entry
+    /// picked by a full masked scan.
+    pub(crate) fn pow(&self, b: &[u64; N], e: &[u64; N], e_bits: usize) -> [u64; N] {
+        let mut table = [[0u64; N]; 16];
+        table[0] = self.one;
+        for k in 1..16 {
+            table[k] = self.mul(&table[k - 1], b);
+        }
+        let mut x = self.one;
+        for w in (0..e_bits.div_ceil(4)).rev() {
+            for _ in 0..4 {
+                x = self.sqr(&x);
+            }
+            let mut idx = 0u64;
+            for k in (0..4).rev() {
+                let i = 4 * w + k;
+                idx = (idx << 1) | if i < 64 * N { bit(e, i) } else { 0 };
+            }
+            let mut y = [0u64; N];
+            for (k, entry) in table.iter().enumerate() {
+                let sel = mask(u64::from(k as u64 == idx));
+                for l in 0..N {
+                    y[l] |= entry[l] & sel;
+                }
+            }
+            x = self.mul(&x, &y);
+        }
+        x
+    }
+}
+
+/// A Miller-Rabin tester for one odd candidate `w > 3`.
+pub(crate) struct MillerRabin<const N: usize, const W: usize> {
+    mont: Mont<N, W>,
+    /// w - 1 in Montgomery form.
+    minus_one: [u64; N],
+    /// Odd `m` with w - 1 = m * 2^a.
+    m: [u64; N],
+    m_bits: usize,
+    a: usize,
+    w_bits: usize,
+}
+
+impl<const N: usize, const W: usize> MillerRabin<N, W> {
+    /// `None` when `w` is even or below 5.
+    pub(crate) fn new(w: &[u64; N]) -> Option<Self> {
+        let w_bits = bit_len(w);
+        if w_bits < 3 || (w_bits == 3 && w[0] < 5) {
+            return None;
+        }
+        let mont = Mont::new(w)?;
+        let (minus_one, _) = sub(w, mont.one());
+        let mut wm1 = *w;
+        wm1[0] -= 1; // w is odd, so no borrow
+        let a = wm1
+            .iter()
+            .position(|&l| l != 0)
+            .map_or(0, |i| 64 * i + wm1[i].trailing_zeros() as usize);
+        let mut m = [0u64; N];
+        let (limbs, shift) = (a / 64, a % 64);
+        for i in 0..N - limbs {
+            let lo = wm1[i + limbs] >> shift;
+            let hi = if shift > 0 && i + limbs + 1 < N {
+                wm1[i + limbs + 1] << (64 - shift)
+            } else {
+                0
+            };
+            m[i] = lo | hi;
+        }
+        let m_bits = bit_len(&m);
+        Some(Self {
+            mont,
+            minus_one,
+            m,
+            m_bits,
+            a,
+            w_bits,
+        })
+    }
+
+    /// The strong-probable-prime condition on `x = b^m` (Montgomery form).
+    fn finish(&self, mut x: [u64; N]) -> bool {
+        let one = self.mont.one();
+        if &x == one || x == self.minus_one {
+            return true;
+        }
+        for _ in 1..self.a {
+            x = self.mont.sqr(&x);
+            if x == self.minus_one {
+                return true;
+            }
+            if &x == one {
+                return false;
+            }
+        }
+        false
+    }
+
+    /// One round with base 2 (cheap: doublings instead of multiplications).
+    pub(crate) fn base2(&self) -> bool {
+        self.finish(self.mont.pow2(&self.m, self.m_bits))
+    }
+
+    /// One round with base `b` (plain form, `1 < b < w - 1`).
+    pub(crate) fn round(&self, b: &[u64; N]) -> bool {
+        let bm = self.mont.to_mont(b);
+        self.finish(self.mont.pow(&bm, &self.m, self.m_bits))
+    }
+
+    /// `rounds` rounds with bases drawn uniformly from [2, w - 2] (FIPS 186-5
+    /// B.3.1: random bits of w's length, out-of-range draws rejected).
+    pub(crate) fn random_rounds(&self, rounds: usize, rng: &mut impl RngCore) -> bool {
+        let mut two = [0u64; N];
+        two[0] = 2;
+        let (upper, _) = sub(self.mont.modulus(), &two); // w - 2
+        let top_bits = self.w_bits % 64;
+        let top_limb = (self.w_bits - 1) / 64;
+        let mut done = 0;
+        while done < rounds {
+            let mut b = [0u64; N];
+            for l in b.iter_mut().take(top_limb + 1) {
+                *l = rng.next_u64();
+            }
+            if top_bits != 0 {
+                b[top_limb] &= (1u64 << top_bits) - 1;
+            }
+            if !geq(&b, &two) || !geq(&upper, &b) {
+                continue;
+            }
+            if !self.round(&b) {
+                return false;
+            }
+            done += 1;
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rsa::BigUint;
+
+    fn to_limbs<const N: usize>(x: &BigUint) -> [u64; N] {
+        let mut out = [0u64; N];
+        for (i, chunk) in x.to_bytes_le().chunks(8).enumerate() {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            out[i] = u64::from_le_bytes(b);
+        }
+        out
+    }
+
+    fn from_limbs(x: &[u64]) -> BigUint {
+        let bytes: Vec<u8> = x.iter().flat_map(|l| l.to_le_bytes()).collect();
+        BigUint::from_bytes_le(&bytes)
+    }
+
+    fn random_below(bits: usize, rng: &mut impl RngCore) -> BigUint {
+        let mut bytes = vec![0u8; bits.div_ceil(8)];
+        rng.fill_bytes(&mut bytes);
+        BigUint::from_bytes_le(&bytes) >> (bytes.len() * 8 - bits)
+    }
+
+    fn check_against_bigint<const N: usize, const W: usize>(m_bits: usize, trials: usize) {
+        let mut rng = rand::thread_rng();
+        for _ in 0..trials {
+            let mut m = random_below(m_bits, &mut rng) | BigUint::from(1u32);
+            if m.bits() < 2 {
+                m = BigUint::from(3u32);
+            }
+            let ctx = Mont::<N, W>::new(&to_limbs(&m)).unwrap();
+            let r = BigUint::from(1u32) << (64 * N);
+            assert_eq!(from_limbs(ctx.one()), &r % &m);
+            let a = random_below(m_bits, &mut rng) % &m;
+            let b = random_below(m_bits, &mut rng) % &m;
+            let e = random_below(m_bits, &mut rng);
+            let (am, bm) = (ctx.to_mont(&to_limbs(&a)), ctx.to_mont(&to_limbs(&b)));
+            assert_eq!(from_limbs(&am), (&a * &r) % &m);
+            assert_eq!(
+                from_limbs(&ctx.to_plain(&ctx.mul(&am, &bm))),
+                (&a * &b) % &m
+            );
+            assert_eq!(from_limbs(&ctx.to_plain(&ctx.sqr(&am))), (&a * &a) % &m);
+            let e_l = to_limbs::<N>(&e);
+            let e_bits = bit_len(&e_l);
+            assert_eq!(
+                from_limbs(&ctx.to_plain(&ctx.pow(&am, &e_l, e_bits))),
+                a.modpow(&e, &m)
+            );
+            assert_eq!(
+                from_limbs(&ctx.to_plain(&ctx.pow2(&e_l, e_bits))),
+                BigUint::from(2u32).modpow(&e, &m)
+            );
+        }
+    }
+
+    #[test]
+    fn montgomery_arithmetic_matches_num_bigint() {
+        check_against_bigint::<1, 2>(64, 50);
+        check_against_bigint::<1, 2>(20, 50);
+        check_against_bigint::<4, 8>(256, 30);
+        check_against_bigint::<4, 8>(130, 30); // padded: modulus narrower than N limbs
+        check_against_bigint::<16, 32>(1024, 10);
+        check_against_bigint::<32, 64>(2048, 5);
+    }
+
+    #[test]
+    fn montgomery_handles_extreme_operands() {
+        // Modulus 2^1024 - 1 (all ones) and operands m - 1: maximal carries.
+        let m = [u64::MAX; 16];
+        let ctx = Mont::<16, 32>::new(&m).unwrap();
+        let big = from_limbs(&m);
+        let mut x = m;
+        x[0] -= 1;
+        let xm = ctx.to_mont(&x);
+        let xb = from_limbs(&x);
+        assert_eq!(from_limbs(&ctx.to_plain(&ctx.sqr(&xm))), (&xb * &xb) % &big);
+        assert_eq!(
+            from_limbs(&ctx.to_plain(&ctx.mul(&xm, &xm))),
+            (&xb * &xb) % &big
+        );
+        assert!(Mont::<16, 32>::new(&[0; 16]).is_none());
+        let mut even = m;
+        even[0] -= 1;
+        assert!(Mont::<16, 32>::new(&even).is_none());
+    }
+}
