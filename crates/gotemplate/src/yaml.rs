@@ -14,334 +14,16 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use ferroflux_goyaml::{
+    Resolved, Style, analyze, is_break, json_float_scalar, natural_cmp, needs_escape, push_escape,
+    requested_style, resolve_plain, select_style,
+};
 use granit_parser::{Event, Parser, ScalarStyle};
 
 use crate::error::{Error, Result};
 use crate::gofmt::format_float;
 use crate::json::{base64_std, format_json_float};
 use crate::value::{Dict, Value};
-
-// ------------------------------------------------------------ resolver
-
-/// What go-yaml v2 would decode a plain scalar as.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Resolved {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Uint(u64),
-    Float(f64),
-    Timestamp,
-    Merge,
-    Str,
-}
-
-fn go_parse_int(s: &str) -> Option<i128> {
-    // strconv.ParseInt/ParseUint with base 0 (underscores already removed).
-    let (neg, body) = match s.as_bytes().first()? {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if body.is_empty() {
-        return None;
-    }
-    let lower = body.to_ascii_lowercase();
-    let (radix, digits) = if let Some(h) = lower.strip_prefix("0x") {
-        (16, h)
-    } else if let Some(o) = lower.strip_prefix("0o") {
-        (8, o)
-    } else if let Some(b) = lower.strip_prefix("0b") {
-        (2, b)
-    } else if lower.len() > 1 && lower.starts_with('0') {
-        (8, &lower[1..])
-    } else {
-        (10, &lower[..])
-    };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    let v = u128::from_str_radix(digits, radix).ok()?;
-    if v > u64::MAX as u128 {
-        return None;
-    }
-    let v = v as i128;
-    Some(if neg { -v } else { v })
-}
-
-/// go-yaml's `yamlStyleFloat`: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
-fn yaml_style_float(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut i = 0;
-    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
-        i += 1;
-    }
-    let digits = |i: &mut usize| {
-        let st = *i;
-        while *i < b.len() && b[*i].is_ascii_digit() {
-            *i += 1;
-        }
-        *i - st
-    };
-    if i < b.len() && b[i] == b'.' {
-        i += 1;
-        if digits(&mut i) == 0 {
-            return false;
-        }
-    } else {
-        if digits(&mut i) == 0 {
-            return false;
-        }
-        if i < b.len() && b[i] == b'.' {
-            i += 1;
-            digits(&mut i);
-        }
-    }
-    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
-        i += 1;
-        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
-            i += 1;
-        }
-        if digits(&mut i) == 0 {
-            return false;
-        }
-    }
-    i == b.len()
-}
-
-fn go_parse_float(s: &str) -> Option<f64> {
-    // strconv.ParseFloat accepts what Rust does for decimal forms, plus
-    // inf/infinity/nan spellings which Rust also accepts.
-    let t = s.strip_prefix('+').unwrap_or(s);
-    if t.starts_with(['+', '-']) && s.starts_with('+') {
-        return None;
-    }
-    let f = t.parse::<f64>().ok()?;
-    // Go reports out-of-range literals as errors (go-yaml then keeps a string).
-    let spelled_inf = t
-        .trim_start_matches('-')
-        .to_ascii_lowercase()
-        .starts_with("inf");
-    if f.is_infinite() && !spelled_inf {
-        return None;
-    }
-    Some(f)
-}
-
-/// go-yaml v2's `parseTimestamp` acceptance: `2006-1-2`, with an optional
-/// time part (`T`/`t`/space) as its allowed formats list.
-fn looks_like_timestamp(s: &str) -> bool {
-    let b = s.as_bytes();
-    let i = b.iter().take_while(|c| c.is_ascii_digit()).count();
-    if i != 4 || i == b.len() || b[i] != b'-' {
-        return false;
-    }
-    let num = |p: &mut usize, max: usize| -> Option<u32> {
-        let st = *p;
-        while *p < b.len() && b[*p].is_ascii_digit() && *p - st < max {
-            *p += 1;
-        }
-        if *p == st {
-            return None;
-        }
-        s[st..*p].parse().ok()
-    };
-    let mut p = 5;
-    let Some(m) = num(&mut p, 2) else {
-        return false;
-    };
-    if p >= b.len() || b[p] != b'-' || !(1..=12).contains(&m) {
-        return false;
-    }
-    p += 1;
-    let Some(d) = num(&mut p, 2) else {
-        return false;
-    };
-    if !(1..=31).contains(&d) {
-        return false;
-    }
-    if p == b.len() {
-        return true;
-    }
-    let sep = b[p];
-    if !matches!(sep, b'T' | b't' | b' ') {
-        return false;
-    }
-    p += 1;
-    let Some(h) = num(&mut p, 2) else {
-        return false;
-    };
-    if p >= b.len() || b[p] != b':' || h > 23 {
-        return false;
-    }
-    p += 1;
-    let Some(mi) = num(&mut p, 2) else {
-        return false;
-    };
-    if p >= b.len() || b[p] != b':' || mi > 59 {
-        return false;
-    }
-    p += 1;
-    let Some(sec) = num(&mut p, 2) else {
-        return false;
-    };
-    if sec > 59 {
-        return false;
-    }
-    if p < b.len() && b[p] == b'.' {
-        p += 1;
-        let st = p;
-        while p < b.len() && b[p].is_ascii_digit() {
-            p += 1;
-        }
-        if p == st {
-            return false;
-        }
-    }
-    if p == b.len() {
-        return true;
-    }
-    if sep == b' ' {
-        return false;
-    }
-    // Zone: Z or ±hh:mm
-    if &s[p..] == "Z" {
-        return true;
-    }
-    let z = &b[p..];
-    z.len() == 6
-        && (z[0] == b'+' || z[0] == b'-')
-        && z[1].is_ascii_digit()
-        && z[2].is_ascii_digit()
-        && z[3] == b':'
-        && z[4].is_ascii_digit()
-        && z[5].is_ascii_digit()
-}
-
-/// go-yaml v2 `resolve("", s)` for a plain scalar.
-pub(crate) fn resolve_plain(s: &str) -> Resolved {
-    let hint = match s.as_bytes().first() {
-        None => b'N',
-        Some(c) => match c {
-            b'0'..=b'9' => b'D',
-            b'+' | b'-' => b'S',
-            b'.' => b'.',
-            b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'~' => b'M',
-            _ => 0,
-        },
-    };
-    if hint == 0 {
-        return Resolved::Str;
-    }
-    match s {
-        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
-            return Resolved::Bool(true);
-        }
-        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
-            return Resolved::Bool(false);
-        }
-        "" | "~" | "null" | "Null" | "NULL" => return Resolved::Null,
-        ".nan" | ".NaN" | ".NAN" => return Resolved::Float(f64::NAN),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Resolved::Float(f64::INFINITY);
-        }
-        "-.inf" | "-.Inf" | "-.INF" => return Resolved::Float(f64::NEG_INFINITY),
-        "<<" => return Resolved::Merge,
-        _ => {}
-    }
-    match hint {
-        b'.' => {
-            if let Some(f) = go_parse_float(s) {
-                return Resolved::Float(f);
-            }
-        }
-        b'D' | b'S' => {
-            if looks_like_timestamp(s) {
-                return Resolved::Timestamp;
-            }
-            let plain = s.replace('_', "");
-            if let Some(v) = go_parse_int(&plain) {
-                if v >= i64::MIN as i128 && v <= i64::MAX as i128 {
-                    return Resolved::Int(v as i64);
-                }
-                if v >= 0 {
-                    return Resolved::Uint(v as u64);
-                }
-            }
-            if yaml_style_float(&plain)
-                && let Some(f) = go_parse_float(&plain)
-            {
-                return Resolved::Float(f);
-            }
-            if let Some(b) = plain.strip_prefix("0b") {
-                if let Ok(v) = u64::from_str_radix(b, 2) {
-                    return if v <= i64::MAX as u64 {
-                        Resolved::Int(v as i64)
-                    } else {
-                        Resolved::Uint(v)
-                    };
-                }
-            } else if let Some(b) = plain.strip_prefix("-0b")
-                && let Ok(v) = i64::from_str_radix(&format!("-{b}"), 2)
-            {
-                return Resolved::Int(v);
-            }
-        }
-        _ => {}
-    }
-    Resolved::Str
-}
-
-/// go-yaml's `isBase60Float`: `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`.
-fn is_base60_float(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.is_empty() {
-        return false;
-    }
-    let c = b[0];
-    if !(c == b'+' || c == b'-' || c.is_ascii_digit()) || !s.contains(':') {
-        return false;
-    }
-    let mut i = 0;
-    if b[0] == b'+' || b[0] == b'-' {
-        i += 1;
-    }
-    if i >= b.len() || !b[i].is_ascii_digit() {
-        return false;
-    }
-    i += 1;
-    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
-        i += 1;
-    }
-    let mut groups = 0;
-    while i < b.len() && b[i] == b':' {
-        i += 1;
-        let st = i;
-        if i < b.len()
-            && (b'0'..=b'5').contains(&b[i])
-            && i + 1 < b.len()
-            && b[i + 1].is_ascii_digit()
-        {
-            i += 2;
-        } else if i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == st {
-            return false;
-        }
-        groups += 1;
-    }
-    if groups == 0 {
-        return false;
-    }
-    if i < b.len() && b[i] == b'.' {
-        i += 1;
-        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
-            i += 1;
-        }
-    }
-    i == b.len()
-}
 
 // ------------------------------------------------------------ emitter
 
@@ -350,6 +32,7 @@ enum Node {
     Null,
     Bool(bool),
     Int(String),
+    /// A float already spelled as the round trip leaves it (integral ones as integers).
     Float(String),
     Str(String),
     Seq(Vec<Node>),
@@ -367,13 +50,11 @@ fn to_node_at(v: &Value, path: &mut Vec<Dict>) -> Result<Node> {
         Value::Bool(b) => Node::Bool(*b),
         Value::Int(i, _) => Node::Int(i.to_string()),
         Value::Float(f) => {
-            let j = format_json_float(*f)?;
-            match resolve_plain(&j) {
-                Resolved::Int(i) => Node::Int(i.to_string()),
-                Resolved::Uint(u) => Node::Int(u.to_string()),
-                Resolved::Float(x) => Node::Float(yaml_float(x)),
-                _ => Node::Str(j),
+            if !f.is_finite() {
+                // json.Marshal's error: JSON has no infinities or NaN.
+                format_json_float(*f)?;
             }
+            Node::Float(json_float_scalar(*f))
         }
         Value::String(s) => Node::Str(if s.contains('\u{85}') {
             fold_nel(s)
@@ -401,7 +82,7 @@ fn to_node_at(v: &Value, path: &mut Vec<Dict>) -> Result<Node> {
                 .collect();
             path.pop();
             let mut entries = entries?;
-            entries.sort_by(|a, b| key_order(&a.0, &b.0));
+            entries.sort_by(|a, b| natural_cmp(&a.0, &b.0));
             Node::Map(entries)
         }
         Value::Object(o) => match o.to_data() {
@@ -443,253 +124,6 @@ fn fold_nel(s: &str) -> String {
         i += 1;
     }
     out
-}
-
-fn yaml_float(x: f64) -> String {
-    if x.is_nan() {
-        return ".nan".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 {
-            ".inf".into()
-        } else {
-            "-.inf".into()
-        };
-    }
-    format_float(x, b'g', -1)
-}
-
-/// go-yaml v2's `keyList.Less` for string keys: runs of digits compare
-/// numerically, letters sort after non-letters.
-fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
-    use std::cmp::Ordering::*;
-    if key_less(a, b) {
-        Less
-    } else if key_less(b, a) {
-        Greater
-    } else {
-        Equal
-    }
-}
-
-fn key_less(a: &str, b: &str) -> bool {
-    let ar: Vec<char> = a.chars().collect();
-    let br: Vec<char> = b.chars().collect();
-    let mut i = 0;
-    while i < ar.len() && i < br.len() {
-        if ar[i] == br[i] {
-            i += 1;
-            continue;
-        }
-        let al = ar[i].is_alphabetic();
-        let bl = br[i].is_alphabetic();
-        if al && bl {
-            return ar[i] < br[i];
-        }
-        if al || bl {
-            return bl;
-        }
-        let mut an: i64 = 0;
-        let mut bn: i64 = 0;
-        if ar[i] == '0' || br[i] == '0' {
-            let mut j = i;
-            while j > 0 {
-                j -= 1;
-                if !ar[j].is_ascii_digit() {
-                    break;
-                }
-                if ar[j] != '0' {
-                    an = 1;
-                    bn = 1;
-                    break;
-                }
-            }
-        }
-        let mut ai = i;
-        while ai < ar.len() && ar[ai].is_ascii_digit() {
-            an = an.wrapping_mul(10).wrapping_add(ar[ai] as i64 - '0' as i64);
-            ai += 1;
-        }
-        let mut bi = i;
-        while bi < br.len() && br[bi].is_ascii_digit() {
-            bn = bn.wrapping_mul(10).wrapping_add(br[bi] as i64 - '0' as i64);
-            bi += 1;
-        }
-        if an != bn {
-            return an < bn;
-        }
-        if ai != bi {
-            return ai < bi;
-        }
-        return ar[i] < br[i];
-    }
-    ar.len() < br.len()
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Style {
-    Plain,
-    Single,
-    Double,
-    Literal,
-}
-
-struct Analysis {
-    multiline: bool,
-    flow_plain: bool,
-    block_plain: bool,
-    single: bool,
-    block: bool,
-}
-
-fn is_printable(c: char) -> bool {
-    let u = c as u32;
-    u == 0x0A
-        || (0x20..=0x7E).contains(&u)
-        || (0xA0..=0xD7FF).contains(&u)
-        || ((0xE000..=0xFFFD).contains(&u) && u != 0xFEFF)
-}
-
-fn is_break(c: char) -> bool {
-    matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
-}
-
-fn analyze(value: &str) -> Analysis {
-    if value.is_empty() {
-        return Analysis {
-            multiline: false,
-            flow_plain: false,
-            block_plain: true,
-            single: true,
-            block: false,
-        };
-    }
-    let mut block_ind = false;
-    let mut flow_ind = false;
-    let mut line_breaks = false;
-    let mut special = false;
-    let mut leading_space = false;
-    let mut leading_break = false;
-    let mut trailing_space = false;
-    let mut trailing_break = false;
-    let mut break_space = false;
-    let mut space_break = false;
-    let mut prev_space = false;
-    let mut prev_break = false;
-    if value.starts_with("---") || value.starts_with("...") {
-        block_ind = true;
-        flow_ind = true;
-    }
-    let mut preceded_by_ws = true;
-    let chars: Vec<char> = value.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        let next = chars.get(i + 1).copied();
-        let followed_by_ws = next.is_none_or(|n| n == ' ' || n == '\t' || is_break(n));
-        if i == 0 {
-            match c {
-                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
-                | '%' | '@' | '`' => {
-                    flow_ind = true;
-                    block_ind = true;
-                }
-                '?' | ':' => {
-                    flow_ind = true;
-                    if followed_by_ws {
-                        block_ind = true;
-                    }
-                }
-                '-' if followed_by_ws => {
-                    flow_ind = true;
-                    block_ind = true;
-                }
-                _ => {}
-            }
-        } else {
-            match c {
-                ',' | '?' | '[' | ']' | '{' | '}' => flow_ind = true,
-                ':' => {
-                    flow_ind = true;
-                    if followed_by_ws {
-                        block_ind = true;
-                    }
-                }
-                '#' if preceded_by_ws => {
-                    flow_ind = true;
-                    block_ind = true;
-                }
-                _ => {}
-            }
-        }
-        if !is_printable(c) {
-            special = true;
-        }
-        if c == ' ' {
-            if i == 0 {
-                leading_space = true;
-            }
-            if i + 1 == chars.len() {
-                trailing_space = true;
-            }
-            if prev_break {
-                break_space = true;
-            }
-            prev_space = true;
-            prev_break = false;
-        } else if is_break(c) {
-            line_breaks = true;
-            if i == 0 {
-                leading_break = true;
-            }
-            if i + 1 == chars.len() {
-                trailing_break = true;
-            }
-            if prev_space {
-                space_break = true;
-            }
-            prev_space = false;
-            prev_break = true;
-        } else {
-            prev_space = false;
-            prev_break = false;
-        }
-        preceded_by_ws = c == ' ' || c == '\t' || is_break(c);
-    }
-    let mut a = Analysis {
-        multiline: line_breaks,
-        flow_plain: true,
-        block_plain: true,
-        single: true,
-        block: true,
-    };
-    if leading_space || leading_break || trailing_space || trailing_break {
-        a.flow_plain = false;
-        a.block_plain = false;
-    }
-    if trailing_space {
-        a.block = false;
-    }
-    if break_space {
-        a.flow_plain = false;
-        a.block_plain = false;
-        a.single = false;
-    }
-    if space_break || special {
-        a.flow_plain = false;
-        a.block_plain = false;
-        a.single = false;
-        a.block = false;
-    }
-    if line_breaks {
-        a.flow_plain = false;
-        a.block_plain = false;
-    }
-    if flow_ind {
-        a.flow_plain = false;
-    }
-    if block_ind {
-        a.block_plain = false;
-    }
-    a
 }
 
 const BEST_WIDTH: usize = 80;
@@ -760,17 +194,7 @@ impl Emitter {
                 simple_key,
             ),
             Node::Int(s) | Node::Float(s) => self.scalar(s, Style::Plain, root, simple_key),
-            Node::Str(s) => {
-                let can_plain = resolve_plain(s) == Resolved::Str && !is_base60_float(s);
-                let style = if s.contains('\n') {
-                    Style::Literal
-                } else if can_plain {
-                    Style::Plain
-                } else {
-                    Style::Double
-                };
-                self.scalar(s, style, root, simple_key)
-            }
+            Node::Str(s) => self.scalar(s, requested_style(s), root, simple_key),
             Node::Seq(items) => {
                 if items.is_empty() {
                     self.write_indicator("[", true, true, false);
@@ -817,20 +241,7 @@ impl Emitter {
     }
 
     fn scalar(&mut self, value: &str, requested: Style, root: bool, simple_key: bool) {
-        let a = analyze(value);
-        let mut style = requested;
-        if simple_key && a.multiline {
-            style = Style::Double;
-        }
-        if style == Style::Plain && (!a.block_plain || (value.is_empty() && simple_key)) {
-            style = Style::Single;
-        }
-        if style == Style::Single && !a.single {
-            style = Style::Double;
-        }
-        if style == Style::Literal && (!a.block || simple_key) {
-            style = Style::Double;
-        }
+        let style = select_style(value, requested, simple_key);
         self.increase_indent(true, false);
         let allow_breaks = !simple_key;
         match style {
@@ -948,40 +359,8 @@ impl Emitter {
         let mut spaces = false;
         for i in 0..n {
             let c = chars[i];
-            if !is_printable(c) || c == '\u{FEFF}' || is_break(c) || c == '"' || c == '\\' {
-                self.put('\\');
-                match c {
-                    '\0' => self.put('0'),
-                    '\x07' => self.put('a'),
-                    '\x08' => self.put('b'),
-                    '\t' => self.put('t'),
-                    '\n' => self.put('n'),
-                    '\x0b' => self.put('v'),
-                    '\x0c' => self.put('f'),
-                    '\r' => self.put('r'),
-                    '\x1b' => self.put('e'),
-                    '"' => self.put('"'),
-                    '\\' => self.put('\\'),
-                    '\u{85}' => self.put('N'),
-                    '\u{A0}' => self.put('_'),
-                    '\u{2028}' => self.put('L'),
-                    '\u{2029}' => self.put('P'),
-                    c => {
-                        let v = c as u32;
-                        let (p, w) = if v <= 0xFF {
-                            ('x', 2)
-                        } else if v <= 0xFFFF {
-                            ('u', 4)
-                        } else {
-                            ('U', 8)
-                        };
-                        self.put(p);
-                        for k in (0..w).rev() {
-                            let d = (v >> (k * 4)) & 0xF;
-                            self.put(char::from_digit(d, 16).unwrap_or('0').to_ascii_uppercase());
-                        }
-                    }
-                }
+            if needs_escape(c) {
+                self.column += push_escape(&mut self.out, c);
                 spaces = false;
             } else if c == ' ' {
                 if allow_breaks && !spaces && self.column > BEST_WIDTH && i != 0 && i + 1 != n {
@@ -1319,5 +698,68 @@ fn json_kind(v: &Value) -> &'static str {
         Value::Float(_) | Value::Int(_, _) => "number",
         Value::Bool(_) => "bool",
         _ => "null",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// go-yaml reading back what `json.Marshal` wrote, spelled out with this crate's own
+    /// JSON and `strconv` formatting: the shared float text must agree with it.
+    fn json_then_go_yaml(f: f64) -> String {
+        let j = format_json_float(f).unwrap_or_default();
+        match resolve_plain(&j) {
+            Resolved::Int(i) => i.to_string(),
+            Resolved::Uint(u) => u.to_string(),
+            Resolved::Float(x) => format_float(x, b'g', -1),
+            other => panic!("{j} resolved as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn float_text_agrees_with_json_round_trip_and_strconv() {
+        let mut specials = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.5,
+            1e6,
+            1e-6,
+            1e-7,
+            1e19,
+            1e20,
+            1e21,
+            1e100,
+            5e-324,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            9223372036854775807.0,
+            -9223372036854775808.0,
+            18446744073709551615.0,
+            1152921504606846976.0,
+            123456789.125,
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let f = f64::from_bits(seed);
+            if f.is_finite() {
+                specials.push(f);
+                // Integral values in every magnitude, where the int/float split happens.
+                specials.push(f.trunc() % 1e22);
+            }
+        }
+        for f in specials {
+            assert_eq!(json_float_scalar(f), json_then_go_yaml(f), "{f:e}");
+            assert_eq!(
+                ferroflux_goyaml::format_float(f),
+                format_float(f, b'g', -1),
+                "{f:e}"
+            );
+        }
     }
 }

@@ -1,0 +1,301 @@
+//! Which style a string scalar is written in: go-yaml v2's encoder asks for one
+//! ([`requested_style`]), libyaml's emitter then overrides it when the text does not allow
+//! it ([`analyze`], [`select_style`]). Block context only: neither Helm nor kustomize
+//! prints flow collections other than `[]` and `{}`.
+
+/// How a string scalar is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    /// `'...'`
+    Single,
+    /// `"..."`, with escapes.
+    Double,
+    /// `|` block.
+    Literal,
+}
+
+/// libyaml's line breaks.
+pub fn is_break(c: char) -> bool {
+    matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+/// libyaml's `IS_PRINTABLE`. It looks at UTF-8 lead bytes, so 4-byte characters (emoji) are
+/// not printable and get escaped in double quotes.
+pub fn is_printable(c: char) -> bool {
+    let u = c as u32;
+    u == 0x0A
+        || (0x20..=0x7E).contains(&u)
+        || (0xA0..=0xD7FF).contains(&u)
+        || ((0xE000..=0xFFFD).contains(&u) && u != 0xFEFF)
+}
+
+/// The style go-yaml v2's encoder requests for a string (`encoder.stringv`): a literal
+/// block for multi-line text, plain when the text reads back as the same string, else
+/// double quotes.
+pub fn requested_style(s: &str) -> Style {
+    if s.contains('\n') {
+        Style::Literal
+    } else if crate::can_use_plain(s) {
+        Style::Plain
+    } else {
+        Style::Double
+    }
+}
+
+/// What libyaml's `yaml_emitter_analyze_scalar` finds out about a scalar, the parts that
+/// matter in block context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Analysis {
+    /// Contains a line break.
+    pub multiline: bool,
+    pub block_plain_allowed: bool,
+    pub single_quoted_allowed: bool,
+    /// A literal block may hold it.
+    pub block_allowed: bool,
+}
+
+/// libyaml's `yaml_emitter_analyze_scalar`.
+pub fn analyze(value: &str) -> Analysis {
+    if value.is_empty() {
+        return Analysis {
+            multiline: false,
+            block_plain_allowed: true,
+            single_quoted_allowed: true,
+            block_allowed: false,
+        };
+    }
+    let mut block_indicators = value.starts_with("---") || value.starts_with("...");
+    let mut line_breaks = false;
+    let mut special = false;
+    let (mut leading_space, mut leading_break) = (false, false);
+    let (mut trailing_space, mut trailing_break) = (false, false);
+    let (mut break_space, mut space_break) = (false, false);
+    let (mut prev_space, mut prev_break) = (false, false);
+    let mut preceded_by_ws = true;
+    let chars: Vec<char> = value.chars().collect();
+    let n = chars.len();
+    for (i, &c) in chars.iter().enumerate() {
+        let followed_by_ws = chars
+            .get(i + 1)
+            .is_none_or(|&next| next == ' ' || next == '\t' || is_break(next));
+        if i == 0 {
+            match c {
+                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
+                | '%' | '@' | '`' => block_indicators = true,
+                '?' | ':' | '-' if followed_by_ws => block_indicators = true,
+                _ => {}
+            }
+        } else {
+            match c {
+                ':' if followed_by_ws => block_indicators = true,
+                '#' if preceded_by_ws => block_indicators = true,
+                _ => {}
+            }
+        }
+        if !is_printable(c) {
+            special = true;
+        }
+        if c == ' ' {
+            leading_space |= i == 0;
+            trailing_space |= i + 1 == n;
+            break_space |= prev_break;
+            prev_space = true;
+            prev_break = false;
+        } else if is_break(c) {
+            line_breaks = true;
+            leading_break |= i == 0;
+            trailing_break |= i + 1 == n;
+            space_break |= prev_space;
+            prev_space = false;
+            prev_break = true;
+        } else {
+            prev_space = false;
+            prev_break = false;
+        }
+        preceded_by_ws = c == ' ' || c == '\t' || is_break(c);
+    }
+    let mut a = Analysis {
+        multiline: line_breaks,
+        block_plain_allowed: true,
+        single_quoted_allowed: true,
+        block_allowed: true,
+    };
+    if leading_space || leading_break || trailing_space || trailing_break {
+        a.block_plain_allowed = false;
+    }
+    if trailing_space {
+        a.block_allowed = false;
+    }
+    if break_space {
+        a.block_plain_allowed = false;
+        a.single_quoted_allowed = false;
+    }
+    if space_break || special {
+        a.block_plain_allowed = false;
+        a.single_quoted_allowed = false;
+        a.block_allowed = false;
+    }
+    if line_breaks || block_indicators {
+        a.block_plain_allowed = false;
+    }
+    a
+}
+
+/// libyaml's `yaml_emitter_select_scalar_style` in block context: the `requested` style
+/// unless `value` does not allow it. `simple_key` is a mapping key written as `key:` (not
+/// as `? key`): keys stay on one line and are never empty plain scalars.
+pub fn select_style(value: &str, requested: Style, simple_key: bool) -> Style {
+    let a = analyze(value);
+    let mut style = requested;
+    if simple_key && a.multiline {
+        style = Style::Double;
+    }
+    if style == Style::Plain && (!a.block_plain_allowed || (value.is_empty() && simple_key)) {
+        style = Style::Single;
+    }
+    if style == Style::Single && !a.single_quoted_allowed {
+        style = Style::Double;
+    }
+    if style == Style::Literal && (!a.block_allowed || simple_key) {
+        style = Style::Double;
+    }
+    style
+}
+
+/// Whether libyaml escapes `c` inside double quotes.
+pub fn needs_escape(c: char) -> bool {
+    !is_printable(c) || c == '\u{FEFF}' || is_break(c) || c == '"' || c == '\\'
+}
+
+/// Appends libyaml's double-quoted escape for `c` (`\n`, `\x1F`, `\u2029`, `\U0001F600`,
+/// ...) and returns how many characters it wrote (all ASCII), for column tracking.
+pub fn push_escape(out: &mut String, c: char) -> usize {
+    let short = match c {
+        '\0' => '0',
+        '\x07' => 'a',
+        '\x08' => 'b',
+        '\t' => 't',
+        '\n' => 'n',
+        '\x0b' => 'v',
+        '\x0c' => 'f',
+        '\r' => 'r',
+        '\x1b' => 'e',
+        '"' => '"',
+        '\\' => '\\',
+        '\u{85}' => 'N',
+        '\u{A0}' => '_',
+        '\u{2028}' => 'L',
+        '\u{2029}' => 'P',
+        c => {
+            let v = c as u32;
+            let (prefix, width) = if v <= 0xFF {
+                ('x', 2)
+            } else if v <= 0xFFFF {
+                ('u', 4)
+            } else {
+                ('U', 8)
+            };
+            out.push('\\');
+            out.push(prefix);
+            for k in (0..width).rev() {
+                let d = (v >> (k * 4)) & 0xF;
+                out.push(char::from_digit(d, 16).unwrap_or('0').to_ascii_uppercase());
+            }
+            return 2 + width as usize;
+        }
+    };
+    out.push('\\');
+    out.push(short);
+    2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn style(s: &str, key: bool) -> Style {
+        select_style(s, requested_style(s), key)
+    }
+
+    #[test]
+    fn strings_that_would_change_type_are_double_quoted() {
+        for s in [
+            "8080",
+            "0755",
+            "yes",
+            "y",
+            "1_000",
+            "1:20",
+            "2020-01-01",
+            "0o17",
+            "",
+        ] {
+            assert_eq!(style(s, false), Style::Double, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn indicators_and_edge_spaces_are_single_quoted() {
+        for s in [
+            "a #b",
+            "- dash",
+            "'s",
+            "  leading",
+            "trailing ",
+            "key: v",
+            "*x",
+            "---x",
+        ] {
+            assert_eq!(style(s, false), Style::Single, "{s:?}");
+        }
+        for s in [
+            "it's",
+            "?q",
+            "a-b",
+            "a:b",
+            "é unicode",
+            "${PORT}",
+            "a#b",
+            "-x",
+        ] {
+            assert_eq!(style(s, false), Style::Plain, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn unprintable_text_and_keys_fall_back_to_double_quotes() {
+        assert_eq!(style("tab\there", false), Style::Double);
+        assert_eq!(style("emoji 😀", false), Style::Double);
+        assert_eq!(style("a\nb", false), Style::Literal);
+        assert_eq!(style("a\nb", true), Style::Double);
+        assert_eq!(style("trailing \nspace", false), Style::Double);
+        // An empty key can not be plain; an empty value is quoted because it reads as null.
+        assert_eq!(select_style("", Style::Plain, true), Style::Single);
+        assert_eq!(select_style("", Style::Plain, false), Style::Plain);
+    }
+
+    #[test]
+    fn analysis_of_line_breaks() {
+        let a = analyze(" x\ny");
+        assert!(a.multiline && !a.block_plain_allowed && a.block_allowed);
+        let a = analyze("x \ny");
+        assert!(!a.single_quoted_allowed && !a.block_allowed);
+        let a = analyze("x\n y");
+        assert!(!a.single_quoted_allowed && a.block_allowed);
+        assert!(!analyze("").block_allowed);
+    }
+
+    #[test]
+    fn escapes_as_libyaml() {
+        let mut out = String::new();
+        let mut n = 0;
+        for c in ['\n', '"', '\u{1}', '\u{85}', '\u{FEFF}', '😀', '\t'] {
+            assert!(needs_escape(c), "{c:?}");
+            n += push_escape(&mut out, c);
+        }
+        assert_eq!(out, "\\n\\\"\\x01\\N\\uFEFF\\U0001F600\\t");
+        assert_eq!(n, out.len());
+        assert!(!needs_escape('é') && !needs_escape(' '));
+    }
+}
