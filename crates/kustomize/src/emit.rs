@@ -8,7 +8,9 @@
 //! Numbers went through JSON, so integral floats print as integers.
 
 use crate::value::Value;
-use std::cmp::Ordering;
+use ferroflux_goyaml::{
+    Style, json_float_scalar, natural_cmp, needs_escape, push_escape, requested_style, select_style,
+};
 
 const BEST_WIDTH: usize = 80;
 
@@ -25,65 +27,6 @@ pub fn to_string(v: &Value) -> String {
     e.out
 }
 
-/// go-yaml v2's ordering of mapping keys: runs of digits compare as numbers, letters after
-/// other characters.
-pub fn natural_cmp(a: &str, b: &str) -> Ordering {
-    let ar: Vec<char> = a.chars().collect();
-    let br: Vec<char> = b.chars().collect();
-    let digit = |c: char| c.is_ascii_digit();
-    for i in 0..ar.len().min(br.len()) {
-        if ar[i] == br[i] {
-            continue;
-        }
-        let al = ar[i].is_alphabetic();
-        let bl = br[i].is_alphabetic();
-        if al && bl {
-            return ar[i].cmp(&br[i]);
-        }
-        if al || bl {
-            return if bl {
-                Ordering::Less
-            } else {
-                Ordering::Greater
-            };
-        }
-        let (mut an, mut bn) = (0i64, 0i64);
-        if ar[i] == '0' || br[i] == '0' {
-            let mut j = i;
-            while j > 0 && digit(ar[j - 1]) {
-                j -= 1;
-                if ar[j] != '0' {
-                    an = 1;
-                    bn = 1;
-                    break;
-                }
-            }
-        }
-        let mut ai = i;
-        while ai < ar.len() && digit(ar[ai]) {
-            an = an
-                .wrapping_mul(10)
-                .wrapping_add(i64::from(ar[ai] as u8 - b'0'));
-            ai += 1;
-        }
-        let mut bi = i;
-        while bi < br.len() && digit(br[bi]) {
-            bn = bn
-                .wrapping_mul(10)
-                .wrapping_add(i64::from(br[bi] as u8 - b'0'));
-            bi += 1;
-        }
-        if an != bn {
-            return an.cmp(&bn);
-        }
-        if ai != bi {
-            return ai.cmp(&bi);
-        }
-        return ar[i].cmp(&br[i]);
-    }
-    ar.len().cmp(&br.len())
-}
-
 #[derive(Clone, Copy, PartialEq)]
 enum Ctx {
     /// The document root.
@@ -97,15 +40,6 @@ enum Ctx {
 struct Emitter {
     out: String,
     column: usize,
-}
-
-/// How a string scalar is written.
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Style {
-    Plain,
-    Single,
-    Double,
-    Literal,
 }
 
 impl Emitter {
@@ -194,7 +128,7 @@ impl Emitter {
     }
 
     fn scalar_str(&mut self, s: &str, indent: usize, key: bool) {
-        match select_style(s, key) {
+        match select_style(s, requested_style(s), key) {
             Style::Plain => self.write_plain(s, indent),
             Style::Single => self.write_single(s, indent),
             Style::Double => self.write_double(s, indent),
@@ -268,29 +202,8 @@ impl Emitter {
         let mut spaces = false;
         let mut buf = String::new();
         for (i, &c) in chars.iter().enumerate() {
-            if !printable(c) || c == '"' || c == '\\' || c == '\u{feff}' || is_break(c) {
-                let esc = match c {
-                    '\0' => "\\0".to_string(),
-                    '\x07' => "\\a".to_string(),
-                    '\x08' => "\\b".to_string(),
-                    '\t' => "\\t".to_string(),
-                    '\n' => "\\n".to_string(),
-                    '\x0b' => "\\v".to_string(),
-                    '\x0c' => "\\f".to_string(),
-                    '\r' => "\\r".to_string(),
-                    '\x1b' => "\\e".to_string(),
-                    '"' => "\\\"".to_string(),
-                    '\\' => "\\\\".to_string(),
-                    '\u{85}' => "\\N".to_string(),
-                    '\u{a0}' => "\\_".to_string(),
-                    '\u{2028}' => "\\L".to_string(),
-                    '\u{2029}' => "\\P".to_string(),
-                    c if (c as u32) <= 0xff => format!("\\x{:02X}", c as u32),
-                    c if (c as u32) <= 0xffff => format!("\\u{:04X}", c as u32),
-                    c => format!("\\U{:08X}", c as u32),
-                };
-                self.column += esc.chars().count();
-                buf.push_str(&esc);
+            if needs_escape(c) {
+                self.column += push_escape(&mut buf, c);
                 spaces = false;
             } else if c == ' ' {
                 let last = i + 1 == chars.len();
@@ -340,371 +253,19 @@ impl Emitter {
     }
 }
 
-fn is_break(c: char) -> bool {
-    matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}')
-}
-
-/// libyaml's `is_printable` (4-byte characters are not, so emoji get escaped).
-fn printable(c: char) -> bool {
-    let u = c as u32;
-    u == 0x0a
-        || (0x20..=0x7e).contains(&u)
-        || (0xa0..=0xd7ff).contains(&u)
-        || ((0xe000..=0xfffd).contains(&u) && u != 0xfeff)
-}
-
-/// The scalar style go-yaml v2 ends up with for a string.
-fn select_style(s: &str, key: bool) -> Style {
-    let can_plain = resolves_to_string(s) && !is_base60_float(s);
-    let requested = if s.contains('\n') {
-        Style::Literal
-    } else if can_plain {
-        Style::Plain
-    } else {
-        Style::Double
-    };
-    let a = analyze(s);
-    let mut style = requested;
-    if key && a.multiline {
-        style = Style::Double;
-    }
-    if style == Style::Plain && (!a.block_plain_allowed || (s.is_empty() && key)) {
-        style = Style::Single;
-    }
-    if style == Style::Single && !a.single_quoted_allowed {
-        style = Style::Double;
-    }
-    if style == Style::Literal && (!a.block_allowed || key) {
-        style = Style::Double;
-    }
-    style
-}
-
-struct Analysis {
-    multiline: bool,
-    block_plain_allowed: bool,
-    single_quoted_allowed: bool,
-    block_allowed: bool,
-}
-
-/// libyaml's `yaml_emitter_analyze_scalar`, the parts that matter in block context.
-fn analyze(s: &str) -> Analysis {
-    if s.is_empty() {
-        return Analysis {
-            multiline: false,
-            block_plain_allowed: true,
-            single_quoted_allowed: true,
-            block_allowed: false,
-        };
-    }
-    let chars: Vec<char> = s.chars().collect();
-    let mut block_indicators = s.starts_with("---") || s.starts_with("...");
-    let mut special = false;
-    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
-        (false, false, false, false);
-    let (mut break_space, mut space_break, mut prev_space, mut prev_break, mut line_breaks) =
-        (false, false, false, false, false);
-    let mut preceded_by_ws = true;
-    let n = chars.len();
-    for (i, &c) in chars.iter().enumerate() {
-        let followed_by_ws = i + 1 >= n || matches!(chars[i + 1], ' ' | '\t');
-        if i == 0 {
-            match c {
-                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
-                | '%' | '@' | '`' => block_indicators = true,
-                '?' | ':' if followed_by_ws => block_indicators = true,
-                '-' if followed_by_ws => block_indicators = true,
-                _ => {}
-            }
-        } else {
-            match c {
-                ':' if followed_by_ws => block_indicators = true,
-                '#' if preceded_by_ws => block_indicators = true,
-                _ => {}
-            }
-        }
-        if !printable(c) {
-            special = true;
-        }
-        if c == ' ' {
-            if i == 0 {
-                leading_space = true;
-            }
-            if i + 1 == n {
-                trailing_space = true;
-            }
-            if prev_break {
-                break_space = true;
-            }
-            prev_space = true;
-            prev_break = false;
-        } else if is_break(c) {
-            line_breaks = true;
-            if i == 0 {
-                leading_break = true;
-            }
-            if i + 1 == n {
-                trailing_break = true;
-            }
-            if prev_space {
-                space_break = true;
-            }
-            prev_space = false;
-            prev_break = true;
-        } else {
-            prev_space = false;
-            prev_break = false;
-        }
-        preceded_by_ws = matches!(c, ' ' | '\t') || is_break(c);
-    }
-    let mut a = Analysis {
-        multiline: line_breaks,
-        block_plain_allowed: true,
-        single_quoted_allowed: true,
-        block_allowed: true,
-    };
-    if leading_space || leading_break || trailing_space || trailing_break {
-        a.block_plain_allowed = false;
-    }
-    if trailing_space {
-        a.block_allowed = false;
-    }
-    if break_space {
-        a.block_plain_allowed = false;
-        a.single_quoted_allowed = false;
-    }
-    if space_break || special {
-        a.block_plain_allowed = false;
-        a.single_quoted_allowed = false;
-        a.block_allowed = false;
-    }
-    if line_breaks || block_indicators {
-        a.block_plain_allowed = false;
-    }
-    a
-}
-
-/// Whether go-yaml v2 reads the plain text `s` back as a string (YAML 1.1 resolution).
-pub fn resolves_to_string(s: &str) -> bool {
-    let Some(first) = s.bytes().next() else {
-        return false;
-    };
-    match first {
-        b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'~' => !matches!(
-            s,
-            "y" | "Y"
-                | "yes"
-                | "Yes"
-                | "YES"
-                | "true"
-                | "True"
-                | "TRUE"
-                | "on"
-                | "On"
-                | "ON"
-                | "n"
-                | "N"
-                | "no"
-                | "No"
-                | "NO"
-                | "false"
-                | "False"
-                | "FALSE"
-                | "off"
-                | "Off"
-                | "OFF"
-                | "~"
-                | "null"
-                | "Null"
-                | "NULL"
-        ),
-        b'.' => {
-            !matches!(s, ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF") && !go_parse_float(s)
-        }
-        b'0'..=b'9' | b'+' | b'-' => {
-            if matches!(s, "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF") {
-                return false;
-            }
-            if is_timestamp(s) {
-                return false;
-            }
-            let plain = s.replace('_', "");
-            if go_parse_int(&plain) || yaml_style_float(&plain) {
-                return false;
-            }
-            let bin = plain
-                .strip_prefix("0b")
-                .or_else(|| plain.strip_prefix("-0b"));
-            !bin.is_some_and(|b| !b.is_empty() && b.bytes().all(|c| c == b'0' || c == b'1'))
-        }
-        _ => true,
-    }
-}
-
-/// Go's `strconv.ParseInt(s, 0, 64)` / `ParseUint` acceptance (after `_` removal).
-fn go_parse_int(s: &str) -> bool {
-    let body = s
-        .strip_prefix('+')
-        .or_else(|| s.strip_prefix('-'))
-        .unwrap_or(s);
-    if body.is_empty() {
-        return false;
-    }
-    let (digits, radix) =
-        if let Some(r) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-            (r, 16)
-        } else if let Some(r) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
-            (r, 8)
-        } else if let Some(r) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
-            (r, 2)
-        } else if body.len() > 1 && body.starts_with('0') {
-            (&body[1..], 8)
-        } else {
-            (body, 10)
-        };
-    !digits.is_empty() && u64::from_str_radix(digits, radix).is_ok()
-}
-
-/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
-fn yaml_style_float(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut i = 0;
-    if matches!(b.first(), Some(b'+' | b'-')) {
-        i += 1;
-    }
-    let digits = |i: &mut usize| {
-        let start = *i;
-        while *i < b.len() && b[*i].is_ascii_digit() {
-            *i += 1;
-        }
-        *i - start
-    };
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        if digits(&mut i) == 0 {
-            return false;
-        }
-    } else {
-        if digits(&mut i) == 0 {
-            return false;
-        }
-        if b.get(i) == Some(&b'.') {
-            i += 1;
-            digits(&mut i);
-        }
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        if digits(&mut i) == 0 {
-            return false;
-        }
-    }
-    i == b.len()
-}
-
-/// Go's `strconv.ParseFloat` on text starting with `.` (decimal forms only matter here).
-fn go_parse_float(s: &str) -> bool {
-    yaml_style_float(s)
-}
-
-/// go-yaml v2's timestamp forms: `YYYY-M-D` optionally followed by a time.
-fn is_timestamp(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
-        return false;
-    }
-    let rest = &s[5..];
-    let (date_rest, time) = match rest.find(['T', 't', ' ']) {
-        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
-        None => (rest, None),
-    };
-    let mut parts = date_rest.split('-');
-    let ok_num = |p: Option<&str>, max: usize| {
-        p.is_some_and(|p| !p.is_empty() && p.len() <= max && p.bytes().all(|c| c.is_ascii_digit()))
-    };
-    if !ok_num(parts.next(), 2) || !ok_num(parts.next(), 2) || parts.next().is_some() {
-        return false;
-    }
-    match time {
-        None => true,
-        Some(t) => {
-            let t = t.trim_end_matches('Z');
-            let t = t.split(['+', '-']).next().unwrap_or_default();
-            let mut hms = t.split(':');
-            ok_num(hms.next(), 2)
-                && ok_num(hms.next(), 2)
-                && hms.next().is_some_and(|sec| {
-                    let mut p = sec.splitn(2, '.');
-                    ok_num(p.next(), 2)
-                        && p.next()
-                            .is_none_or(|f| f.bytes().all(|c| c.is_ascii_digit()))
-                })
-        }
-    }
-}
-
-/// `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`
-fn is_base60_float(s: &str) -> bool {
-    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
-    let (main, frac) = match s.split_once('.') {
-        Some((m, f)) => (m, Some(f)),
-        None => (s, None),
-    };
-    if frac.is_some_and(|f| !f.bytes().all(|c| c.is_ascii_digit() || c == b'_')) {
-        return false;
-    }
-    let mut parts = main.split(':');
-    let head = parts.next().unwrap_or_default();
-    if head.is_empty()
-        || !head.as_bytes()[0].is_ascii_digit()
-        || !head.bytes().all(|c| c.is_ascii_digit() || c == b'_')
-    {
-        return false;
-    }
-    let mut n = 0;
-    for p in parts {
-        n += 1;
-        let b = p.as_bytes();
-        let ok = match b.len() {
-            1 => b[0].is_ascii_digit(),
-            2 => (b'0'..=b'5').contains(&b[0]) && b[1].is_ascii_digit(),
-            _ => false,
-        };
-        if !ok {
-            return false;
-        }
-    }
-    n > 0
-}
-
-/// A float as it prints after kustomize's JSON round trip: integral values below 1e21 as
-/// integers, others as Go's `%g` with the shortest digits.
+/// A float as it prints after kustomize's JSON round trip (integral values as integers).
+/// Real kustomize fails on infinities and NaN (`json: unsupported value`); they only come
+/// from YAML input here, and print as YAML spells them.
 fn float_text(f: f64) -> String {
-    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e21 {
-        return format!("{f:.0}");
+    if f.is_finite() {
+        json_float_scalar(f)
+    } else if f.is_nan() {
+        ".nan".into()
+    } else if f > 0.0 {
+        "+.inf".into()
+    } else {
+        "-.inf".into()
     }
-    if !f.is_finite() {
-        return if f.is_nan() {
-            ".nan".into()
-        } else if f > 0.0 {
-            "+.inf".into()
-        } else {
-            "-.inf".into()
-        };
-    }
-    // Shortest digits and decimal exponent from Rust's `{:e}` (also shortest round-trip);
-    // Go's `%g` switches to an exponent below 1e-4 and from 1e6 on.
-    let e = format!("{f:e}");
-    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if !(-4..6).contains(&exp) {
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{mant}e{sign}{:02}", exp.abs());
-    }
-    format!("{f}")
 }
 
 #[cfg(test)]
@@ -713,13 +274,6 @@ mod tests {
 
     fn y(s: &str) -> Value {
         serde_saphyr::from_str_with_options(s, crate::loader::yaml_options()).unwrap()
-    }
-
-    #[test]
-    fn natural_key_order() {
-        let mut k = vec!["b", "a10", "a9", "A", "_x", "a-b", "a.b", "a"];
-        k.sort_by(|a, b| natural_cmp(a, b));
-        assert_eq!(k, ["_x", "A", "a", "a-b", "a.b", "a9", "a10", "b"]);
     }
 
     #[test]
@@ -772,5 +326,74 @@ mod tests {
             to_string(&v),
             "t: a very long string with spaces that goes beyond eighty characters in width for\n  sure, yes really long indeed\n"
         );
+    }
+
+    /// Strings near go-yaml's resolution rules and floats across the JSON round trip's
+    /// int/float split; `want` is `kustomize build` 5.8.2's output for `input`.
+    #[test]
+    fn edge_scalars_print_as_kustomize_does() {
+        let input = r#"apiVersion: x/v1
+kind: Foo
+metadata:
+  name: x
+data:
+  a: "2020-13-01"
+  b: "1e999"
+  c: ".5e999"
+  d: "++5"
+  e: "0x+1"
+  f: "0b+101"
+  h: "2020-01-01 10:00:00Z"
+  j: "2020-01-01T25:00:00"
+  k: "-0b11111111111111111111111111111111111111111111111111111111111111111"
+  l: "1:60"
+  m: "+.inf"
+  n: "0b"
+  o: "2020-01-01T10:00:00+0100"
+  p: "2020-01-32"
+  q: "2020-01-01 10:00:00.5"
+spec:
+  b: 1e20
+  c: 1.0e+6
+  e: 12345678901234567890
+  f: 0.000001
+  g: 1e19
+  m: 1152921504606846976.0
+  n: -0.0
+  o: 123456789.125
+  p: 1e-7
+"#;
+        let want = r#"apiVersion: x/v1
+data:
+  a: 2020-13-01
+  b: 1e999
+  c: .5e999
+  d: ++5
+  e: 0x+1
+  f: "0b+101"
+  h: 2020-01-01 10:00:00Z
+  j: 2020-01-01T25:00:00
+  k: -0b11111111111111111111111111111111111111111111111111111111111111111
+  l: 1:60
+  m: "+.inf"
+  "n": 0b
+  o: 2020-01-01T10:00:00+0100
+  p: 2020-01-32
+  q: "2020-01-01 10:00:00.5"
+kind: Foo
+metadata:
+  name: x
+spec:
+  b: 1e+20
+  c: 1000000
+  e: 12345678901234567890
+  f: 1e-06
+  g: 10000000000000000000
+  m: 1152921504606847000
+  "n": 0
+  o: 1.23456789125e+08
+  p: 1e-07
+"#;
+        assert_eq!(to_string(&y(input)), want);
     }
 }
