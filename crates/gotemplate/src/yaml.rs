@@ -762,4 +762,13 @@ mod tests {
             );
         }
     }
+
+    /// `want` is what `helm template` 3 prints for `toYaml` of these values.
+    #[test]
+    fn timestamps_and_signed_binary_resolve_like_helm() {
+        let values = "a: \"0b-101\"\nb: \"2020-01-01T10:00:00\"\nc: \"2020-02-30\"\nd: \"2020-01-01 10:00:00,5\"\ne: \"2020-01-01T10:00:00+25:00\"\nf: \"2020-1-1t1:2:3\"\ng: \"2020-02-29\"\nh: 0b-101\n";
+        let want = "a: \"0b-101\"\nb: 2020-01-01T10:00:00\nc: 2020-02-30\nd: \"2020-01-01 10:00:00,5\"\ne: 2020-01-01T10:00:00+25:00\nf: 2020-1-1t1:2:3\ng: \"2020-02-29\"\nh: -5\n";
+        let v = decode(values).unwrap();
+        assert_eq!(to_yaml(&v).unwrap(), want);
+    }
 }

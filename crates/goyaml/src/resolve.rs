@@ -106,17 +106,19 @@ fn go_parse_float(s: &str) -> Option<f64> {
     Some(f)
 }
 
-/// go-yaml v2's `parseTimestamp` acceptance: `2006-1-2`, with an optional
-/// time part (`T`/`t`/space) as its allowed formats list.
+/// go-yaml v2's `parseTimestamp`: text starting `YYYY-` that Go's `time.Parse` accepts in one
+/// of the layouts `2006-1-2T15:4:5.999999999Z07:00` (or with `t`), `2006-1-2 15:4:5.999999999`
+/// (no zone) or `2006-1-2`, range checks included: the day exists in its month, the hour is
+/// below 24, a zone offset is at most 24:60 (Go allows those).
 fn looks_like_timestamp(s: &str) -> bool {
     let b = s.as_bytes();
-    let i = b.iter().take_while(|c| c.is_ascii_digit()).count();
-    if i != 4 || i == b.len() || b[i] != b'-' {
+    if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
         return false;
     }
-    let num = |p: &mut usize, max: usize| -> Option<u32> {
+    // Go's `getnum`: one or two digits.
+    let num = |p: &mut usize| -> Option<u32> {
         let st = *p;
-        while *p < b.len() && b[*p].is_ascii_digit() && *p - st < max {
+        while *p < b.len() && b[*p].is_ascii_digit() && *p - st < 2 {
             *p += 1;
         }
         if *p == st {
@@ -125,75 +127,83 @@ fn looks_like_timestamp(s: &str) -> bool {
         s[st..*p].parse().ok()
     };
     let mut p = 5;
-    let Some(m) = num(&mut p, 2) else {
+    let Some(month) = num(&mut p) else {
         return false;
     };
-    if p >= b.len() || b[p] != b'-' || !(1..=12).contains(&m) {
+    if !(1..=12).contains(&month) || b.get(p) != Some(&b'-') {
         return false;
     }
     p += 1;
-    let Some(d) = num(&mut p, 2) else {
+    let Some(day) = num(&mut p) else {
         return false;
     };
-    if !(1..=31).contains(&d) {
+    let year: u32 = s[..4].parse().unwrap_or(0);
+    if day < 1 || day > days_in(month, year) {
         return false;
     }
     if p == b.len() {
         return true;
     }
     let sep = b[p];
-    if !matches!(sep, b'T' | b't' | b' ') {
-        return false;
-    }
     p += 1;
-    let Some(h) = num(&mut p, 2) else {
-        return false;
-    };
-    if p >= b.len() || b[p] != b':' || h > 23 {
-        return false;
-    }
-    p += 1;
-    let Some(mi) = num(&mut p, 2) else {
-        return false;
-    };
-    if p >= b.len() || b[p] != b':' || mi > 59 {
-        return false;
-    }
-    p += 1;
-    let Some(sec) = num(&mut p, 2) else {
-        return false;
-    };
-    if sec > 59 {
-        return false;
-    }
-    if p < b.len() && b[p] == b'.' {
-        p += 1;
-        let st = p;
-        while p < b.len() && b[p].is_ascii_digit() {
-            p += 1;
+    match sep {
+        b'T' | b't' => {}
+        // A space in a Go layout matches a run of spaces.
+        b' ' => {
+            while b.get(p) == Some(&b' ') {
+                p += 1;
+            }
         }
-        if p == st {
+        _ => return false,
+    }
+    for (max, next) in [(24, Some(b':')), (60, Some(b':')), (60, None)] {
+        let Some(v) = num(&mut p) else {
+            return false;
+        };
+        if v >= max {
             return false;
         }
+        if let Some(c) = next {
+            if b.get(p) != Some(&c) {
+                return false;
+            }
+            p += 1;
+        }
     }
-    if p == b.len() {
-        return true;
+    // Fractional seconds, after `.` or `,`; without a digit the separator is not taken.
+    if matches!(b.get(p), Some(b'.' | b',')) && b.get(p + 1).is_some_and(u8::is_ascii_digit) {
+        p += 1;
+        while b.get(p).is_some_and(u8::is_ascii_digit) {
+            p += 1;
+        }
     }
+    let zone = &b[p..];
     if sep == b' ' {
-        return false;
+        return zone.is_empty();
     }
-    // Zone: Z or ±hh:mm
-    if &s[p..] == "Z" {
+    if zone == b"Z" {
         return true;
     }
-    let z = &b[p..];
-    z.len() == 6
-        && (z[0] == b'+' || z[0] == b'-')
-        && z[1].is_ascii_digit()
-        && z[2].is_ascii_digit()
-        && z[3] == b':'
-        && z[4].is_ascii_digit()
-        && z[5].is_ascii_digit()
+    let two = |i: usize| -> Option<u32> {
+        (zone[i].is_ascii_digit() && zone[i + 1].is_ascii_digit())
+            .then(|| u32::from(zone[i] - b'0') * 10 + u32::from(zone[i + 1] - b'0'))
+    };
+    zone.len() == 6
+        && matches!(zone[0], b'+' | b'-')
+        && zone[3] == b':'
+        && two(1).is_some_and(|h| h <= 24)
+        && two(4).is_some_and(|m| m <= 60)
+}
+
+fn days_in(month: u32, year: u32) -> u32 {
+    match month {
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 /// go-yaml v2 `resolve("", s)` for a plain scalar.
@@ -251,13 +261,14 @@ pub fn resolve_plain(s: &str) -> Resolved {
             {
                 return Resolved::Float(f);
             }
+            // `strconv.ParseInt(plain[2:], 2, 64)`, then `ParseUint`: the digits may carry a
+            // sign (`0b-101` is -5).
             if let Some(b) = plain.strip_prefix("0b") {
+                if let Ok(v) = i64::from_str_radix(b, 2) {
+                    return Resolved::Int(v);
+                }
                 if let Ok(v) = u64::from_str_radix(b, 2) {
-                    return if v <= i64::MAX as u64 {
-                        Resolved::Int(v as i64)
-                    } else {
-                        Resolved::Uint(v)
-                    };
+                    return Resolved::Uint(v);
                 }
             } else if let Some(b) = plain.strip_prefix("-0b")
                 && let Ok(v) = i64::from_str_radix(&format!("-{b}"), 2)
@@ -355,6 +366,7 @@ mod tests {
         assert_eq!(resolve_plain("1_000"), Resolved::Int(1000));
         assert_eq!(resolve_plain("-0b101"), Resolved::Int(-5));
         assert_eq!(resolve_plain("0b+101"), Resolved::Int(5));
+        assert_eq!(resolve_plain("0b-101"), Resolved::Int(-5));
         assert_eq!(
             resolve_plain("18446744073709551615"),
             Resolved::Uint(u64::MAX)
@@ -373,6 +385,7 @@ mod tests {
         );
     }
 
+    /// Each case as kustomize 5.8.2 (go-yaml v2 built with Go's `time.Parse`) quotes it.
     #[test]
     fn timestamps_follow_go_yaml_formats() {
         for s in [
@@ -381,6 +394,13 @@ mod tests {
             "2020-01-01T10:00:00Z",
             "2020-01-01t10:00:00.5+01:00",
             "2020-01-01 10:00:00.5",
+            "2020-01-01  10:00:00",
+            "2020-01-01t10:00:00,123Z",
+            "2020-01-01T1:2:3-01:30",
+            "2020-01-01T10:00:00+24:00",
+            "2020-01-01T10:00:00+01:60",
+            "2020-02-29",
+            "2000-02-29",
         ] {
             assert_eq!(resolve_plain(s), Resolved::Timestamp, "{s}");
         }
@@ -391,6 +411,16 @@ mod tests {
             "2020-01-01 10:00:00Z",
             "2020-01-01T10:00:00+0100",
             "202-01-01",
+            "2020-01-01T10:00:00",
+            "2020-1-1t1:2:3",
+            "2020-01-01T10:00:00.Z",
+            "2020-01-01T10:00:00z",
+            "2020-01-01T10:00:00+01:61",
+            "2020-01-01T10:00:00+25:00",
+            "2020-01-01 10:00:00. ",
+            "2021-02-29",
+            "1900-02-29",
+            "2020-04-31",
         ] {
             assert_eq!(resolve_plain(s), Resolved::Str, "{s}");
         }
