@@ -17,7 +17,9 @@ mod style;
 
 pub use float::{float_scalar, format_float, json_float_scalar};
 pub use order::natural_cmp;
-pub use resolve::{Resolved, can_use_plain, is_base60_float, resolve_plain};
+pub use resolve::{
+    Resolved, can_use_plain, go_parse_int, is_base60_float, resolve_plain, yaml_style_float,
+};
 pub use style::{
     Analysis, Style, analyze, is_break, is_printable, needs_escape, push_escape, requested_style,
     select_style,

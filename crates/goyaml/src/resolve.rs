@@ -14,8 +14,9 @@ pub enum Resolved {
     Str,
 }
 
-fn go_parse_int(s: &str) -> Option<i128> {
-    // strconv.ParseInt/ParseUint with base 0 (underscores already removed).
+/// Go's `strconv.ParseInt`/`ParseUint` with base 0 on text whose underscores are already
+/// removed: sign, then `0x`/`0o`/`0b`/leading-`0` octal or decimal; `None` beyond 64 bits.
+pub fn go_parse_int(s: &str) -> Option<i128> {
     let (neg, body) = match s.as_bytes().first()? {
         b'-' => (true, &s[1..]),
         b'+' => (false, &s[1..]),
@@ -47,8 +48,9 @@ fn go_parse_int(s: &str) -> Option<i128> {
     Some(if neg { -v } else { v })
 }
 
-/// go-yaml's `yamlStyleFloat`: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
-fn yaml_style_float(s: &str) -> bool {
+/// go-yaml's `yamlStyleFloat` (the same in v2 and v3):
+/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
+pub fn yaml_style_float(s: &str) -> bool {
     let b = s.as_bytes();
     let mut i = 0;
     if i < b.len() && (b[i] == b'-' || b[i] == b'+') {

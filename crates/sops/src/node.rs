@@ -108,32 +108,10 @@ fn with_exponent(neg: bool, digits: &str, exp: i32, min_exp_digits: usize) -> St
     out
 }
 
-/// Go's `strconv.FormatFloat(f, 'g', -1, 64)` as yaml.v3 prints floats, with YAML's names for
-/// the special values.
+/// A float as yaml.v3 prints it: Go's `strconv.FormatFloat(f, 'g', -1, 64)` with YAML's
+/// names for the special values, the same text go-yaml v2 writes.
 pub(crate) fn yaml_float(f: f64) -> String {
-    if f.is_nan() {
-        return ".nan".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            ".inf".into()
-        } else {
-            "-.inf".into()
-        };
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
-    }
-    let (digits, exp) = shortest_digits(f);
-    // Go's shortest 'g' switches to exponent form below 1e-4 and from 1e6 on.
-    if !(-4..6).contains(&exp) {
-        return with_exponent(f < 0.0, &digits, exp, 2);
-    }
-    format!("{f}")
+    ferroflux_goyaml::float_scalar(f)
 }
 
 /// Go's `encoding/json` float rendering: plain decimal unless the exponent is below -6 or at

@@ -237,7 +237,7 @@ fn resolve_plain(value: &str) -> Node {
     let first = value.as_bytes()[0];
     if first == b'.' {
         return match value.parse::<f64>() {
-            Ok(f) if is_go_float_syntax(value) => Node::Float(f),
+            Ok(f) if ferroflux_goyaml::yaml_style_float(value) => Node::Float(f),
             _ => Node::Str(value.into()),
         };
     }
@@ -257,7 +257,7 @@ fn resolve_plain(value: &str) -> Node {
             return Node::Float(f);
         }
     }
-    if is_yaml_style_float(&plain)
+    if ferroflux_goyaml::yaml_style_float(&plain)
         && let Ok(f) = plain.parse::<f64>()
     {
         return Node::Float(f);
@@ -277,89 +277,14 @@ fn resolve_plain(value: &str) -> Node {
     Node::Str(value.into())
 }
 
-/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$` (yaml.v3's `yamlStyleFloat`).
-fn is_yaml_style_float(s: &str) -> bool {
-    let b = s.strip_prefix(['+', '-']).unwrap_or(s).as_bytes();
-    let mut i = 0;
-    let int_digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
-    i += int_digits;
-    if int_digits == 0 {
-        if b.get(i) != Some(&b'.') {
-            return false;
-        }
-        i += 1;
-        let frac = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-        if frac == 0 {
-            return false;
-        }
-        i += frac;
-    } else if b.get(i) == Some(&b'.') {
-        i += 1;
-        i += b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        let exp = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-        if exp == 0 {
-            return false;
-        }
-        i += exp;
-    }
-    i == b.len()
-}
-
-/// What Go's `strconv.ParseFloat` accepts among strings starting with '.'.
-fn is_go_float_syntax(s: &str) -> bool {
-    is_yaml_style_float(s)
-}
-
-/// Go's `strconv.ParseInt(s, 0, 64)`: optional sign, then `0x`, `0o`, `0b` or a leading `0`
-/// (octal) prefix, or decimal.
+/// Go's `strconv.ParseInt(s, 0, 64)` (go-yaml's rules, shared with the other YAML crates).
 fn go_parse_int(s: &str) -> Option<i64> {
-    let (neg, body) = match s.as_bytes().first()? {
-        b'+' => (false, &s[1..]),
-        b'-' => (true, &s[1..]),
-        _ => (false, s),
-    };
-    let magnitude = parse_magnitude(body)?;
-    if neg {
-        if magnitude <= i64::MAX as u64 + 1 {
-            Some((magnitude as i128).wrapping_neg() as i64)
-        } else {
-            None
-        }
-    } else {
-        i64::try_from(magnitude).ok()
-    }
+    ferroflux_goyaml::go_parse_int(s).and_then(|v| i64::try_from(v).ok())
 }
 
+/// Go's `strconv.ParseUint(s, 0, 64)` accepts `s`.
 fn go_parse_int_u64(s: &str) -> bool {
-    let body = s.strip_prefix('+').unwrap_or(s);
-    !body.starts_with('-') && parse_magnitude(body).is_some()
-}
-
-fn parse_magnitude(body: &str) -> Option<u64> {
-    if body.is_empty() || body.starts_with(['+', '-']) {
-        return None;
-    }
-    let (digits, radix) = if let Some(d) = body.strip_prefix("0x").or(body.strip_prefix("0X")) {
-        (d, 16)
-    } else if let Some(d) = body.strip_prefix("0o").or(body.strip_prefix("0O")) {
-        (d, 8)
-    } else if let Some(d) = body.strip_prefix("0b").or(body.strip_prefix("0B")) {
-        (d, 2)
-    } else if body.len() > 1 && body.starts_with('0') {
-        (&body[1..], 8)
-    } else {
-        (body, 10)
-    };
-    if digits.is_empty() || digits.starts_with(['+', '-']) {
-        return None;
-    }
-    u64::from_str_radix(digits, radix).ok()
+    !s.starts_with('-') && ferroflux_goyaml::go_parse_int(s).is_some_and(|v| v >= 0)
 }
 
 /// yaml.v3's unquoted timestamps (`2001-12-14`, `2001-12-14T21:59:43.10-05:00`,
