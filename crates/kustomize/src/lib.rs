@@ -386,7 +386,9 @@ impl Builder {
         if !k.patches_strategic_merge.is_empty() || !k.patches.is_empty() {
             self.schema.load()?;
         }
-        let table = self.schema.table();
+        // The schema is only looked up when a strategic merge runs: the built-in table is
+        // large, and most builds never need it.
+        let table = &self.schema;
         let cfg = &self.cfg;
         // Strategic merge patches (legacy field), then `patches`.
         for p in &k.patches_strategic_merge {
@@ -692,7 +694,7 @@ fn apply_smp_by_id(
     res: &mut Vec<Resource>,
     patch: &Resource,
     origin: &str,
-    table: &schema::Table,
+    table: &openapi::State,
 ) -> Result<()> {
     let id = patch.id();
     let hits: Vec<usize> = res
@@ -721,7 +723,8 @@ fn apply_smp_by_id(
 }
 
 /// Strategic-merge into `res[i]`, keeping its identity (a patch cannot rename by default).
-fn smp_into(res: &mut Vec<Resource>, i: usize, patch: &Value, table: &schema::Table) {
+fn smp_into(res: &mut Vec<Resource>, i: usize, patch: &Value, table: &openapi::State) {
+    let table = table.table();
     let gvk = res[i].gvk();
     let name = res[i].name().to_string();
     let ns = res[i]
@@ -812,7 +815,7 @@ fn apply_patch(
     res: &mut Vec<Resource>,
     p: &kustomization::Patch,
     force_json: bool,
-    table: &schema::Table,
+    table: &openapi::State,
 ) -> Result<()> {
     let (origin, text) = match (&p.path, &p.patch) {
         (Some(path), None) => {
