@@ -121,8 +121,8 @@ pub fn generate(
         let (_, bytes) = loader::read_file(dir, &rel)?;
         pairs.push((key, bytes));
     }
-    let mut data = Mapping::new();
-    let mut binary = Mapping::new();
+    let mut data = Mapping::default();
+    let mut binary = Mapping::default();
     for (k, v) in pairs {
         if data.contains_key(&k) || binary.contains_key(&k) {
             return Err(Error::Transform(format!(
@@ -153,7 +153,7 @@ pub fn generate(
         }
     }
     let opts = merge_options(args.options.as_ref(), global);
-    let mut meta = Mapping::new();
+    let mut meta = Mapping::default();
     meta.insert("name".into(), args.name.clone().into());
     if let Some(ns) = args.namespace.as_deref().filter(|n| !n.is_empty()) {
         meta.insert("namespace".into(), ns.into());
@@ -177,7 +177,7 @@ pub fn generate(
             ),
         );
     }
-    let mut obj = Mapping::new();
+    let mut obj = Mapping::default();
     obj.insert("apiVersion".into(), "v1".into());
     obj.insert(
         "kind".into(),

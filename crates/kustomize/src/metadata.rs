@@ -121,7 +121,7 @@ impl Origin {
 /// A string as a YAML value, quoted only where a plain scalar would not read back as that
 /// string.
 fn scalar(s: &str) -> String {
-    let mut m = Mapping::new();
+    let mut m = Mapping::default();
     m.insert("k".into(), Value::String(s.to_string()));
     let text = crate::emit::to_string(&Value::Map(m));
     match text.strip_prefix("k: ") {

@@ -304,7 +304,7 @@ fn set_all(
         *node = if item_filter(first).is_some() || first.parse::<usize>().is_ok() {
             Value::Seq(Vec::new())
         } else {
-            Value::Map(Mapping::new())
+            Value::Map(Mapping::default())
         };
     }
     let mut n = 0;
@@ -338,7 +338,7 @@ fn set_all(
                     n += set_all(v, rest, create, value, opts)?;
                 }
                 if !any && create {
-                    let mut item = Mapping::new();
+                    let mut item = Mapping::default();
                     item.insert(k.to_string(), Value::String(want.to_string()));
                     items.push(Value::Map(item));
                     if let Some(v) = items.last_mut() {

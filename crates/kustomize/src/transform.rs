@@ -123,7 +123,7 @@ pub fn set_map_fields(
     for r in res.iter_mut() {
         apply_specs(r, specs, &mut |v| {
             if matches!(v, Value::Null) {
-                *v = Value::Map(Mapping::new());
+                *v = Value::Map(Mapping::default());
             }
             if let Value::Map(m) = v {
                 for (k, val) in pairs {

@@ -11,8 +11,10 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
-/// A mapping with the author's key order.
-pub type Mapping = IndexMap<String, Value>;
+/// A mapping with the author's key order. Hashed with foldhash (seeded per process, so still
+/// not predictable from outside): every key lookup in parsing, transforming and emitting goes
+/// through this hasher, and with std's SipHash those lookups were ~15% of a large build.
+pub type Mapping = IndexMap<String, Value, foldhash::fast::RandomState>;
 
 /// A YAML document node (the JSON-compatible subset kustomize works on).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -99,17 +101,17 @@ impl Value {
         let mut cur = self;
         for k in path {
             if matches!(cur, Value::Null) {
-                *cur = Value::Map(Mapping::new());
+                *cur = Value::Map(Mapping::default());
             }
             let m = cur.as_map_mut()?;
             let next = m.entry((*k).to_string()).or_insert(Value::Null);
             if matches!(next, Value::Null) {
-                *next = Value::Map(Mapping::new());
+                *next = Value::Map(Mapping::default());
             }
             cur = next;
         }
         if matches!(cur, Value::Null) {
-            *cur = Value::Map(Mapping::new());
+            *cur = Value::Map(Mapping::default());
         }
         cur.as_map_mut()
     }
@@ -228,7 +230,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Seq(out))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Mapping::new();
+        let mut out = Mapping::default();
         while let Some(k) = map.next_key::<KeyString>()? {
             let v: Value = map.next_value()?;
             out.insert(k.0, v);
@@ -272,7 +274,7 @@ mod tests {
 
     #[test]
     fn ensure_map_path_creates() {
-        let mut v = Value::Map(Mapping::new());
+        let mut v = Value::Map(Mapping::default());
         v.ensure_map_path(&["metadata", "labels"])
             .unwrap()
             .insert("a".into(), "b".into());
