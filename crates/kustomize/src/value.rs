@@ -249,12 +249,56 @@ impl<'de> Deserialize<'de> for Value {
 /// only have string keys, so scalars are turned into their text.
 struct KeyString(String);
 
+/// Reads a key straight into its text (as [`Value::scalar_string`] renders scalars), without
+/// building a [`Value`] and copying its string: keys are most of what a parse reads.
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = KeyString;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a scalar mapping key")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<KeyString, E> {
+        Ok(KeyString(v.to_string()))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<KeyString, E> {
+        Ok(KeyString(v.to_string()))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<KeyString, E> {
+        Ok(KeyString(v.to_string()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<KeyString, E> {
+        Ok(KeyString(v.to_string()))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<KeyString, E> {
+        Ok(KeyString(v.to_string()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<KeyString, E> {
+        Ok(KeyString(v))
+    }
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<KeyString, E> {
+        Ok(KeyString(String::from_utf8_lossy(v).into_owned()))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<KeyString, E> {
+        Ok(KeyString(String::new()))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<KeyString, E> {
+        Ok(KeyString(String::new()))
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<KeyString, D::Error> {
+        KeyString::deserialize(d)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<KeyString, A::Error> {
+        Err(de::Error::custom("mapping keys must be scalars"))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<KeyString, A::Error> {
+        Err(de::Error::custom("mapping keys must be scalars"))
+    }
+}
+
 impl<'de> Deserialize<'de> for KeyString {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<KeyString, D::Error> {
-        let v = Value::deserialize(d)?;
-        v.scalar_string()
-            .map(KeyString)
-            .ok_or_else(|| de::Error::custom("mapping keys must be scalars"))
+        d.deserialize_any(KeyVisitor)
     }
 }
 
@@ -270,6 +314,20 @@ mod tests {
         let out = serde_saphyr::to_string(&v).unwrap();
         let back: Value = serde_saphyr::from_str(&out).unwrap();
         assert_eq!(v, back);
+    }
+
+    #[test]
+    fn scalar_keys_become_their_text() {
+        let v: Value = crate::loader::parse_docs(
+            std::path::Path::new("k.yaml"),
+            "80: a\ntrue: b\n1.5: c\n~: d\n\"q\": e\n",
+        )
+        .unwrap()
+        .remove(0);
+        let keys: Vec<_> = v.as_map().unwrap().keys().cloned().collect();
+        assert_eq!(keys, ["80", "true", "1.5", "", "q"]);
+        let bad = crate::loader::parse_docs(std::path::Path::new("k.yaml"), "? [a]\n: x\n");
+        assert!(bad.is_err());
     }
 
     #[test]
