@@ -47,31 +47,7 @@ pub fn go_print(v: &Value) -> String {
 
 /// Go's `strconv.FormatFloat(f, 'g', -1, 64)` (what `%v` prints for a float64).
 pub fn go_float(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
-    }
-    let e = format!("{f:e}");
-    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if !(-4..6).contains(&exp) {
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{mant}e{sign}{:02}", exp.abs());
-    }
-    format!("{f}")
+    ferroflux_goyaml::format_float(f)
 }
 
 /// A Go struct with ordered fields: `(Go name, JSON name, omitempty, value)`.
