@@ -8,6 +8,7 @@
 pub mod crds;
 pub mod emit;
 pub mod error;
+mod fastyaml;
 pub mod fieldspec;
 pub mod flux;
 pub mod generator;

@@ -93,6 +93,9 @@ pub fn parse_docs(path: &Path, text: &str) -> Result<Vec<Value>> {
 
 /// Parse YAML documents with the given options.
 pub fn parse_docs_with(path: &Path, text: &str, opts: serde_saphyr::Options) -> Result<Vec<Value>> {
+    if let Some(p) = crate::fastyaml::parse(text, &opts) {
+        return Ok(p.docs);
+    }
     serde_saphyr::from_multiple_with_options(text, opts).map_err(|e| Error::Yaml {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -102,15 +105,21 @@ pub fn parse_docs_with(path: &Path, text: &str, opts: serde_saphyr::Options) -> 
 /// Parse a multi-document YAML text into objects; `List` objects are flattened into their
 /// items, empty documents skipped. Errors name the file.
 pub fn parse_objects(path: &Path, text: &str) -> Result<Vec<Resource>> {
-    let docs = parse_docs(path, text)?;
-    let mut blanks = if may_have_blank_values(text) {
-        blank_null_paths(text)
-    } else {
-        Vec::new()
+    let (docs, mut blanks) = match crate::fastyaml::parse(text, &yaml_options()) {
+        Some(p) => (p.docs, p.blanks),
+        None => {
+            let docs = parse_docs(path, text)?;
+            let mut blanks = if may_have_blank_values(text) {
+                blank_null_paths(text)
+            } else {
+                Vec::new()
+            };
+            if blanks.len() != docs.len() {
+                blanks.clear();
+            }
+            (docs, blanks)
+        }
     };
-    if blanks.len() != docs.len() {
-        blanks.clear();
-    }
     blanks.resize(docs.len(), Vec::new());
     let mut out = Vec::new();
     // Source text of annotations, read only when some document needs it.
