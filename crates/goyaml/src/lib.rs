@@ -22,5 +22,5 @@ pub use resolve::{
 };
 pub use style::{
     Analysis, Style, analyze, is_break, is_printable, needs_escape, push_escape, requested_style,
-    select_style,
+    scalar_style, select_style,
 };

@@ -6,15 +6,39 @@ use std::cmp::Ordering;
 /// letters sort after other characters (`_x` < `A`), and on an equal number the shorter
 /// run (fewer leading zeros) comes first.
 pub fn natural_cmp(a: &str, b: &str) -> Ordering {
-    let ar: Vec<char> = a.chars().collect();
-    let br: Vec<char> = b.chars().collect();
-    let digit = |c: char| c.is_ascii_digit();
+    // Keys are nearly always ASCII: compare the bytes in place (for ASCII, `char`'s
+    // alphabetic and digit classes and its order are the byte's). Other text goes by `char`.
+    if a.is_ascii() && b.is_ascii() {
+        natural_cmp_units(a.as_bytes(), b.as_bytes(), u8::is_ascii_alphabetic, |c| {
+            c.is_ascii_digit().then(|| c - b'0')
+        })
+    } else {
+        let ar: Vec<char> = a.chars().collect();
+        let br: Vec<char> = b.chars().collect();
+        natural_cmp_units(
+            &ar,
+            &br,
+            |c| c.is_alphabetic(),
+            |c| c.is_ascii_digit().then(|| c as u8 - b'0'),
+        )
+    }
+}
+
+/// [`natural_cmp`] over code units (bytes of ASCII text, else `char`s); `digit` gives an
+/// ASCII digit's value.
+fn natural_cmp_units<T: Copy + Ord>(
+    ar: &[T],
+    br: &[T],
+    alphabetic: impl Fn(&T) -> bool,
+    digit: impl Fn(T) -> Option<u8>,
+) -> Ordering {
+    let is_digit = |c: T| digit(c).is_some();
     for i in 0..ar.len().min(br.len()) {
         if ar[i] == br[i] {
             continue;
         }
-        let al = ar[i].is_alphabetic();
-        let bl = br[i].is_alphabetic();
+        let al = alphabetic(&ar[i]);
+        let bl = alphabetic(&br[i]);
         if al && bl {
             return ar[i].cmp(&br[i]);
         }
@@ -28,11 +52,11 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
         // A zero inside a number that started earlier (the prefix is shared) is an
         // ordinary digit: the numbers compare from a non-zero start.
         let (mut an, mut bn) = (0i64, 0i64);
-        if ar[i] == '0' || br[i] == '0' {
+        if digit(ar[i]) == Some(0) || digit(br[i]) == Some(0) {
             let mut j = i;
-            while j > 0 && digit(ar[j - 1]) {
+            while j > 0 && is_digit(ar[j - 1]) {
                 j -= 1;
-                if ar[j] != '0' {
+                if digit(ar[j]) != Some(0) {
                     an = 1;
                     bn = 1;
                     break;
@@ -40,17 +64,13 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
             }
         }
         let mut ai = i;
-        while ai < ar.len() && digit(ar[ai]) {
-            an = an
-                .wrapping_mul(10)
-                .wrapping_add(i64::from(ar[ai] as u8 - b'0'));
+        while let Some(d) = ar.get(ai).and_then(|&c| digit(c)) {
+            an = an.wrapping_mul(10).wrapping_add(i64::from(d));
             ai += 1;
         }
         let mut bi = i;
-        while bi < br.len() && digit(br[bi]) {
-            bn = bn
-                .wrapping_mul(10)
-                .wrapping_add(i64::from(br[bi] as u8 - b'0'));
+        while let Some(d) = br.get(bi).and_then(|&c| digit(c)) {
+            bn = bn.wrapping_mul(10).wrapping_add(i64::from(d));
             bi += 1;
         }
         if an != bn {
@@ -96,6 +116,95 @@ mod tests {
                 assert_eq!(
                     natural_cmp(a, b),
                     natural_cmp(b, a).reverse(),
+                    "{a:?} {b:?}"
+                );
+            }
+        }
+    }
+    /// The order as first written here (on `char` vectors), to check the byte walk against.
+    fn natural_cmp_reference(a: &str, b: &str) -> Ordering {
+        let ar: Vec<char> = a.chars().collect();
+        let br: Vec<char> = b.chars().collect();
+        let digit = |c: char| c.is_ascii_digit();
+        for i in 0..ar.len().min(br.len()) {
+            if ar[i] == br[i] {
+                continue;
+            }
+            let (al, bl) = (ar[i].is_alphabetic(), br[i].is_alphabetic());
+            if al && bl {
+                return ar[i].cmp(&br[i]);
+            }
+            if al || bl {
+                return if bl {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                };
+            }
+            let (mut an, mut bn) = (0i64, 0i64);
+            if ar[i] == '0' || br[i] == '0' {
+                let mut j = i;
+                while j > 0 && digit(ar[j - 1]) {
+                    j -= 1;
+                    if ar[j] != '0' {
+                        (an, bn) = (1, 1);
+                        break;
+                    }
+                }
+            }
+            let mut ai = i;
+            while ai < ar.len() && digit(ar[ai]) {
+                an = an
+                    .wrapping_mul(10)
+                    .wrapping_add(i64::from(ar[ai] as u8 - b'0'));
+                ai += 1;
+            }
+            let mut bi = i;
+            while bi < br.len() && digit(br[bi]) {
+                bn = bn
+                    .wrapping_mul(10)
+                    .wrapping_add(i64::from(br[bi] as u8 - b'0'));
+                bi += 1;
+            }
+            if an != bn {
+                return an.cmp(&bn);
+            }
+            if ai != bi {
+                return ai.cmp(&bi);
+            }
+            return ar[i].cmp(&br[i]);
+        }
+        ar.len().cmp(&br.len())
+    }
+
+    #[test]
+    fn byte_walk_orders_as_the_char_walk() {
+        let alphabet = ["a", "B", "z", "0", "1", "9", "-", ".", "_", "/", "é", "Z"];
+        let mut keys = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..3 {
+            let next: Vec<String> = last
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |a| format!("{s}{a}")))
+                .collect();
+            keys.extend(next.iter().cloned());
+            last = next;
+        }
+        keys.extend(
+            [
+                "a99999999999999999999",
+                "a100000000000000000000",
+                "x010",
+                "x0010",
+                "x10",
+            ]
+            .map(String::from),
+        );
+        for a in &keys {
+            for b in keys.iter().step_by(7) {
+                assert_eq!(
+                    natural_cmp(a, b),
+                    natural_cmp_reference(a, b),
                     "{a:?} {b:?}"
                 );
             }

@@ -65,6 +65,83 @@ pub fn analyze(value: &str) -> Analysis {
             block_allowed: false,
         };
     }
+    if value.is_ascii() {
+        analyze_ascii(value.as_bytes())
+    } else {
+        analyze_chars(value, value.chars())
+    }
+}
+
+/// [`analyze`] of non-empty ASCII text (nearly all text), byte by byte: every rule looks at
+/// most one character back or ahead, and most bytes (letters, digits, most punctuation)
+/// take part in none.
+fn analyze_ascii(b: &[u8]) -> Analysis {
+    let n = b.len();
+    let is_break = |c: u8| c == b'\n' || c == b'\r';
+    let is_ws = |c: u8| c == b' ' || c == b'\t' || is_break(c);
+    let followed_by_ws = |i: usize| i + 1 == n || is_ws(b[i + 1]);
+    let mut block_indicators = b.starts_with(b"---") || b.starts_with(b"...");
+    match b[0] {
+        b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
+        | b'"' | b'%' | b'@' | b'`' => block_indicators = true,
+        b'?' | b':' | b'-' if followed_by_ws(0) => block_indicators = true,
+        _ => {}
+    }
+    let (mut line_breaks, mut special) = (false, false);
+    let (mut break_space, mut space_break) = (false, false);
+    for (i, &c) in b.iter().enumerate() {
+        if !NOTABLE[usize::from(c)] {
+            continue;
+        }
+        match c {
+            b' ' => break_space |= i > 0 && is_break(b[i - 1]),
+            b'\n' | b'\r' => {
+                // `\r` is not printable either.
+                special |= c == b'\r';
+                line_breaks = true;
+                space_break |= i > 0 && b[i - 1] == b' ';
+            }
+            b':' => block_indicators |= i > 0 && followed_by_ws(i),
+            b'#' => block_indicators |= i > 0 && is_ws(b[i - 1]),
+            // Control characters (tab included) and DEL.
+            _ => special = true,
+        }
+    }
+    let (first, last) = (b[0], b[n - 1]);
+    let leading = first == b' ' || is_break(first);
+    let trailing_space = last == b' ';
+    let trailing = trailing_space || is_break(last);
+    Analysis {
+        multiline: line_breaks,
+        block_plain_allowed: !(leading
+            || trailing
+            || break_space
+            || space_break
+            || special
+            || line_breaks
+            || block_indicators),
+        single_quoted_allowed: !(break_space || space_break || special),
+        block_allowed: !(trailing_space || space_break || special),
+    }
+}
+
+/// The ASCII bytes [`analyze_ascii`] looks at: controls, DEL, space, `:` and `#`.
+const NOTABLE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        t[c] = true;
+        c += 1;
+    }
+    t[0x7F] = true;
+    t[b' ' as usize] = true;
+    t[b':' as usize] = true;
+    t[b'#' as usize] = true;
+    t
+};
+
+/// [`analyze`] of the non-empty `value`, whose characters `chars` yields.
+fn analyze_chars(value: &str, mut chars: impl Iterator<Item = char>) -> Analysis {
     let mut block_indicators = value.starts_with("---") || value.starts_with("...");
     let mut line_breaks = false;
     let mut special = false;
@@ -73,13 +150,13 @@ pub fn analyze(value: &str) -> Analysis {
     let (mut break_space, mut space_break) = (false, false);
     let (mut prev_space, mut prev_break) = (false, false);
     let mut preceded_by_ws = true;
-    let chars: Vec<char> = value.chars().collect();
-    let n = chars.len();
-    for (i, &c) in chars.iter().enumerate() {
-        let followed_by_ws = chars
-            .get(i + 1)
-            .is_none_or(|&next| next == ' ' || next == '\t' || is_break(next));
-        if i == 0 {
+    let mut first = true;
+    let mut cur = chars.next();
+    while let Some(c) = cur {
+        let next = chars.next();
+        let last = next.is_none();
+        let followed_by_ws = next.is_none_or(|n| n == ' ' || n == '\t' || is_break(n));
+        if first {
             match c {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
                 | '%' | '@' | '`' => block_indicators = true,
@@ -97,15 +174,15 @@ pub fn analyze(value: &str) -> Analysis {
             special = true;
         }
         if c == ' ' {
-            leading_space |= i == 0;
-            trailing_space |= i + 1 == n;
+            leading_space |= first;
+            trailing_space |= last;
             break_space |= prev_break;
             prev_space = true;
             prev_break = false;
         } else if is_break(c) {
             line_breaks = true;
-            leading_break |= i == 0;
-            trailing_break |= i + 1 == n;
+            leading_break |= first;
+            trailing_break |= last;
             space_break |= prev_space;
             prev_space = false;
             prev_break = true;
@@ -114,6 +191,8 @@ pub fn analyze(value: &str) -> Analysis {
             prev_break = false;
         }
         preceded_by_ws = c == ' ' || c == '\t' || is_break(c);
+        first = false;
+        cur = next;
     }
     let mut a = Analysis {
         multiline: line_breaks,
@@ -140,6 +219,29 @@ pub fn analyze(value: &str) -> Analysis {
         a.block_plain_allowed = false;
     }
     a
+}
+
+/// The style a string is written in: [`select_style`] of [`requested_style`], with a quick
+/// answer for the common word-like text (`name`, `apps/v1`, `my-app.v2`) that needs neither
+/// the full analysis nor, unless it starts like a YAML 1.1 word, resolution.
+pub fn scalar_style(value: &str, simple_key: bool) -> Style {
+    let b = value.as_bytes();
+    // A letter first (no indicator, not `---`/`...`, never a number, timestamp or base-60
+    // float), then letters, digits, `-._/`, or `:` not at the end (`:` is an indicator only
+    // before white space or the end): no space, break or unprintable character, so libyaml
+    // allows it plain, and go-yaml asks for plain unless it reads as a bool or null.
+    if b.first().is_some_and(u8::is_ascii_alphabetic)
+        && b.last() != Some(&b':')
+        && b.iter()
+            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'/' | b':'))
+    {
+        return if crate::resolve_plain(value) == crate::Resolved::Str {
+            Style::Plain
+        } else {
+            Style::Double
+        };
+    }
+    select_style(value, requested_style(value), simple_key)
 }
 
 /// libyaml's `yaml_emitter_select_scalar_style` in block context: the `requested` style
@@ -297,5 +399,130 @@ mod tests {
         assert_eq!(out, "\\n\\\"\\x01\\N\\uFEFF\\U0001F600\\t");
         assert_eq!(n, out.len());
         assert!(!needs_escape('é') && !needs_escape(' '));
+    }
+    /// libyaml's analysis as first written here (one `char` vector per call), to check the
+    /// allocation-free walk against.
+    fn analyze_reference(value: &str) -> Analysis {
+        if value.is_empty() {
+            return analyze("");
+        }
+        let mut block_indicators = value.starts_with("---") || value.starts_with("...");
+        let (mut line_breaks, mut special) = (false, false);
+        let (mut leading_space, mut leading_break) = (false, false);
+        let (mut trailing_space, mut trailing_break) = (false, false);
+        let (mut break_space, mut space_break) = (false, false);
+        let (mut prev_space, mut prev_break) = (false, false);
+        let mut preceded_by_ws = true;
+        let chars: Vec<char> = value.chars().collect();
+        let n = chars.len();
+        for (i, &c) in chars.iter().enumerate() {
+            let followed_by_ws = chars
+                .get(i + 1)
+                .is_none_or(|&next| next == ' ' || next == '\t' || is_break(next));
+            if i == 0 {
+                match c {
+                    '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\''
+                    | '"' | '%' | '@' | '`' => block_indicators = true,
+                    '?' | ':' | '-' if followed_by_ws => block_indicators = true,
+                    _ => {}
+                }
+            } else {
+                match c {
+                    ':' if followed_by_ws => block_indicators = true,
+                    '#' if preceded_by_ws => block_indicators = true,
+                    _ => {}
+                }
+            }
+            special |= !is_printable(c);
+            if c == ' ' {
+                leading_space |= i == 0;
+                trailing_space |= i + 1 == n;
+                break_space |= prev_break;
+                (prev_space, prev_break) = (true, false);
+            } else if is_break(c) {
+                line_breaks = true;
+                leading_break |= i == 0;
+                trailing_break |= i + 1 == n;
+                space_break |= prev_space;
+                (prev_space, prev_break) = (false, true);
+            } else {
+                (prev_space, prev_break) = (false, false);
+            }
+            preceded_by_ws = c == ' ' || c == '\t' || is_break(c);
+        }
+        let edge = leading_space || leading_break || trailing_space || trailing_break;
+        Analysis {
+            multiline: line_breaks,
+            block_plain_allowed: !(edge
+                || break_space
+                || space_break
+                || special
+                || line_breaks
+                || block_indicators),
+            single_quoted_allowed: !(break_space || space_break || special),
+            block_allowed: !(trailing_space || space_break || special),
+        }
+    }
+
+    /// Every string of up to 4 characters from an alphabet of indicators, white space,
+    /// breaks, digits, YAML 1.1 word starts and non-ASCII text.
+    fn short_strings() -> Vec<String> {
+        let alphabet = [
+            "a", "n", "o", "Y", "0", "1", "-", ".", ":", "#", "'", "\"", " ", "\t", "\n", "\r",
+            "/", "_", "?", "é", "\u{85}", "\u{2028}", "😀", "\u{1}", "~", "<",
+        ];
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for s in &last {
+                for a in alphabet {
+                    next.push(format!("{s}{a}"));
+                }
+            }
+            all.extend(next.iter().cloned());
+            last = next;
+        }
+        all.extend(
+            [
+                "yes",
+                "No",
+                "null",
+                "NULL",
+                "true",
+                "off",
+                "On",
+                "name",
+                "apps/v1",
+                "a:b",
+                "a:",
+                "nginx:1.25",
+                "---x",
+                "...",
+                "y",
+                "ON:",
+                "a-b.c_d/e",
+                "Null",
+                "tRUE",
+            ]
+            .map(String::from),
+        );
+        all
+    }
+
+    #[test]
+    fn analysis_walk_matches_the_reference_and_the_quick_style_matches_the_full_one() {
+        let all = short_strings();
+        assert!(all.len() > 400_000);
+        for s in &all {
+            assert_eq!(analyze(s), analyze_reference(s), "{s:?}");
+            for key in [false, true] {
+                assert_eq!(
+                    scalar_style(s, key),
+                    select_style(s, requested_style(s), key),
+                    "{s:?} key={key}"
+                );
+            }
+        }
     }
 }
