@@ -9,22 +9,35 @@
 
 use crate::value::Value;
 use ferroflux_goyaml::{
-    Style, json_float_scalar, natural_cmp, needs_escape, push_escape, requested_style, select_style,
+    Style, json_float_scalar, natural_cmp, needs_escape, push_escape, scalar_style,
 };
+use std::fmt::Write as _;
 
 const BEST_WIDTH: usize = 80;
 
 /// Render one object (a YAML document without the `---` line).
 pub fn to_string(v: &Value) -> String {
+    let mut out = String::new();
+    push_document(&mut out, v);
+    out
+}
+
+/// Append one object (a YAML document without the `---` line) to `out`, which is empty or
+/// ends with a line break; a whole stream is written into one buffer this way.
+pub fn push_document(out: &mut String, v: &Value) {
     let mut e = Emitter {
-        out: String::new(),
-        column: 0,
+        line_start: out.len(),
+        out: std::mem::take(out),
+        keys: Vec::new(),
     };
+    if e.out.capacity() == 0 {
+        e.out.reserve(16 * 1024);
+    }
     e.node(v, 0, Ctx::Top);
     if !e.out.ends_with('\n') {
         e.out.push('\n');
     }
-    e.out
+    *out = e.out;
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -37,63 +50,81 @@ enum Ctx {
     SeqItem,
 }
 
-struct Emitter {
+/// The column folding is decided on is the number of characters since the last line break
+/// of `out`. Most scalars are too short to fold wherever they start, so the column is not
+/// kept up to date on every write: only the start of the current line is, and the column is
+/// counted from it when a scalar might fold.
+struct Emitter<'a> {
     out: String,
-    column: usize,
+    /// Byte offset in `out` just after its last line break.
+    line_start: usize,
+    /// Sorted mapping entries of the maps being written, innermost last (one buffer for the
+    /// whole document instead of a vector per mapping).
+    keys: Vec<(&'a str, &'a Value)>,
 }
 
-impl Emitter {
+impl<'a> Emitter<'a> {
+    /// Append text holding no line break.
     fn write(&mut self, s: &str) {
         self.out.push_str(s);
-        match s.rfind('\n') {
-            Some(i) => self.column = s[i + 1..].chars().count(),
-            None => self.column += s.chars().count(),
+    }
+
+    /// The current column, in characters.
+    fn column(&self) -> usize {
+        let line = &self.out[self.line_start..];
+        if line.is_ascii() {
+            line.len()
+        } else {
+            line.chars().count()
         }
+    }
+
+    /// An upper bound of the current column (its length in bytes).
+    fn column_bound(&self) -> usize {
+        self.out.len() - self.line_start
     }
 
     fn newline_indent(&mut self, indent: usize) {
         self.out.push('\n');
+        self.line_start = self.out.len();
         for _ in 0..indent {
             self.out.push(' ');
         }
-        self.column = indent;
     }
 
     /// Write `v` at block indentation `indent` (the column its lines start at).
-    fn node(&mut self, v: &Value, indent: usize, ctx: Ctx) {
+    fn node(&mut self, v: &'a Value, indent: usize, ctx: Ctx) {
         match v {
             Value::Map(m) if !m.is_empty() => {
-                let mut keys: Vec<&String> = m.keys().collect();
-                keys.sort_by(|a, b| natural_cmp(a, b));
-                for (i, k) in keys.into_iter().enumerate() {
+                let start = self.keys.len();
+                self.keys.extend(m.iter().map(|(k, v)| (k.as_str(), v)));
+                self.keys[start..].sort_by(|a, b| natural_cmp(a.0, b.0));
+                for i in 0..m.len() {
+                    // Nested maps push their entries after ours and remove them when done.
+                    let (k, child) = self.keys[start + i];
                     if i > 0 || ctx == Ctx::MapValue {
                         self.newline_indent(indent);
                     }
                     self.scalar_str(k, indent, true);
                     self.write(":");
-                    let child = &m[k];
                     self.value_after_key(child, indent);
                 }
+                self.keys.truncate(start);
             }
             Value::Seq(s) if !s.is_empty() => {
                 for (i, item) in s.iter().enumerate() {
                     if i > 0 || ctx == Ctx::MapValue {
                         self.newline_indent(indent);
                     }
-                    self.write("-");
+                    self.write("- ");
                     match item {
                         Value::Map(m) if !m.is_empty() => {
-                            self.write(" ");
                             self.node(item, indent + 2, Ctx::SeqItem);
                         }
                         Value::Seq(s2) if !s2.is_empty() => {
-                            self.write(" ");
                             self.node(item, indent + 2, Ctx::SeqItem);
                         }
-                        _ => {
-                            self.write(" ");
-                            self.scalar(item, indent + 2);
-                        }
+                        _ => self.scalar(item, indent + 2),
                     }
                 }
             }
@@ -102,7 +133,7 @@ impl Emitter {
     }
 
     /// After `key:`: nested collections go on the next lines, scalars after a space.
-    fn value_after_key(&mut self, v: &Value, indent: usize) {
+    fn value_after_key(&mut self, v: &'a Value, indent: usize) {
         match v {
             Value::Map(m) if !m.is_empty() => self.node(v, indent + 2, Ctx::MapValue),
             // go-yaml v2 does not indent a sequence under its key.
@@ -118,8 +149,13 @@ impl Emitter {
         match v {
             Value::Null => self.write("null"),
             Value::Bool(b) => self.write(if *b { "true" } else { "false" }),
-            Value::Int(i) => self.write(&i.to_string()),
-            Value::UInt(u) => self.write(&u.to_string()),
+            // Writing into a String can not fail.
+            Value::Int(i) => {
+                let _ = write!(self.out, "{i}");
+            }
+            Value::UInt(u) => {
+                let _ = write!(self.out, "{u}");
+            }
             Value::Float(f) => self.write(&float_text(*f)),
             Value::String(s) => self.scalar_str(s, indent, false),
             Value::Map(_) => self.write("{}"),
@@ -128,7 +164,7 @@ impl Emitter {
     }
 
     fn scalar_str(&mut self, s: &str, indent: usize, key: bool) {
-        match select_style(s, requested_style(s), key) {
+        match scalar_style(s, key) {
             Style::Plain => self.write_plain(s, indent),
             Style::Single => self.write_single(s, indent),
             Style::Double => self.write_double(s, indent),
@@ -136,120 +172,156 @@ impl Emitter {
         }
     }
 
+    /// Plain text, folded at a single space once past [`BEST_WIDTH`] (the space becomes the
+    /// line break).
     fn write_plain(&mut self, s: &str, indent: usize) {
-        let chars: Vec<char> = s.chars().collect();
-        let mut spaces = false;
-        let mut buf = String::new();
-        for (i, &c) in chars.iter().enumerate() {
-            if c == ' ' {
-                let next_space = chars.get(i + 1) == Some(&' ');
-                if !spaces && self.column > BEST_WIDTH && !next_space {
-                    self.flush(&mut buf);
-                    self.newline_indent(indent);
-                } else {
-                    buf.push(c);
-                    self.column += 1;
-                }
-                spaces = true;
+        // A space at character i is checked at column start + i < start + len.
+        if self.column_bound() + s.len() <= BEST_WIDTH + 1 || !s.as_bytes().contains(&b' ') {
+            self.out.push_str(s);
+            return;
+        }
+        let b = s.as_bytes();
+        let ascii = s.is_ascii();
+        // The column at byte `at` of `s`; only spaces matter, so it is counted from one to
+        // the next.
+        let (mut at, mut column) = (0, self.column());
+        let mut seg = 0;
+        for i in (0..b.len()).filter(|&i| b[i] == b' ') {
+            column += if ascii {
+                i - at
             } else {
-                buf.push(c);
-                self.column += 1;
-                spaces = false;
+                s[at..i].chars().count()
+            };
+            at = i;
+            let after_space = i > 0 && b[i - 1] == b' ';
+            let next_space = b.get(i + 1) == Some(&b' ');
+            if !after_space && column > BEST_WIDTH && !next_space {
+                self.out.push_str(&s[seg..i]);
+                seg = i + 1;
+                self.newline_indent(indent);
+                (at, column) = (i + 1, indent);
             }
         }
-        self.flush(&mut buf);
+        self.out.push_str(&s[seg..]);
     }
 
-    fn flush(&mut self, buf: &mut String) {
-        self.out.push_str(buf);
-        buf.clear();
-    }
-
+    /// `'...'` with `'` doubled, folded like plain text but never at the first or last
+    /// character.
     fn write_single(&mut self, s: &str, indent: usize) {
-        self.write("'");
-        let chars: Vec<char> = s.chars().collect();
+        self.out.push('\'');
+        // A space at character i is checked at a column below start + 1 + 2 * len.
+        if self.column_bound() + 2 * s.len() <= BEST_WIDTH || !s.as_bytes().contains(&b' ') {
+            push_doubling_quotes(&mut self.out, s);
+            self.out.push('\'');
+            return;
+        }
+        let mut column = self.column();
+        let mut seg = 0;
         let mut spaces = false;
-        let mut buf = String::new();
-        for (i, &c) in chars.iter().enumerate() {
+        let mut chars = s.char_indices().peekable();
+        let mut first = true;
+        while let Some((i, c)) = chars.next() {
             if c == ' ' {
-                let last = i + 1 == chars.len();
-                let next_space = chars.get(i + 1) == Some(&' ');
-                if !spaces && self.column > BEST_WIDTH && i != 0 && !last && !next_space {
-                    self.flush(&mut buf);
+                let next = chars.peek().map(|&(_, n)| n);
+                let last = next.is_none();
+                let next_space = next == Some(' ');
+                if !spaces && column > BEST_WIDTH && !first && !last && !next_space {
+                    push_doubling_quotes(&mut self.out, &s[seg..i]);
+                    seg = i + 1;
                     self.newline_indent(indent);
+                    column = indent;
                 } else {
-                    buf.push(c);
-                    self.column += 1;
+                    column += 1;
                 }
                 spaces = true;
             } else {
-                if c == '\'' {
-                    buf.push('\'');
-                    self.column += 1;
-                }
-                buf.push(c);
-                self.column += 1;
+                column += if c == '\'' { 2 } else { 1 };
                 spaces = false;
             }
+            first = false;
         }
-        self.flush(&mut buf);
-        self.write("'");
+        push_doubling_quotes(&mut self.out, &s[seg..]);
+        self.out.push('\'');
     }
 
+    /// `"..."` with libyaml's escapes, folded at a space past [`BEST_WIDTH`] (not at the
+    /// first or last character; a following space is kept by escaping the line break).
     fn write_double(&mut self, s: &str, indent: usize) {
-        self.write("\"");
-        let chars: Vec<char> = s.chars().collect();
+        self.out.push('"');
+        // Only spaces fold: without one the column does not matter.
+        let mut column = if s.as_bytes().contains(&b' ') {
+            self.column()
+        } else {
+            0
+        };
+        let mut seg = 0;
         let mut spaces = false;
-        let mut buf = String::new();
-        for (i, &c) in chars.iter().enumerate() {
+        let mut chars = s.char_indices().peekable();
+        let mut first = true;
+        while let Some((i, c)) = chars.next() {
             if needs_escape(c) {
-                self.column += push_escape(&mut buf, c);
+                self.out.push_str(&s[seg..i]);
+                seg = i + c.len_utf8();
+                column += push_escape(&mut self.out, c);
                 spaces = false;
             } else if c == ' ' {
-                let last = i + 1 == chars.len();
-                if !spaces && self.column > BEST_WIDTH && i != 0 && !last {
-                    self.flush(&mut buf);
+                let next = chars.peek().map(|&(_, n)| n);
+                if !spaces && column > BEST_WIDTH && !first && next.is_some() {
+                    self.out.push_str(&s[seg..i]);
+                    seg = i + 1;
                     self.newline_indent(indent);
-                    if chars.get(i + 1) == Some(&' ') {
-                        self.write("\\");
+                    column = indent;
+                    if next == Some(' ') {
+                        self.out.push('\\');
+                        column += 1;
                     }
                 } else {
-                    buf.push(c);
-                    self.column += 1;
+                    column += 1;
                 }
                 spaces = true;
             } else {
-                buf.push(c);
-                self.column += 1;
+                column += 1;
                 spaces = false;
             }
+            first = false;
         }
-        self.flush(&mut buf);
-        self.write("\"");
+        self.out.push_str(&s[seg..]);
+        self.out.push('"');
     }
 
     fn write_literal(&mut self, s: &str, indent: usize) {
-        let mut header = String::from("|");
+        self.out.push('|');
         if s.starts_with(' ') || s.starts_with('\n') {
-            header.push('2');
+            self.out.push('2');
         }
         let trailing = s.len() - s.trim_end_matches('\n').len();
         if trailing == 0 {
-            header.push('-');
+            self.out.push('-');
         } else if trailing > 1 || s == "\n" {
-            header.push('+');
+            self.out.push('+');
         }
-        self.write(&header);
         let body = s.strip_suffix('\n').unwrap_or(s);
         for line in body.split('\n') {
             if line.is_empty() {
                 self.out.push('\n');
-                self.column = 0;
+                self.line_start = self.out.len();
             } else {
                 self.newline_indent(indent);
-                self.write(line);
+                self.out.push_str(line);
             }
         }
+    }
+}
+
+/// Append `s` with every `'` doubled.
+fn push_doubling_quotes(out: &mut String, s: &str) {
+    let mut parts = s.split('\'');
+    if let Some(p) = parts.next() {
+        out.push_str(p);
+    }
+    for p in parts {
+        out.push_str("''");
+        out.push_str(p);
     }
 }
 
@@ -301,7 +373,8 @@ mod tests {
         for (s, want) in cases {
             let mut e = Emitter {
                 out: String::new(),
-                column: 0,
+                line_start: 0,
+                keys: Vec::new(),
             };
             e.scalar_str(s, 0, false);
             assert_eq!(e.out, want, "{s:?}");

@@ -117,7 +117,7 @@ pub fn to_yaml(res: &[Resource]) -> Result<String> {
         if i > 0 {
             out.push_str("---\n");
         }
-        out.push_str(&emit::to_string(&r.value));
+        emit::push_document(&mut out, &r.value);
     }
     Ok(out)
 }
