@@ -8,8 +8,11 @@
 #      Deployment, a generated ConfigMap referenced by all of them) made by this script.
 # Each measurement is the median of BENCH_KUSTOMIZE_RUNS runs (default 3) after one warm-up,
 # wall time of the whole set; kustomize takes minutes on the synthetic overlay, so it runs that
-# once (BENCH_KUSTOMIZE_SYNTH_REF_RUNS). Peak RSS is the highest `/usr/bin/time -f %M` of any
-# one process. Prints times, RSS and ratios; asserts nothing.
+# once (BENCH_KUSTOMIZE_SYNTH_REF_RUNS). CPU is user+system time of the whole timed loop (bash's
+# `time` on a subshell, which counts the processes it waited for, to the millisecond): summing
+# per-process figures rounded to 10 ms undercounts processes that take a few milliseconds.
+# Peak RSS is the highest `/usr/bin/time -f %M` of any one process, from a separate pass.
+# Prints times, RSS and ratios; asserts nothing.
 # Also counts the folders whose output is identical to kustomize's: parsed (as the parity test
 # compares) and byte for byte.
 #
@@ -59,11 +62,12 @@ build_one() {
 
 # run_set TOOL DIR...: builds every DIR with TOOL (kustomize | ferroflux), one process each,
 # one after another; prints "<wall seconds> <highest peak RSS KiB> <CPU seconds>". The timed pass
-# runs the tool directly (no /usr/bin/time, no pipes, so the shell adds little per process);
-# a second, untimed pass reads each process's peak RSS.
+# runs the tool directly (no /usr/bin/time, no pipes, so the shell adds little per process) in a
+# subshell under bash's `time`: wall and user+system CPU of the whole loop, children included.
+# A second, untimed pass reads each process's peak RSS.
 run_set() {
   local tool="$1"; shift
-  local d rss cpu=0 peak=0 t0 t1 one
+  local d rss peak=0 t0 t1 one tm timed
   if [[ $# -eq 1 ]]; then
     # One big build (the synthetic overlay): time, RSS and CPU from the same run.
     t0="$(now_ns)"
@@ -73,20 +77,28 @@ run_set() {
       'BEGIN { printf "%.4f %d %.2f\n", ns / 1e9, r, c }'
     return
   fi
-  t0="$(now_ns)"
-  if [[ "$tool" == kustomize ]]; then
-    for d in "$@"; do "$KUSTOMIZE" build "$d" >/dev/null 2>&1 || true; done
-  else
-    for d in "$@"; do "$FERROFLUX" build kustomize "$d" >/dev/null 2>&1 || true; done
-  fi
-  t1="$(now_ns)"
+  # "<wall> <user> <system>" seconds of the subshell and every process it waited for.
+  timed="$(
+    TIMEFORMAT='%3R %3U %3S'
+    {
+      time (
+        if [[ "$tool" == kustomize ]]; then
+          for d in "$@"; do "$KUSTOMIZE" build "$d" >/dev/null 2>&1 || true; done
+        else
+          for d in "$@"; do "$FERROFLUX" build kustomize "$d" >/dev/null 2>&1 || true; done
+        fi
+      )
+    } 2>&1
+  )"
+  read -r -a tm <<<"$timed"
+  [[ ${#tm[@]} -eq 3 ]] || die "unexpected timing output: $timed"
   for d in "$@"; do
     read -r -a one <<<"$(build_one "$tool" "$d")"
     rss="${one[0]}"
-    cpu="$(awk -v a="$cpu" -v b="${one[1]}" 'BEGIN { printf "%.2f", a + b }')"
     [[ "$rss" =~ ^[0-9]+$ && "$rss" -gt "$peak" ]] && peak="$rss"
   done
-  awk -v ns="$((t1 - t0))" -v r="$peak" -v c="$cpu" 'BEGIN { printf "%.4f %d %.2f\n", ns / 1e9, r, c }'
+  awk -v w="${tm[0]}" -v u="${tm[1]}" -v s="${tm[2]}" -v r="$peak" \
+    'BEGIN { printf "%.4f %d %.3f\n", w, r, u + s }'
 }
 
 # measure NAME REF_RUNS SET...: RUNS timed runs of ours and REF_RUNS of kustomize (each after
@@ -113,7 +125,7 @@ measure() {
   frm="$(printf '%s\n' "${fr[@]}" | sort -n | tail -n 1)"
   awk -v n="$name" -v km="$km" -v fm="$fm" -v kr="$krm" -v fr="$frm" -v kc="$kcm" -v fc="$fcm" '
     BEGIN {
-      printf "%-36s %8.3f s %8.3f s %6.1fx %8.2f s %8.2f s %6.1fx %7.1f MiB %6.1f MiB %5.2fx\n",
+      printf "%-36s %8.3f s %8.3f s %6.1fx %8.3f s %8.3f s %6.1fx %7.1f MiB %6.1f MiB %5.2fx\n",
         n, km, fm, (fm > 0 ? km / fm : 0), kc, fc, (fc > 0 ? kc / fc : 0),
         kr / 1024, fr / 1024, (kr > 0 ? fr / kr : 0) }'
 }
