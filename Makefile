@@ -63,3 +63,4 @@ bench: tools
 	hack/bench/kustomize.sh
 	hack/bench/ssa.sh
 	hack/bench/helm.sh
+	hack/bench/rsa-keygen.sh

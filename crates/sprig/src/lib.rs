@@ -50,6 +50,9 @@ pub use conv::{deep_equal, empty, strval, to_float64, to_int64};
 pub use crypto::Certificate;
 pub use dates::GoTime;
 pub use fmtv::sprint_v;
+/// Timing entry points for `examples/rsagen_bench.rs`; not an API.
+#[doc(hidden)]
+pub use rsagen::bench as rsagen_bench;
 pub use semver::SemverVersion;
 pub use signature::{GoType, Signature, signature};
 

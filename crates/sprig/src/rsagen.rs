@@ -113,8 +113,9 @@ fn search<const N: usize, const W: usize>(
 ) {
     let mut rng = rand::thread_rng();
     let mut sieve = vec![false; WINDOW];
+    let mut stats = Stats::default();
     while !stop.load(Ordering::Relaxed) {
-        if let Some(p) = find_prime::<N, W>(half, groups, &mut sieve, &mut rng, stop) {
+        if let Some(p) = find_prime::<N, W>(half, groups, &mut sieve, &mut rng, stop, &mut stats) {
             let mut f = found.lock().unwrap_or_else(|e| e.into_inner());
             f.push(p);
             if f.len() >= 2 {
@@ -148,19 +149,11 @@ fn find_prime<const N: usize, const W: usize>(
     sieve: &mut [bool],
     rng: &mut impl RngCore,
     stop: &AtomicBool,
+    stats: &mut Stats,
 ) -> Option<[u64; N]> {
     let start = random_start::<N>(half, rng);
-    sieve.iter_mut().for_each(|x| *x = false);
-    for g in &groups.groups {
-        let r = g.residue(&start);
-        for &p in &groups.primes[g.first..g.end] {
-            let rp = (r % u64::from(p)) as u32;
-            mark(sieve, first_hit(rp, 0, p), p);
-            if p == E {
-                mark(sieve, first_hit(rp, 1, p), p);
-            }
-        }
-    }
+    sieve_window(&start, groups, sieve);
+    stats.windows += 1;
     let rounds = random_rounds(half);
     for (k, _) in sieve.iter().enumerate().filter(|(_, hit)| !**hit) {
         if stop.load(Ordering::Relaxed) {
@@ -173,11 +166,51 @@ fn find_prime<const N: usize, const W: usize>(
         let Some(mr) = MillerRabin::<N, W>::new(&cand) else {
             continue;
         };
+        stats.base2_tests += 1;
         if mr.base2() && mr.random_rounds(rounds, rng) {
             return Some(cand);
         }
     }
     None
+}
+
+/// Marks in `sieve` (candidate `k` is `start + 2k`) every candidate divisible
+/// by a sieve prime or ≡ 1 (mod e).
+fn sieve_window<const N: usize>(start: &[u64; N], groups: &SieveGroups, sieve: &mut [bool]) {
+    sieve.iter_mut().for_each(|x| *x = false);
+    let (chunks, rest) = groups.groups.as_chunks::<LANES>();
+    for gs in chunks {
+        let rs = Group::residues(gs, start);
+        for (g, r) in gs.iter().zip(rs) {
+            sieve_group(groups, g, r, sieve);
+        }
+    }
+    for g in rest {
+        sieve_group(groups, g, g.residue(start), sieve);
+    }
+}
+
+/// Groups whose residues are computed together: their division chains are
+/// independent, so the CPU overlaps them (one chain is latency-bound).
+const LANES: usize = 4;
+
+/// Marks the multiples of `g`'s primes given `start mod` their product.
+#[inline(always)]
+fn sieve_group(groups: &SieveGroups, g: &Group, r: u64, sieve: &mut [bool]) {
+    for &p in &groups.primes[g.first..g.end] {
+        let rp = (r % u64::from(p)) as u32;
+        mark(sieve, first_hit(rp, 0, p), p);
+        if p == E {
+            mark(sieve, first_hit(rp, 1, p), p);
+        }
+    }
+}
+
+/// Work counters of a prime search (read by the benchmark).
+#[derive(Debug, Default, Clone, Copy)]
+struct Stats {
+    windows: u64,
+    base2_tests: u64,
 }
 
 /// Marks candidates `k, k + p, ...` of the window.
@@ -294,6 +327,23 @@ impl Group {
         r >> s
     }
 
+    /// [`Self::residue`] of `x` for each of `LANES` groups, interleaved.
+    #[inline(always)]
+    fn residues(gs: &[Group; LANES], x: &[u64]) -> [u64; LANES] {
+        let mut r = [0u64; LANES];
+        let n = x.len();
+        for i in (0..=n).rev() {
+            let hi = if i < n { x[i] } else { 0 };
+            let lo = if i > 0 { x[i - 1] } else { 0 };
+            for (rk, g) in r.iter_mut().zip(gs) {
+                let s = g.shift;
+                let word = (hi << s) | if s > 0 { lo >> (64 - s) } else { 0 };
+                *rk = g.rem_2by1(*rk, word);
+            }
+        }
+        std::array::from_fn(|k| r[k] >> gs[k].shift)
+    }
+
     /// `(u1 * 2^64 + u0) mod d` for `u1 < d`.
     #[inline(always)]
     fn rem_2by1(&self, u1: u64, u0: u64) -> u64 {
@@ -352,6 +402,81 @@ fn small_primes() -> Vec<u32> {
         }
     }
     out
+}
+
+/// Entry points for `examples/rsagen_bench.rs`, which times the parts of key
+/// generation separately. Not an API: only the sizes RSA keys use.
+#[doc(hidden)]
+pub mod bench {
+    use super::*;
+
+    /// Calls `f::<N, W>()` with the limb width for primes of `bits` bits.
+    macro_rules! by_width {
+        ($bits:expr, $f:ident ( $($arg:expr),* )) => {
+            match $bits.div_ceil(64) {
+                1..=8 => $f::<8, 16>($($arg),*),
+                9..=16 => $f::<16, 32>($($arg),*),
+                17..=32 => $f::<32, 64>($($arg),*),
+                _ => $f::<64, 128>($($arg),*),
+            }
+        };
+    }
+
+    /// Base-2 strong tests (context set-up included, as in the search) of
+    /// `count` random odd `bits`-bit numbers; returns how many passed.
+    pub fn base2_tests(bits: usize, count: usize) -> usize {
+        by_width!(bits, base2_n(bits, count))
+    }
+
+    fn base2_n<const N: usize, const W: usize>(bits: usize, count: usize) -> usize {
+        let mut rng = rand::thread_rng();
+        (0..count)
+            .filter(|_| {
+                let c = random_start::<N>(bits, &mut rng);
+                MillerRabin::<N, W>::new(&c).is_some_and(|mr| mr.base2())
+            })
+            .count()
+    }
+
+    /// Sieves `count` windows from random `bits`-bit starts; returns the
+    /// number of survivors.
+    pub fn sieve_windows(bits: usize, count: usize) -> usize {
+        by_width!(bits, sieve_n(bits, count))
+    }
+
+    fn sieve_n<const N: usize, const W: usize>(bits: usize, count: usize) -> usize {
+        let groups = sieve_groups();
+        let mut rng = rand::thread_rng();
+        let mut sieve = vec![false; WINDOW];
+        let mut survivors = 0;
+        for _ in 0..count {
+            let start = random_start::<N>(bits, &mut rng);
+            sieve_window(&start, groups, &mut sieve);
+            survivors += sieve.iter().filter(|x| !**x).count();
+        }
+        survivors
+    }
+
+    /// One prime of `bits` bits found on this thread alone: (windows sieved,
+    /// base-2 tests run).
+    pub fn one_prime(bits: usize) -> (u64, u64) {
+        by_width!(bits, one_prime_n(bits))
+    }
+
+    fn one_prime_n<const N: usize, const W: usize>(bits: usize) -> (u64, u64) {
+        let groups = sieve_groups();
+        let mut rng = rand::thread_rng();
+        let mut sieve = vec![false; WINDOW];
+        let mut stats = Stats::default();
+        let stop = AtomicBool::new(false);
+        while find_prime::<N, W>(bits, groups, &mut sieve, &mut rng, &stop, &mut stats).is_none() {}
+        (stats.windows, stats.base2_tests)
+    }
+
+    /// A full key, as `genPrivateKey` makes it.
+    pub fn generate_key(bits: usize) -> Result<(), String> {
+        generate(bits).map(|_| ()).map_err(|e| e.0)
+    }
 }
 
 #[cfg(test)]
@@ -424,6 +549,56 @@ mod tests {
         assert_eq!(g.groups[0].first, 0);
         assert!(g.groups.windows(2).all(|w| w[0].end == w[1].first));
         assert_eq!(g.groups.last().map(|x| x.end), Some(g.primes.len()));
+    }
+
+    #[test]
+    fn interleaved_residues_match_single_ones() {
+        let g = sieve_groups();
+        let mut rng = rand::thread_rng();
+        let x: [u64; 16] = std::array::from_fn(|_| rng.next_u64());
+        let (chunks, _) = g.groups.as_chunks::<LANES>();
+        for gs in chunks.iter().step_by(53) {
+            let rs = Group::residues(gs, &x);
+            for (grp, r) in gs.iter().zip(rs) {
+                assert_eq!(r, grp.residue(&x));
+            }
+        }
+    }
+
+    #[test]
+    fn sieve_marks_exactly_small_multiples_and_one_mod_e() {
+        let g = sieve_groups();
+        let mut rng = rand::thread_rng();
+        let start = random_start::<16>(1024, &mut rng);
+        let mut sieve = vec![false; WINDOW];
+        sieve_window(&start, g, &mut sieve);
+        // Expected marks from BigUint residues: candidate start + 2k is
+        // divisible by p when k ≡ -r / 2 (mod p).
+        let big = to_biguint(&start);
+        let mut want = vec![false; WINDOW];
+        let mut mark_from = |k0: u64, p: u64| {
+            let mut k = k0 as usize;
+            while k < WINDOW {
+                want[k] = true;
+                k += p as usize;
+            }
+        };
+        for &p in &g.primes {
+            let p = u64::from(p);
+            let r = (&big % BigUint::from(p))
+                .to_bytes_le()
+                .iter()
+                .rev()
+                .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+            let half = p.div_ceil(2); // 2^-1 mod p
+            mark_from((p - r) % p * half % p, p);
+            if p == u64::from(E) {
+                mark_from((p + 1 - r) % p * half % p, p);
+            }
+        }
+        assert_eq!(sieve, want);
+        let survivors = sieve.iter().filter(|x| !**x).count();
+        assert!((400..1000).contains(&survivors), "{survivors} survivors");
     }
 
     #[test]
