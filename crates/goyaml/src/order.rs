@@ -33,10 +33,8 @@ fn natural_cmp_units<T: Copy + Ord>(
     digit: impl Fn(T) -> Option<u8>,
 ) -> Ordering {
     let is_digit = |c: T| digit(c).is_some();
-    for i in 0..ar.len().min(br.len()) {
-        if ar[i] == br[i] {
-            continue;
-        }
+    // Only the first difference decides.
+    if let Some(i) = ar.iter().zip(br).position(|(x, y)| x != y) {
         let al = alphabetic(&ar[i]);
         let bl = alphabetic(&br[i]);
         if al && bl {

@@ -34,7 +34,7 @@ pub fn is_printable(c: char) -> bool {
 /// block for multi-line text, plain when the text reads back as the same string, else
 /// double quotes.
 pub fn requested_style(s: &str) -> Style {
-    if s.contains('\n') {
+    if s.as_bytes().contains(&b'\n') {
         Style::Literal
     } else if crate::can_use_plain(s) {
         Style::Plain
@@ -65,49 +65,46 @@ pub fn analyze(value: &str) -> Analysis {
             block_allowed: false,
         };
     }
-    if value.is_ascii() {
-        analyze_ascii(value.as_bytes())
+    if value.is_ascii() || value.chars().all(|c| c.is_ascii() || ordinary(c)) {
+        analyze_bytes(value.as_bytes())
     } else {
         analyze_chars(value, value.chars())
     }
 }
 
-/// [`analyze`] of non-empty ASCII text (nearly all text), byte by byte: every rule looks at
-/// most one character back or ahead, and most bytes (letters, digits, most punctuation)
-/// take part in none.
-fn analyze_ascii(b: &[u8]) -> Analysis {
+/// [`analyze`] of non-empty text whose characters outside ASCII are all [`ordinary`] (nearly
+/// all text), on its bytes. Every rule looks at one character and at most its neighbour, and
+/// an ordinary character's bytes (0x80 and up) take part in none, like a letter's; so the walk
+/// is over pairs of bytes, without branches (the compiler vectorises it).
+fn analyze_bytes(b: &[u8]) -> Analysis {
     let n = b.len();
-    let is_break = |c: u8| c == b'\n' || c == b'\r';
-    let is_ws = |c: u8| c == b' ' || c == b'\t' || is_break(c);
-    let followed_by_ws = |i: usize| i + 1 == n || is_ws(b[i + 1]);
-    let mut block_indicators = b.starts_with(b"---") || b.starts_with(b"...");
-    match b[0] {
-        b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
-        | b'"' | b'%' | b'@' | b'`' => block_indicators = true,
-        b'?' | b':' | b'-' if followed_by_ws(0) => block_indicators = true,
-        _ => {}
-    }
-    let (mut line_breaks, mut special) = (false, false);
-    let (mut break_space, mut space_break) = (false, false);
-    for (i, &c) in b.iter().enumerate() {
-        if !NOTABLE[usize::from(c)] {
-            continue;
-        }
-        match c {
-            b' ' => break_space |= i > 0 && is_break(b[i - 1]),
-            b'\n' | b'\r' => {
-                // `\r` is not printable either.
-                special |= c == b'\r';
-                line_breaks = true;
-                space_break |= i > 0 && b[i - 1] == b' ';
-            }
-            b':' => block_indicators |= i > 0 && followed_by_ws(i),
-            b'#' => block_indicators |= i > 0 && is_ws(b[i - 1]),
-            // Control characters (tab included) and DEL.
-            _ => special = true,
-        }
-    }
+    let is_break = |c: u8| (c == b'\n') | (c == b'\r');
+    let is_ws = |c: u8| (c == b' ') | (c == b'\t') | is_break(c);
+    // Not printable: control characters other than `\n` (tab and `\r` included), DEL.
+    let is_special = |c: u8| ((c < 0x20) & (c != b'\n')) | (c == 0x7F);
     let (first, last) = (b[0], b[n - 1]);
+    let (mut break_space, mut space_break, mut indicator) = (false, false, false);
+    let (mut line_breaks, mut special) = (is_break(first), is_special(first));
+    for (&p, &c) in b.iter().zip(&b[1..]) {
+        break_space |= (c == b' ') & is_break(p);
+        space_break |= (p == b' ') & is_break(c);
+        // `:` before white space, `#` after it.
+        indicator |= ((p == b':') & is_ws(c)) | ((c == b'#') & is_ws(p));
+        line_breaks |= is_break(c);
+        special |= is_special(c);
+    }
+    // At the start, more indicators; `:` at the end is followed by "white space".
+    let first_indicator = match first {
+        b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
+        | b'"' | b'%' | b'@' | b'`' => true,
+        b'?' | b'-' => n == 1 || is_ws(b[1]),
+        _ => false,
+    };
+    let block_indicators = indicator
+        || first_indicator
+        || last == b':'
+        || b.starts_with(b"---")
+        || b.starts_with(b"...");
     let leading = first == b' ' || is_break(first);
     let trailing_space = last == b' ';
     let trailing = trailing_space || is_break(last);
@@ -125,20 +122,11 @@ fn analyze_ascii(b: &[u8]) -> Analysis {
     }
 }
 
-/// The ASCII bytes [`analyze_ascii`] looks at: controls, DEL, space, `:` and `#`.
-const NOTABLE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut c = 0;
-    while c < 0x20 {
-        t[c] = true;
-        c += 1;
-    }
-    t[0x7F] = true;
-    t[b' ' as usize] = true;
-    t[b':' as usize] = true;
-    t[b'#' as usize] = true;
-    t
-};
+/// Whether a character outside ASCII is one no rule of [`analyze`] singles out: printable and
+/// not a line break (no such character is white space or an indicator).
+fn ordinary(c: char) -> bool {
+    is_printable(c) && !is_break(c)
+}
 
 /// [`analyze`] of the non-empty `value`, whose characters `chars` yields.
 fn analyze_chars(value: &str, mut chars: impl Iterator<Item = char>) -> Analysis {
@@ -469,7 +457,8 @@ mod tests {
     fn short_strings() -> Vec<String> {
         let alphabet = [
             "a", "n", "o", "Y", "0", "1", "-", ".", ":", "#", "'", "\"", " ", "\t", "\n", "\r",
-            "/", "_", "?", "é", "\u{85}", "\u{2028}", "😀", "\u{1}", "~", "<",
+            "/", "_", "?", "é", "\u{85}", "\u{2028}", "😀", "\u{1}", "~", "<", "\u{FEFF}",
+            "\u{A0}",
         ];
         let mut all = vec![String::new()];
         let mut last = vec![String::new()];
