@@ -87,8 +87,12 @@ impl<'a> Emitter<'a> {
     fn newline_indent(&mut self, indent: usize) {
         self.out.push('\n');
         self.line_start = self.out.len();
-        for _ in 0..indent {
-            self.out.push(' ');
+        const SPACES: &str = "                                                                ";
+        let mut left = indent;
+        while left > 0 {
+            let n = left.min(SPACES.len());
+            self.out.push_str(&SPACES[..n]);
+            left -= n;
         }
     }
 
@@ -341,6 +345,256 @@ fn float_text(f: f64) -> String {
 }
 
 #[cfg(test)]
+/// The emitter as first written (a column counted on every write, a key vector per
+/// mapping), to check the faster one against byte for byte.
+mod reference {
+    use crate::value::Value;
+    use ferroflux_goyaml::{
+        Style, natural_cmp, needs_escape, push_escape, requested_style, select_style,
+    };
+
+    const BEST_WIDTH: usize = 80;
+
+    pub fn to_string(v: &Value) -> String {
+        let mut e = Emitter {
+            out: String::new(),
+            column: 0,
+        };
+        e.node(v, 0, Ctx::Top);
+        if !e.out.ends_with('\n') {
+            e.out.push('\n');
+        }
+        e.out
+    }
+
+    #[derive(Clone, Copy, PartialEq)]
+    enum Ctx {
+        /// The document root.
+        Top,
+        /// The value of a mapping entry (after `key:`).
+        MapValue,
+        /// An item of a block sequence (after `- `).
+        SeqItem,
+    }
+
+    struct Emitter {
+        out: String,
+        column: usize,
+    }
+
+    impl Emitter {
+        fn write(&mut self, s: &str) {
+            self.out.push_str(s);
+            match s.rfind('\n') {
+                Some(i) => self.column = s[i + 1..].chars().count(),
+                None => self.column += s.chars().count(),
+            }
+        }
+
+        fn newline_indent(&mut self, indent: usize) {
+            self.out.push('\n');
+            for _ in 0..indent {
+                self.out.push(' ');
+            }
+            self.column = indent;
+        }
+
+        /// Write `v` at block indentation `indent` (the column its lines start at).
+        fn node(&mut self, v: &Value, indent: usize, ctx: Ctx) {
+            match v {
+                Value::Map(m) if !m.is_empty() => {
+                    let mut keys: Vec<&String> = m.keys().collect();
+                    keys.sort_by(|a, b| natural_cmp(a, b));
+                    for (i, k) in keys.into_iter().enumerate() {
+                        if i > 0 || ctx == Ctx::MapValue {
+                            self.newline_indent(indent);
+                        }
+                        self.scalar_str(k, indent, true);
+                        self.write(":");
+                        let child = &m[k];
+                        self.value_after_key(child, indent);
+                    }
+                }
+                Value::Seq(s) if !s.is_empty() => {
+                    for (i, item) in s.iter().enumerate() {
+                        if i > 0 || ctx == Ctx::MapValue {
+                            self.newline_indent(indent);
+                        }
+                        self.write("-");
+                        match item {
+                            Value::Map(m) if !m.is_empty() => {
+                                self.write(" ");
+                                self.node(item, indent + 2, Ctx::SeqItem);
+                            }
+                            Value::Seq(s2) if !s2.is_empty() => {
+                                self.write(" ");
+                                self.node(item, indent + 2, Ctx::SeqItem);
+                            }
+                            _ => {
+                                self.write(" ");
+                                self.scalar(item, indent + 2);
+                            }
+                        }
+                    }
+                }
+                _ => self.scalar(v, indent),
+            }
+        }
+
+        /// After `key:`: nested collections go on the next lines, scalars after a space.
+        fn value_after_key(&mut self, v: &Value, indent: usize) {
+            match v {
+                Value::Map(m) if !m.is_empty() => self.node(v, indent + 2, Ctx::MapValue),
+                // go-yaml v2 does not indent a sequence under its key.
+                Value::Seq(s) if !s.is_empty() => self.node(v, indent, Ctx::MapValue),
+                _ => {
+                    self.write(" ");
+                    self.scalar(v, indent + 2);
+                }
+            }
+        }
+
+        fn scalar(&mut self, v: &Value, indent: usize) {
+            match v {
+                Value::Null => self.write("null"),
+                Value::Bool(b) => self.write(if *b { "true" } else { "false" }),
+                Value::Int(i) => self.write(&i.to_string()),
+                Value::UInt(u) => self.write(&u.to_string()),
+                Value::Float(f) => self.write(&super::float_text(*f)),
+                Value::String(s) => self.scalar_str(s, indent, false),
+                Value::Map(_) => self.write("{}"),
+                Value::Seq(_) => self.write("[]"),
+            }
+        }
+
+        fn scalar_str(&mut self, s: &str, indent: usize, key: bool) {
+            match select_style(s, requested_style(s), key) {
+                Style::Plain => self.write_plain(s, indent),
+                Style::Single => self.write_single(s, indent),
+                Style::Double => self.write_double(s, indent),
+                Style::Literal => self.write_literal(s, indent),
+            }
+        }
+
+        fn write_plain(&mut self, s: &str, indent: usize) {
+            let chars: Vec<char> = s.chars().collect();
+            let mut spaces = false;
+            let mut buf = String::new();
+            for (i, &c) in chars.iter().enumerate() {
+                if c == ' ' {
+                    let next_space = chars.get(i + 1) == Some(&' ');
+                    if !spaces && self.column > BEST_WIDTH && !next_space {
+                        self.flush(&mut buf);
+                        self.newline_indent(indent);
+                    } else {
+                        buf.push(c);
+                        self.column += 1;
+                    }
+                    spaces = true;
+                } else {
+                    buf.push(c);
+                    self.column += 1;
+                    spaces = false;
+                }
+            }
+            self.flush(&mut buf);
+        }
+
+        fn flush(&mut self, buf: &mut String) {
+            self.out.push_str(buf);
+            buf.clear();
+        }
+
+        fn write_single(&mut self, s: &str, indent: usize) {
+            self.write("'");
+            let chars: Vec<char> = s.chars().collect();
+            let mut spaces = false;
+            let mut buf = String::new();
+            for (i, &c) in chars.iter().enumerate() {
+                if c == ' ' {
+                    let last = i + 1 == chars.len();
+                    let next_space = chars.get(i + 1) == Some(&' ');
+                    if !spaces && self.column > BEST_WIDTH && i != 0 && !last && !next_space {
+                        self.flush(&mut buf);
+                        self.newline_indent(indent);
+                    } else {
+                        buf.push(c);
+                        self.column += 1;
+                    }
+                    spaces = true;
+                } else {
+                    if c == '\'' {
+                        buf.push('\'');
+                        self.column += 1;
+                    }
+                    buf.push(c);
+                    self.column += 1;
+                    spaces = false;
+                }
+            }
+            self.flush(&mut buf);
+            self.write("'");
+        }
+
+        fn write_double(&mut self, s: &str, indent: usize) {
+            self.write("\"");
+            let chars: Vec<char> = s.chars().collect();
+            let mut spaces = false;
+            let mut buf = String::new();
+            for (i, &c) in chars.iter().enumerate() {
+                if needs_escape(c) {
+                    self.column += push_escape(&mut buf, c);
+                    spaces = false;
+                } else if c == ' ' {
+                    let last = i + 1 == chars.len();
+                    if !spaces && self.column > BEST_WIDTH && i != 0 && !last {
+                        self.flush(&mut buf);
+                        self.newline_indent(indent);
+                        if chars.get(i + 1) == Some(&' ') {
+                            self.write("\\");
+                        }
+                    } else {
+                        buf.push(c);
+                        self.column += 1;
+                    }
+                    spaces = true;
+                } else {
+                    buf.push(c);
+                    self.column += 1;
+                    spaces = false;
+                }
+            }
+            self.flush(&mut buf);
+            self.write("\"");
+        }
+
+        fn write_literal(&mut self, s: &str, indent: usize) {
+            let mut header = String::from("|");
+            if s.starts_with(' ') || s.starts_with('\n') {
+                header.push('2');
+            }
+            let trailing = s.len() - s.trim_end_matches('\n').len();
+            if trailing == 0 {
+                header.push('-');
+            } else if trailing > 1 || s == "\n" {
+                header.push('+');
+            }
+            self.write(&header);
+            let body = s.strip_suffix('\n').unwrap_or(s);
+            for line in body.split('\n') {
+                if line.is_empty() {
+                    self.out.push('\n');
+                    self.column = 0;
+                } else {
+                    self.newline_indent(indent);
+                    self.write(line);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -468,5 +722,124 @@ spec:
   p: 1e-07
 "#;
         assert_eq!(to_string(&y(input)), want);
+    }
+
+    /// Strings near the folding width (spaces, runs of spaces, quotes, escapes, non-ASCII
+    /// text) as keys and values at several depths, in one stream buffer: the same bytes as
+    /// the reference emitter.
+    #[test]
+    fn folding_and_quoting_match_the_reference_emitter() {
+        // Half the strings from words that stay plain, half from all pieces.
+        let words = [
+            "a",
+            "word",
+            "longer-word",
+            "é",
+            "日本語",
+            "x:y",
+            "it's",
+            "-",
+        ];
+        let pieces = [
+            "a",
+            "word",
+            "longer-word",
+            "é",
+            "ü",
+            "😀",
+            "it's",
+            "x:y",
+            " ",
+            "  ",
+            "\t",
+            "#",
+            "\"q\"",
+            ": ",
+            "'",
+            "\\",
+            "日本語",
+            "\n",
+            "-",
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut text = |max: usize| {
+            let mut s = String::new();
+            let len = next(max);
+            let pool: &[&str] = if next(2) == 0 { &words } else { &pieces };
+            while s.chars().count() < len {
+                s.push_str(pool[next(pool.len())]);
+                if next(3) == 0 {
+                    s.push(' ');
+                }
+            }
+            s
+        };
+        let mut docs = Vec::new();
+        for _ in 0..300 {
+            let mut inner = crate::value::Mapping::default();
+            for _ in 0..6 {
+                inner.insert(text(40), Value::String(text(240)));
+            }
+            let items = vec![
+                Value::String(text(200)),
+                Value::Map(inner.clone()),
+                Value::Seq(vec![Value::String(text(160))]),
+            ];
+            let mut top = crate::value::Mapping::default();
+            top.insert(text(30), Value::String(text(240)));
+            top.insert(text(30), Value::Seq(items));
+            let mut deep = crate::value::Mapping::default();
+            deep.insert(text(20), Value::Map(inner));
+            top.insert(text(30), Value::Map(deep));
+            docs.push(Value::Map(top));
+        }
+        let (mut ours, mut want) = (String::new(), String::new());
+        for (i, d) in docs.iter().enumerate() {
+            if i > 0 {
+                ours.push_str("---\n");
+                want.push_str("---\n");
+            }
+            push_document(&mut ours, d);
+            want.push_str(&reference::to_string(d));
+        }
+        // Some text did fold, quoted and plain.
+        assert!(want.contains("\n    ") && want.contains("\\\n"), "{want}");
+        for (o, w) in ours.split("---\n").zip(want.split("---\n")) {
+            assert_eq!(o, w);
+        }
+        assert_eq!(ours, want);
+    }
+
+    /// One space at every position of text ending around the folding width, after keys of
+    /// several lengths, plain, single-quoted (with a doubled quote) and double-quoted (with an
+    /// escape), ASCII and not: the same bytes as the reference emitter.
+    #[test]
+    fn folding_at_the_width_boundary_matches_the_reference_emitter() {
+        let (mut ours, mut want) = (String::new(), String::new());
+        for key_len in [1, 2, 5, 8] {
+            for len in 70..92 {
+                for space in 1..len - 1 {
+                    for (lead, fill) in [("", 'a'), ("", 'é'), ("'", 'a'), ("\t", 'a'), ("\t", 'é')]
+                    {
+                        let text: String = lead
+                            .chars()
+                            .chain((0..len).map(|i| if i == space { ' ' } else { fill }))
+                            .collect();
+                        let mut m = crate::value::Mapping::default();
+                        m.insert("k".repeat(key_len), Value::String(text));
+                        let doc = Value::Map(m);
+                        push_document(&mut ours, &doc);
+                        want.push_str(&reference::to_string(&doc));
+                    }
+                }
+            }
+        }
+        assert_eq!(ours, want);
     }
 }
