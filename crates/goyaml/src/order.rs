@@ -6,80 +6,85 @@ use std::cmp::Ordering;
 /// letters sort after other characters (`_x` < `A`), and on an equal number the shorter
 /// run (fewer leading zeros) comes first.
 pub fn natural_cmp(a: &str, b: &str) -> Ordering {
-    // Keys are nearly always ASCII: compare the bytes in place (for ASCII, `char`'s
-    // alphabetic and digit classes and its order are the byte's). Other text goes by `char`.
-    if a.is_ascii() && b.is_ascii() {
-        natural_cmp_units(a.as_bytes(), b.as_bytes(), u8::is_ascii_alphabetic, |c| {
-            c.is_ascii_digit().then(|| c - b'0')
-        })
-    } else {
-        let ar: Vec<char> = a.chars().collect();
-        let br: Vec<char> = b.chars().collect();
-        natural_cmp_units(
-            &ar,
-            &br,
-            |c| c.is_alphabetic(),
-            |c| c.is_ascii_digit().then(|| c as u8 - b'0'),
-        )
+    let (ab, bb) = (a.as_bytes(), b.as_bytes());
+    // Only the first difference decides. When it is between two ASCII bytes (nearly always),
+    // the bytes give the answer: the prefix before it is the same text, digits are ASCII,
+    // and an ASCII byte is a whole character whose classes and order are the byte's.
+    match ab.iter().zip(bb).position(|(x, y)| x != y) {
+        None => ab.len().cmp(&bb.len()),
+        Some(i) if ab[i].is_ascii() && bb[i].is_ascii() => {
+            natural_cmp_at(ab, bb, i, u8::is_ascii_alphabetic, |c| {
+                c.is_ascii_digit().then(|| c - b'0')
+            })
+        }
+        Some(_) => {
+            let ar: Vec<char> = a.chars().collect();
+            let br: Vec<char> = b.chars().collect();
+            let i = ar.iter().zip(&br).take_while(|(x, y)| x == y).count();
+            natural_cmp_at(
+                &ar,
+                &br,
+                i,
+                |c| c.is_alphabetic(),
+                |c| c.is_ascii_digit().then(|| c as u8 - b'0'),
+            )
+        }
     }
 }
 
-/// [`natural_cmp`] over code units (bytes of ASCII text, else `char`s); `digit` gives an
-/// ASCII digit's value.
-fn natural_cmp_units<T: Copy + Ord>(
+/// [`natural_cmp`] over code units (bytes, or `char`s), given the index `i` of their first
+/// difference; `digit` gives an ASCII digit's value.
+fn natural_cmp_at<T: Copy + Ord>(
     ar: &[T],
     br: &[T],
+    i: usize,
     alphabetic: impl Fn(&T) -> bool,
     digit: impl Fn(T) -> Option<u8>,
 ) -> Ordering {
     let is_digit = |c: T| digit(c).is_some();
-    // Only the first difference decides.
-    if let Some(i) = ar.iter().zip(br).position(|(x, y)| x != y) {
-        let al = alphabetic(&ar[i]);
-        let bl = alphabetic(&br[i]);
-        if al && bl {
-            return ar[i].cmp(&br[i]);
-        }
-        if al || bl {
-            return if bl {
-                Ordering::Less
-            } else {
-                Ordering::Greater
-            };
-        }
-        // A zero inside a number that started earlier (the prefix is shared) is an
-        // ordinary digit: the numbers compare from a non-zero start.
-        let (mut an, mut bn) = (0i64, 0i64);
-        if digit(ar[i]) == Some(0) || digit(br[i]) == Some(0) {
-            let mut j = i;
-            while j > 0 && is_digit(ar[j - 1]) {
-                j -= 1;
-                if digit(ar[j]) != Some(0) {
-                    an = 1;
-                    bn = 1;
-                    break;
-                }
-            }
-        }
-        let mut ai = i;
-        while let Some(d) = ar.get(ai).and_then(|&c| digit(c)) {
-            an = an.wrapping_mul(10).wrapping_add(i64::from(d));
-            ai += 1;
-        }
-        let mut bi = i;
-        while let Some(d) = br.get(bi).and_then(|&c| digit(c)) {
-            bn = bn.wrapping_mul(10).wrapping_add(i64::from(d));
-            bi += 1;
-        }
-        if an != bn {
-            return an.cmp(&bn);
-        }
-        if ai != bi {
-            return ai.cmp(&bi);
-        }
+    let al = alphabetic(&ar[i]);
+    let bl = alphabetic(&br[i]);
+    if al && bl {
         return ar[i].cmp(&br[i]);
     }
-    ar.len().cmp(&br.len())
+    if al || bl {
+        return if bl {
+            Ordering::Less
+        } else {
+            Ordering::Greater
+        };
+    }
+    // A zero inside a number that started earlier (the prefix is shared) is an
+    // ordinary digit: the numbers compare from a non-zero start.
+    let (mut an, mut bn) = (0i64, 0i64);
+    if digit(ar[i]) == Some(0) || digit(br[i]) == Some(0) {
+        let mut j = i;
+        while j > 0 && is_digit(ar[j - 1]) {
+            j -= 1;
+            if digit(ar[j]) != Some(0) {
+                an = 1;
+                bn = 1;
+                break;
+            }
+        }
+    }
+    let mut ai = i;
+    while let Some(d) = ar.get(ai).and_then(|&c| digit(c)) {
+        an = an.wrapping_mul(10).wrapping_add(i64::from(d));
+        ai += 1;
+    }
+    let mut bi = i;
+    while let Some(d) = br.get(bi).and_then(|&c| digit(c)) {
+        bn = bn.wrapping_mul(10).wrapping_add(i64::from(d));
+        bi += 1;
+    }
+    if an != bn {
+        return an.cmp(&bn);
+    }
+    if ai != bi {
+        return ai.cmp(&bi);
+    }
+    ar[i].cmp(&br[i])
 }
 
 #[cfg(test)]

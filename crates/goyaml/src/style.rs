@@ -209,6 +209,18 @@ fn analyze_chars(value: &str, mut chars: impl Iterator<Item = char>) -> Analysis
     a
 }
 
+/// The bytes of [`scalar_style`]'s word-like text: ASCII letters, digits and `-._/:`.
+const WORD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'/' | b':');
+        c += 1;
+    }
+    t
+};
+
 /// The style a string is written in: [`select_style`] of [`requested_style`], with a quick
 /// answer for the common word-like text (`name`, `apps/v1`, `my-app.v2`) that needs neither
 /// the full analysis nor, unless it starts like a YAML 1.1 word, resolution.
@@ -220,8 +232,7 @@ pub fn scalar_style(value: &str, simple_key: bool) -> Style {
     // allows it plain, and go-yaml asks for plain unless it reads as a bool or null.
     if b.first().is_some_and(u8::is_ascii_alphabetic)
         && b.last() != Some(&b':')
-        && b.iter()
-            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'/' | b':'))
+        && b.iter().all(|&c| WORD[usize::from(c)])
     {
         return if crate::resolve_plain(value) == crate::Resolved::Str {
             Style::Plain
