@@ -816,6 +816,8 @@ impl<'a> P<'a> {
         };
         let m = match (explicit, m) {
             (Some(d), Some(sp)) if sp >= n + d => n + d,
+            // Indented under the key but less than the indicator says: an error.
+            (Some(_), Some(sp)) if sp > n => return Err(dec()),
             (None, Some(m)) if m > n && m > 0 => m,
             _ => {
                 // No content: only clip and strip are simple.
@@ -876,11 +878,10 @@ impl<'a> P<'a> {
             first = false;
             empties = 0;
             self.i = (le + 1).min(self.b.len());
-            if le >= self.b.len() {
-                // The last line has no line break: clip and keep add none.
-                if chomp != b'-' && !self.t.ends_with('\n') {
-                    return Ok(out);
-                }
+            if le >= self.b.len() && chomp == b'+' {
+                // The text ends without a line break: the general parser's reading of
+                // kept trailing breaks there is not reproduced.
+                return Err(dec());
             }
         }
         match chomp {
@@ -1147,6 +1148,8 @@ mod tests {
             "f: >\n  folded\n  text\n\n  para\nn: x\n",
             "f: >-\n  a\n  b\n",
             "l: |\n\n  after empty\n",
+            "l: |\n  no final line break",
+            "l: >-\n  no final\n  line break",
             "e: |\nn: x\n",
             "x: [a, 'b', \"c\", 1, [2, 3], {k: v}]\ny: {}\nz: []\nw: {a: 1, b: [x]}\n",
             "url: http://example.com:8080/x\nk8s.io/name: a:b\n",
@@ -1231,10 +1234,8 @@ mod tests {
         }
     }
 
-    /// Every YAML file of the shared corpus: where the fast path accepts, it agrees with the
-    /// general parser, blanks included; most files are accepted.
-    #[test]
-    fn corpus_files_read_identically() {
+    /// Every `.yaml`/`.yml` file of the shared corpus.
+    fn corpus_yaml_files() -> Vec<std::path::PathBuf> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
         let root = std::env::var_os("FERROFLUX_SHARED")
             .map(|s| std::path::PathBuf::from(s).join("corpus"))
@@ -1253,6 +1254,93 @@ mod tests {
                 }
             }
         }
+        files.sort();
+        files
+    }
+
+    /// Mutated manifests (characters inserted, deleted, lines duplicated or re-indented):
+    /// wherever the fast path accepts, the general parser must accept too and agree.
+    #[test]
+    fn mutated_manifests_never_read_differently() {
+        // Small corpus files join the hand-written seeds.
+        let corpus: Vec<String> = corpus_yaml_files()
+            .into_iter()
+            .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.len() < 3000))
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .collect();
+        let own = [
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x # c\n  labels: {a: b, 'c': \"d\"}\ndata:\n  k: |\n    line\n      more\n\n  j: >-\n    folded\n    text\n  q: 'it''s\n    long'\n  n: 0755\n  e:\n",
+            "a:\n- b: |2-\n\n\n    x\n  c:\n    'q'\n  d:\n    {}\n  e:\n    [1,\n    2]\n- 'k': \"v\"\n  \"l\":\n  - x\n",
+            "spec:\n  containers:\n  - name: a\n    args: [\"x\", y,\n      z]\n    env:\n    - name: B\n      value: \"1\\n2\"\n  - - n\n    - m\n  description: plain\n    continued\n\n    more\n---\nkind: X\n",
+        ];
+        let seeds: Vec<&str> = own
+            .iter()
+            .copied()
+            .chain(corpus.iter().map(String::as_str))
+            .collect();
+        assert!(seeds.len() > 100, "{} seeds", seeds.len());
+        let alphabet = b" :-#'\"\n|>[]{},!&*?x1\t.~";
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut accepted = 0;
+        for round in 0..20000 {
+            let mut t: Vec<u8> = seeds[round % seeds.len()].as_bytes().to_vec();
+            for _ in 0..=(next() % 3) {
+                let pos = (next() as usize) % (t.len() + 1);
+                match next() % 4 {
+                    0 => t.insert(pos, alphabet[(next() as usize) % alphabet.len()]),
+                    1 if pos < t.len() => {
+                        t.remove(pos);
+                    }
+                    2 => {
+                        for _ in 0..(next() % 3 + 1) {
+                            t.insert(pos, b' ');
+                        }
+                    }
+                    _ => {
+                        let ls = t[..pos]
+                            .iter()
+                            .rposition(|&c| c == b'\n')
+                            .map_or(0, |p| p + 1);
+                        let le = t[pos..]
+                            .iter()
+                            .position(|&c| c == b'\n')
+                            .map_or(t.len(), |p| pos + p + 1);
+                        let line = t[ls..le].to_vec();
+                        t.splice(le..le, line);
+                    }
+                }
+            }
+            let Ok(text) = String::from_utf8(t) else {
+                continue;
+            };
+            let Some(p) = parse(&text, &yaml_options()) else {
+                continue;
+            };
+            accepted += 1;
+            let slow: Vec<Value> = serde_saphyr::from_multiple_with_options(&text, yaml_options())
+                .unwrap_or_else(|e| panic!("fast path accepted invalid YAML {text:?}: {e}"));
+            if let Some(d) = docs_diff(&p.docs, &slow) {
+                panic!("{text:?}: {d}");
+            }
+            let blanks = crate::loader::blank_null_paths(&text);
+            if blanks.len() == p.docs.len() {
+                assert_eq!(p.blanks, blanks, "{text:?}");
+            }
+        }
+        assert!(accepted > 2000, "{accepted}");
+    }
+
+    /// Every YAML file of the shared corpus: where the fast path accepts, it agrees with the
+    /// general parser, blanks included; most files are accepted.
+    #[test]
+    fn corpus_files_read_identically() {
+        let files = corpus_yaml_files();
         let (mut total, mut accepted, mut bytes_total, mut bytes_accepted) = (0, 0, 0, 0);
         for f in &files {
             let Ok(text) = std::fs::read_to_string(f) else {
