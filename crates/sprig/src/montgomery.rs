@@ -63,6 +63,59 @@ fn bit(a: &[u64], i: usize) -> u64 {
     (a[i / 64] >> (i % 64)) & 1
 }
 
+/// Bits of the base-2 exponentiation's windows; `2^v` for a window value
+/// `v < 64` is a one-word shift.
+const POW2_WINDOW: usize = 6;
+
+/// Bits `lo .. lo + k` of a little-endian number (`k <= 6`, bits past the
+/// end read as 0).
+#[inline(always)]
+fn bits_at(a: &[u64], lo: usize, k: usize) -> u32 {
+    let (i, s) = (lo / 64, lo % 64);
+    let low = a[i] >> s;
+    // `(y << 1) << (63 - s)` is y << (64 - s), defined (and 0) for s = 0.
+    let high = a.get(i + 1).map_or(0, |&y| (y << 1) << (63 - s));
+    ((low | high) & ((1u64 << k) - 1)) as u32
+}
+
+/// `floor((2^128 - 1) / d) - 2^64` for a normalized `d` (top bit set), by
+/// restoring division with masks (no data-dependent branches or hardware
+/// division: `d` is the secret candidate's top word).
+fn reciprocal(d: u64) -> u64 {
+    // (2^128 - 1) - 2^64 d = (!d) * 2^64 + (2^64 - 1), and !d < d.
+    let mut r = !d;
+    let mut q = 0u64;
+    for _ in 0..64 {
+        // Shift in a 1 bit of the low word (all ones).
+        let top = r >> 63;
+        r = (r << 1) | 1;
+        // r + top * 2^64 >= d?
+        let (diff, borrow) = r.overflowing_sub(d);
+        let take = mask(top | u64::from(!borrow));
+        r = (diff & take) | (r & !take);
+        q = (q << 1) | (take & 1);
+    }
+    q
+}
+
+/// `floor((u1 * 2^64 + u0) / d)` for normalized `d`, `u1 < d`, with `recip`
+/// from [`reciprocal`] (Möller and Granlund 2011, Algorithm 4); the two
+/// adjustments are masked.
+#[inline(always)]
+fn div_2by1(u1: u64, u0: u64, d: u64, recip: u64) -> u64 {
+    let p =
+        (u128::from(recip) * u128::from(u1)).wrapping_add((u128::from(u1) << 64) | u128::from(u0));
+    let mut q1 = ((p >> 64) as u64).wrapping_add(1);
+    let q0 = p as u64;
+    let mut r = u0.wrapping_sub(q1.wrapping_mul(d));
+    let adj = mask(u64::from(r > q0));
+    q1 = q1.wrapping_add(adj);
+    r = r.wrapping_add(d & adj);
+    let adj = mask(u64::from(r >= d));
+    q1 = q1.wrapping_sub(adj);
+    q1
+}
+
 /// Montgomery context for an odd modulus `m`, R = 2^(64N). `W` must be 2N.
 pub(crate) struct Mont<const N: usize, const W: usize> {
     m: [u64; N],
@@ -70,6 +123,9 @@ pub(crate) struct Mont<const N: usize, const W: usize> {
     m_inv: u64,
     /// R mod m: the Montgomery form of 1.
     one: [u64; N],
+    /// Reciprocal of the top word for 2-by-1 quotients (Möller and
+    /// Granlund), when that word is normalized (top bit set), else `None`.
+    top_recip: Option<u64>,
 }
 
 impl<const N: usize, const W: usize> Mont<N, W> {
@@ -85,10 +141,12 @@ impl<const N: usize, const W: usize> Mont<N, W> {
         for _ in 0..6 {
             inv = inv.wrapping_mul(2u64.wrapping_sub(m[0].wrapping_mul(inv)));
         }
+        let top = m[N - 1];
         let mut ctx = Self {
             m: *m,
             m_inv: inv.wrapping_neg(),
             one: [0; N],
+            top_recip: (top >> 63 == 1).then(|| reciprocal(top)),
         };
         // R mod m: start from 2^(bits-1) < m and double up to 2^(64N).
         let mut x = [0u64; N];
@@ -255,6 +313,9 @@ impl<const N: usize, const W: usize> Mont<N, W> {
     /// `2^e mod m` in Montgomery form, over the low `e_bits` bits of `e`:
     /// a squaring and a (masked) doubling per bit.
     pub(crate) fn pow2(&self, e: &[u64; N], e_bits: usize) -> [u64; N] {
+        if let Some(recip) = self.top_recip {
+            return self.pow2_windows(e, e_bits, recip);
+        }
         let mut x = self.one;
         for i in (0..e_bits).rev() {
             x = self.sqr(&x);
@@ -263,6 +324,66 @@ impl<const N: usize, const W: usize> Mont<N, W> {
             for k in 0..N {
                 x[k] = (d[k] & keep_d) | (x[k] & !keep_d);
             }
+        }
+        x
+    }
+
+    /// [`Self::pow2`] for a normalized modulus: fixed windows of
+    /// [`POW2_WINDOW`] bits, each `k` squarings and one multiplication by
+    /// `2^v` (`v` the window's bits) as a shift and a one-word quotient,
+    /// instead of a doubling and a masked select per bit.
+    fn pow2_windows(&self, e: &[u64; N], e_bits: usize, recip: u64) -> [u64; N] {
+        let mut x = self.one;
+        let windows = e_bits.div_ceil(POW2_WINDOW);
+        for w in (0..windows).rev() {
+            let lo = w * POW2_WINDOW;
+            let k = (e_bits - lo).min(POW2_WINDOW);
+            if w + 1 < windows {
+                for _ in 0..k {
+                    x = self.sqr(&x);
+                }
+            }
+            x = self.shl_mod(&x, bits_at(e, lo, k), recip);
+        }
+        x
+    }
+
+    /// `a * 2^v mod m` for `a < m`, `v < 64`, m normalized: the shifted
+    /// value's quotient estimated from its top two words (at most 2 too
+    /// large, Knuth 4.3.1), subtracted, then m added back twice under masks.
+    #[inline(always)]
+    fn shl_mod(&self, a: &[u64; N], v: u32, recip: u64) -> [u64; N] {
+        // x = a << v in N + 1 words; `(y >> 1) >> (63 - v)` is y >> (64 - v),
+        // defined (and 0) for v = 0.
+        let mut x = [0u64; N];
+        let mut prev = 0u64;
+        for (xi, &ai) in x.iter_mut().zip(a) {
+            *xi = (ai << v) | ((prev >> 1) >> (63 - v));
+            prev = ai;
+        }
+        let x_top = (prev >> 1) >> (63 - v);
+        let q = div_2by1(x_top, x[N - 1], self.m[N - 1], recip);
+        // r = x - q * m, N + 1 words; in (-2m, m).
+        let (mut c, mut borrow) = (0u64, 0u64);
+        for (xi, &mi) in x.iter_mut().zip(&self.m) {
+            let p = u128::from(q) * u128::from(mi) + u128::from(c);
+            c = (p >> 64) as u64;
+            let (d, b1) = xi.overflowing_sub(p as u64);
+            let (d, b2) = d.overflowing_sub(borrow);
+            *xi = d;
+            borrow = u64::from(b1 | b2);
+        }
+        let mut r_top = x_top.wrapping_sub(c).wrapping_sub(borrow);
+        for _ in 0..2 {
+            // Negative (top word all ones): add m.
+            let neg = mask(r_top >> 63);
+            let mut carry = 0u64;
+            for (xi, &mi) in x.iter_mut().zip(&self.m) {
+                let s = u128::from(*xi) + u128::from(mi & neg) + u128::from(carry);
+                *xi = s as u64;
+                carry = (s >> 64) as u64;
+            }
+            r_top = r_top.wrapping_add(carry);
         }
         x
     }
@@ -499,6 +620,70 @@ mod tests {
         let want = (&xb * &xb) % &big;
         assert_eq!((from_limbs(&ctx.sqr(&x)) * &r) % &big, want);
         assert_eq!((from_limbs(&ctx.mul(&x, &x)) * &r) % &big, want);
+    }
+
+    #[test]
+    fn reciprocal_and_2by1_quotients_match_u128_division() {
+        let mut rng = rand::thread_rng();
+        let mut ds = vec![1u64 << 63, u64::MAX, (1u64 << 63) | 1];
+        ds.extend((0..200).map(|_| rng.next_u64() | (1 << 63)));
+        for d in ds {
+            let want = (u128::MAX / u128::from(d) - (1u128 << 64)) as u64;
+            assert_eq!(reciprocal(d), want, "{d:#x}");
+            for u1 in [0, d - 1, rng.next_u64() % d] {
+                for u0 in [0, u64::MAX, rng.next_u64()] {
+                    let n = (u128::from(u1) << 64) | u128::from(u0);
+                    assert_eq!(
+                        u128::from(div_2by1(u1, u0, d, want)),
+                        n / u128::from(d),
+                        "{u1:#x}:{u0:#x} / {d:#x}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// pow2 by windows (normalized moduli) against num-bigint, on exponents
+    /// whose windows are all zeros, all ones, or partial at the top.
+    fn check_pow2_windows<const N: usize, const W: usize>() {
+        let mut rng = rand::thread_rng();
+        for _ in 0..4 {
+            let m = random_below(64 * N, &mut rng)
+                | (BigUint::from(1u32) << (64 * N - 1))
+                | BigUint::from(1u32);
+            let ctx = Mont::<N, W>::new(&to_limbs(&m)).unwrap();
+            assert!(ctx.top_recip.is_some());
+            let full = BigUint::from(1u32) << (64 * N);
+            let mut exps = vec![
+                BigUint::from(0u32),
+                BigUint::from(1u32),
+                BigUint::from(63u32),
+                BigUint::from(64u32),
+                &full - BigUint::from(1u32),
+                BigUint::from(1u32) << (64 * N - 1),
+            ];
+            for bits in [5, 6, 7, 12, 13, 64 * N - 7, 64 * N] {
+                exps.push(random_below(bits, &mut rng));
+            }
+            for e in exps {
+                let e_l = to_limbs::<N>(&e);
+                let e_bits = bit_len(&e_l);
+                assert_eq!(
+                    from_limbs(&ctx.to_plain(&ctx.pow2(&e_l, e_bits))),
+                    BigUint::from(2u32).modpow(&e, &m),
+                    "2^{e} mod {m}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn pow2_by_windows_matches_num_bigint() {
+        check_pow2_windows::<1, 2>();
+        check_pow2_windows::<2, 4>();
+        check_pow2_windows::<3, 6>();
+        check_pow2_windows::<16, 32>();
+        check_pow2_windows::<32, 64>();
     }
 
     #[test]

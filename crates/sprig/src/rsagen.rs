@@ -192,7 +192,7 @@ fn sieve_window<const N: usize>(start: &[u64; N], groups: &SieveGroups, sieve: &
 
 /// Groups whose residues are computed together: their division chains are
 /// independent, so the CPU overlaps them (one chain is latency-bound).
-const LANES: usize = 4;
+const LANES: usize = 8;
 
 /// Marks the multiples of `g`'s primes given `start mod` their product.
 #[inline(always)]
@@ -262,19 +262,15 @@ fn to_biguint(x: &[u64]) -> BigUint {
 
 /// Index `k` (candidate `start + 2k`) of the first candidate ≡ `target` (mod `m`),
 /// given `start ≡ r` (mod `m`), `m` odd, `target, r < m`: k = need / 2 with
-/// need = target - r (mod m) made even by adding m (no division).
+/// need = target - r (mod m) made even by adding m (no division). Written
+/// with masks: both conditions are coin flips, so branches would mispredict
+/// about once per prime.
+#[inline(always)]
 fn first_hit(r: u32, target: u32, m: u32) -> usize {
-    let need = if target >= r {
-        target - r
-    } else {
-        target + m - r
-    };
-    let need = need as usize;
-    if need.is_multiple_of(2) {
-        need / 2
-    } else {
-        (need + m as usize) / 2
-    }
+    let (m, d) = (u64::from(m), u64::from(target).wrapping_sub(u64::from(r)));
+    // d + m when target < r.
+    let need = d.wrapping_add(m & 0u64.wrapping_sub(d >> 63));
+    ((need + (m & 0u64.wrapping_sub(need & 1))) / 2) as usize
 }
 
 /// The sieve primes, grouped so each group's product fits in a word.
@@ -387,18 +383,21 @@ fn sieve_groups() -> &'static SieveGroups {
 
 /// Odd primes below [`SIEVE_LIMIT`].
 fn small_primes() -> Vec<u32> {
-    let n = SIEVE_LIMIT as usize;
+    // Odd numbers only: index i stands for 2i + 1.
+    let n = SIEVE_LIMIT as usize / 2;
     let mut composite = vec![false; n];
-    let mut out = Vec::new();
-    for i in 3..n {
-        if i.is_multiple_of(2) || composite[i] {
+    let mut out = Vec::with_capacity(n / 6);
+    for i in 1..n {
+        if composite[i] {
             continue;
         }
-        out.push(i as u32);
-        let mut j = i * i;
+        let p = 2 * i + 1;
+        out.push(p as u32);
+        // Odd multiples from p^2 on, 2p apart (p apart in index).
+        let mut j = p * p / 2;
         while j < n {
             composite[j] = true;
-            j += i;
+            j += p;
         }
     }
     out
