@@ -63,6 +63,12 @@ fn parse_or_decline(text: &str, opts: &serde_saphyr::Options) -> R<Parsed> {
 /// Whether every character is one the fast path treats plainly: no carriage returns, no
 /// control characters but tab and newline, no BOM, no Unicode line separators or C1 controls.
 fn printable(b: &[u8]) -> bool {
+    // Nearly always plain ASCII text: one vectorisable pass decides.
+    if b.iter()
+        .all(|&c| (0x20..0x7f).contains(&c) || c == b'\n' || c == b'\t')
+    {
+        return true;
+    }
     let mut i = 0;
     while i < b.len() {
         let c = b[i];

@@ -136,13 +136,7 @@ pub fn load_kustomization(dir: &Path) -> Result<(PathBuf, Kustomization)> {
     let (path, text) = loader::read_text(dir, &name)?;
     // kustomize reads its own file with go-yaml v2 (YAML 1.1: `n`, `yes`, `off` are booleans)
     // into string-typed fields, so `namespace: n` is an error there; read it the same way.
-    let raw: Value =
-        serde_saphyr::from_str_with_options(&text, loader::yaml11_options()).map_err(|e| {
-            Error::Yaml {
-                path: path.clone(),
-                message: e.to_string(),
-            }
-        })?;
+    let raw = loader::parse_value_with(&path, &text, loader::yaml11_options())?;
     let raw = match raw {
         Value::Null => Value::Map(Default::default()),
         Value::Map(m) => Value::Map(m),
@@ -597,13 +591,7 @@ impl Builder {
 /// (`namePrefix`, `commonLabels`, `nameReference`, `images`, … lists).
 fn load_configuration(dir: &Path, entry: &str) -> Result<Config> {
     let (path, text) = loader::read_text(dir, entry)?;
-    let doc: Value =
-        serde_saphyr::from_str_with_options(&text, loader::yaml11_options()).map_err(|e| {
-            Error::Yaml {
-                path: path.clone(),
-                message: e.to_string(),
-            }
-        })?;
+    let doc = loader::parse_value_with(&path, &text, loader::yaml11_options())?;
     if matches!(doc, Value::Null) {
         return Ok(Config::default());
     }

@@ -102,6 +102,20 @@ pub fn parse_docs_with(path: &Path, text: &str, opts: serde_saphyr::Options) -> 
     })
 }
 
+/// Parse a single-document YAML text (a kustomization, configuration or schema file) with
+/// the given options, through the fast reader when it applies.
+pub fn parse_value_with(path: &Path, text: &str, opts: serde_saphyr::Options) -> Result<Value> {
+    if let Some(mut p) = crate::fastyaml::parse(text, &opts)
+        && p.docs.len() == 1
+    {
+        return Ok(p.docs.swap_remove(0));
+    }
+    serde_saphyr::from_str_with_options(text, opts).map_err(|e| Error::Yaml {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
 /// Parse a multi-document YAML text into objects; `List` objects are flattened into their
 /// items, empty documents skipped. Errors name the file.
 pub fn parse_objects(path: &Path, text: &str) -> Result<Vec<Resource>> {
