@@ -60,7 +60,7 @@ struct Emitter<'a> {
     line_start: usize,
     /// Sorted mapping entries of the maps being written, innermost last (one buffer for the
     /// whole document instead of a vector per mapping).
-    keys: Vec<(u64, &'a str, &'a Value)>,
+    keys: Vec<(&'a str, &'a Value)>,
 }
 
 impl<'a> Emitter<'a> {
@@ -101,21 +101,11 @@ impl<'a> Emitter<'a> {
         match v {
             Value::Map(m) if !m.is_empty() => {
                 let start = self.keys.len();
-                let mut ranked = true;
-                self.keys.extend(m.iter().map(|(k, v)| {
-                    let rank = rank_prefix(k);
-                    ranked &= rank.is_some();
-                    (rank.unwrap_or(0), k.as_str(), v)
-                }));
-                let keys = &mut self.keys[start..];
-                if ranked {
-                    keys.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| natural_cmp(a.1, b.1)));
-                } else {
-                    keys.sort_by(|a, b| natural_cmp(a.1, b.1));
-                }
+                self.keys.extend(m.iter().map(|(k, v)| (k.as_str(), v)));
+                self.keys[start..].sort_by(|a, b| natural_cmp(a.0, b.0));
                 for i in 0..m.len() {
                     // Nested maps push their entries after ours and remove them when done.
-                    let (_, k, child) = self.keys[start + i];
+                    let (k, child) = self.keys[start + i];
                     if i > 0 || ctx == Ctx::MapValue {
                         self.newline_indent(indent);
                     }
@@ -325,26 +315,6 @@ impl<'a> Emitter<'a> {
             }
         }
     }
-}
-
-/// A number ordering keys as [`natural_cmp`] does whenever two keys' numbers differ, for
-/// keys whose first 8 bytes are ASCII without digits (`None` for others). Up to its first
-/// digit, go-yaml's order is the characters' order except that letters come after all
-/// other characters; so the number is those bytes, big-endian, with letters moved above the
-/// rest (high bit set) and zeros after the end. Equal numbers leave the order to
-/// [`natural_cmp`], so sorting by (number, [`natural_cmp`]) sorts exactly as by
-/// [`natural_cmp`], with most comparisons on integers.
-fn rank_prefix(key: &str) -> Option<u64> {
-    let mut rank = 0u64;
-    for i in 0..8 {
-        let c = key.as_bytes().get(i).copied().unwrap_or(0);
-        if !c.is_ascii() || c.is_ascii_digit() {
-            return None;
-        }
-        let c = if c.is_ascii_alphabetic() { c | 0x80 } else { c };
-        rank = rank << 8 | u64::from(c);
-    }
-    Some(rank)
 }
 
 /// Append `s` with every `'` doubled.
@@ -769,8 +739,6 @@ spec:
             "x:y",
             "it's",
             "-",
-            "v1",
-            "10",
         ];
         let pieces = [
             "a",
@@ -792,9 +760,6 @@ spec:
             "日本語",
             "\n",
             "-",
-            "0",
-            "_",
-            "B",
         ];
         let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
         let mut next = move |n: usize| {
@@ -876,43 +841,5 @@ spec:
             }
         }
         assert_eq!(ours, want);
-    }
-
-    /// Keys from letters (both cases), digits and punctuation on both sides of the letters
-    /// in ASCII, short and past the 8 bytes the rank covers: wherever ranks differ they
-    /// order as go-yaml does, and a map of them prints as the reference emitter prints it.
-    #[test]
-    fn ranked_keys_sort_as_go_yaml() {
-        let alphabet = ["a", "B", "z", "_", "\\", "-", "~", "1", "0", "\0", "é"];
-        let mut keys = vec![String::new()];
-        let mut last = vec![String::new()];
-        for _ in 0..3 {
-            let next: Vec<String> = last
-                .iter()
-                .flat_map(|s| alphabet.iter().map(move |a| format!("{s}{a}")))
-                .collect();
-            keys.extend(next.iter().cloned());
-            last = next;
-        }
-        let long: Vec<String> = keys.iter().map(|k| format!("abcdefgh{k}")).collect();
-        keys.extend(long);
-        for a in &keys {
-            for b in keys.iter().step_by(5) {
-                if let (Some(ra), Some(rb)) = (rank_prefix(a), rank_prefix(b))
-                    && ra != rb
-                {
-                    assert_eq!(ra.cmp(&rb), natural_cmp(a, b), "{a:?} {b:?}");
-                }
-            }
-        }
-        // go-yaml's order is not transitive among some keys with zeros (`1` < `01` < `0a` < `1`),
-        // and Rust's sort may panic on such keys: those stay out of the map.
-        let m: crate::value::Mapping = keys
-            .iter()
-            .filter(|k| !k.contains('0'))
-            .map(|k| (k.clone(), Value::Null))
-            .collect();
-        let doc = Value::Map(m);
-        assert_eq!(to_string(&doc), reference::to_string(&doc));
     }
 }
