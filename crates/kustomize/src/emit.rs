@@ -305,7 +305,12 @@ impl<'a> Emitter<'a> {
             self.out.push('+');
         }
         let body = s.strip_suffix('\n').unwrap_or(s);
-        for line in body.split('\n') {
+        // Lines are short: a plain byte walk finds their ends faster than a search per line.
+        let mut start = 0;
+        let ends = body.bytes().enumerate().filter(|&(_, c)| c == b'\n');
+        for end in ends.map(|(i, _)| i).chain([body.len()]) {
+            let line = &body[start..end];
+            start = end + 1;
             if line.is_empty() {
                 self.out.push('\n');
                 self.line_start = self.out.len();
