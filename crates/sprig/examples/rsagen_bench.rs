@@ -124,6 +124,7 @@ fn main() -> Result<()> {
     );
 
     println!("== parts (this thread only; CPU per item)");
+    let mut base2 = vec![];
     for (bits, count) in [(1024, a.tests * 4), (2048, a.tests)] {
         let (cpu, wall, passed) = timed(|| b::base2_tests(bits, count));
         println!(
@@ -131,14 +132,42 @@ fn main() -> Result<()> {
             cpu as f64 / 1e6 / count as f64,
             wall as f64 / 1e6 / count as f64,
         );
+        base2.push(cpu as f64 / 1e6 / count as f64);
     }
+    let mut rounds = vec![];
+    for (bits, count) in [(1024, a.tests), (2048, a.tests / 4 + 1)] {
+        let (cpu, _, _) = timed(|| b::random_rounds(bits, count));
+        let ms = cpu as f64 / 1e6 / count as f64;
+        println!(
+            "random-base Miller-Rabin round, {bits}-bit random odd: {ms:7.3} ms CPU ({count} rounds)"
+        );
+        rounds.push(ms);
+    }
+    let mut sieve = vec![];
     for bits in [1024, 2048] {
         let count = 50;
         let (cpu, _, survivors) = timed(|| b::sieve_windows(bits, count));
+        let ms = cpu as f64 / 1e6 / count as f64;
         println!(
-            "sieve window, {bits}-bit start: {:7.3} ms CPU, {:.1} survivors per window",
-            cpu as f64 / 1e6 / count as f64,
+            "sieve window, {bits}-bit start: {ms:7.3} ms CPU, {:.1} survivors per window",
             survivors as f64 / count as f64
+        );
+        sieve.push(ms);
+    }
+    // Expected CPU per key from the parts (far less noisy than timing whole
+    // keys, whose cost is mostly the random number of composites tested):
+    // two primes, each E[tests] base-2 tests, its rounds and one window.
+    for (k, bits) in [1024usize, 2048].into_iter().enumerate() {
+        let tests = b::expected_tests(bits);
+        let per_prime = tests * base2[k] + b::rounds_per_prime(bits) as f64 * rounds[k] + sieve[k];
+        println!(
+            "model, {}-bit key: {:.1} ms CPU (2 primes x ({tests:.1} expected base-2 tests x {:.3} ms + {} rounds x {:.3} ms + {:.3} ms sieve)",
+            2 * bits,
+            2.0 * per_prime,
+            base2[k],
+            b::rounds_per_prime(bits),
+            rounds[k],
+            sieve[k],
         );
     }
     for (bits, primes) in [(1024, 40u64), (2048, 12)] {

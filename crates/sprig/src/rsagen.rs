@@ -472,6 +472,38 @@ pub mod bench {
         (stats.windows, stats.base2_tests)
     }
 
+    /// Random-base Miller-Rabin rounds (base drawn, converted, exponentiated)
+    /// on `count` random odd `bits`-bit numbers; returns how many passed.
+    pub fn random_rounds(bits: usize, count: usize) -> usize {
+        by_width!(bits, rounds_n(bits, count))
+    }
+
+    fn rounds_n<const N: usize, const W: usize>(bits: usize, count: usize) -> usize {
+        let mut rng = rand::thread_rng();
+        (0..count)
+            .filter(|_| {
+                let c = random_start::<N>(bits, &mut rng);
+                MillerRabin::<N, W>::new(&c).is_some_and(|mr| mr.random_rounds(1, &mut rng))
+            })
+            .count()
+    }
+
+    /// Rounds key generation runs on a prime of `bits` bits after base 2.
+    pub fn rounds_per_prime(bits: usize) -> usize {
+        super::random_rounds(bits)
+    }
+
+    /// Expected base-2 tests per prime found: survivors of the sieve per
+    /// prime, `(bits ln 2 / 2) * Π (1 - 1/p)` over the sieve primes.
+    pub fn expected_tests(bits: usize) -> f64 {
+        let survive: f64 = sieve_groups()
+            .primes
+            .iter()
+            .map(|&p| 1.0 - 1.0 / f64::from(p))
+            .product();
+        bits as f64 * std::f64::consts::LN_2 / 2.0 * survive
+    }
+
     /// A full key, as `genPrivateKey` makes it.
     pub fn generate_key(bits: usize) -> Result<(), String> {
         generate(bits).map(|_| ()).map_err(|e| e.0)
