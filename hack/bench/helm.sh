@@ -38,24 +38,24 @@ export HELM_CACHE_HOME="$TMP/helm-cache" HELM_CONFIG_HOME="$TMP/helm-config" \
   HELM_DATA_HOME="$TMP/helm-data" KUBECONFIG="$TMP/no-kubeconfig"
 
 # run_n N TOOL CHART [ARGS...]: renders N times; prints "<wall seconds> <CPU seconds> <peak RSS
-# KiB>" (totals over the runs; CPU = user + system, which the machine's other load disturbs
-# less than wall time), or "fail" when any run fails.
+# KiB>" (totals over the runs; CPU = user + system of the whole timed loop, children included),
+# or "fail" when any run fails. The timed loop runs the tool and nothing else (bash's `time`
+# on a subshell: one fork per chart, none per run); a separate untimed run reads the peak RSS,
+# so neither /usr/bin/time nor the arithmetic here lands in the figures.
 run_n() {
   local n="$1" tool="$2" chart="$3"; shift 3
-  local bin peak=0 cpu=0 start end rss u s
+  local bin times rss
   if [[ "$tool" == helm ]]; then bin=("$HELM" template); else bin=("$OURS" template); fi
-  start=$(date +%s%N)
-  for ((i = 0; i < n; i++)); do
-    if ! /usr/bin/time -f '%U %S %M' -o "$TMP/rss" "${bin[@]}" bench "$chart" --namespace bench \
-      --kube-version "$KUBE_VERSION" "$@" >"$TMP/out-$tool" 2>"$TMP/err-$tool"; then
-      echo fail; return 0
-    fi
-    read -r u s rss < <(tail -n 1 "$TMP/rss")
-    cpu=$(awk -v a="$cpu" -v u="$u" -v s="$s" 'BEGIN { print a + u + s }')
-    ((rss > peak)) && peak=$rss
-  done
-  end=$(date +%s%N)
-  echo "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", (b - a) / 1e9 }') $cpu $peak"
+  times="$( { TIMEFORMAT='%3R %3U %3S'; time (
+    for ((i = 0; i < n; i++)); do
+      "${bin[@]}" bench "$chart" --namespace bench --kube-version "$KUBE_VERSION" "$@" \
+        >"$TMP/out-$tool" 2>"$TMP/err-$tool" || exit 1
+    done
+  ) ; } 2>&1 )" || { echo fail; return 0; }
+  /usr/bin/time -f '%M' -o "$TMP/rss" "${bin[@]}" bench "$chart" --namespace bench \
+    --kube-version "$KUBE_VERSION" "$@" >/dev/null 2>&1 || { echo fail; return 0; }
+  rss="$(tail -n 1 "$TMP/rss")"
+  awk -v t="$times" -v r="$rss" 'BEGIN { split(t, a, " "); printf "%.4f %.4f %d\n", a[1], a[2] + a[3], r }'
 }
 
 row() { # NAME HELM_S HELM_CPU HELM_KIB OURS_S OURS_CPU OURS_KIB
