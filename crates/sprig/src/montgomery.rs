@@ -7,11 +7,14 @@
 //! `W` = 2N for double-width products) so every loop has a known trip count
 //! and everything lives on the stack. Multiplication is CIOS; squaring
 //! computes each cross product once and then reduces (SOS), about a quarter
-//! fewer word multiplications, with the reduction two rows at a time. The base-2 exponentiation replaces the
-//! multiply step by a doubling. Arithmetic is branch-free on values
-//! (conditional subtraction and window-table lookups use masks), so timing
-//! does not depend on the secret prime's bits; the Miller-Rabin loop itself
-//! stops early on composites, as Go's does.
+//! fewer word multiplications, with the reduction two rows at a time. The
+//! base-2 exponentiation replaces multiplications by shifts: per 6-bit
+//! window of the exponent, six squarings and one `x * 2^v mod m` (a shift
+//! and a one-word quotient). Arithmetic is branch-free on values
+//! (conditional subtraction and correction, window-table lookups and
+//! quotient adjustments use masks; no hardware division), so timing does not
+//! depend on the secret prime's bits; the Miller-Rabin loop itself stops
+//! early on composites, as Go's does.
 //!
 //! Numbers are little-endian limb arrays. A `Mont` works for any odd modulus
 //! `1 < m < 2^(64N)`, so a smaller modulus may be padded into a wider `N`.

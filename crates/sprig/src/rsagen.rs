@@ -11,9 +11,10 @@
 //!   [`WINDOW`] odd numbers by every odd prime below [`SIEVE_LIMIT`] and by
 //!   p ≡ 1 (mod e). The start's residues come from one division per group of
 //!   primes whose product fits a word (a division by an invariant with a
-//!   precomputed reciprocal), so a wide sieve stays cheap;
-//! * survivors get a strong-probable-prime test to base 2 (a square and a
-//!   doubling per exponent bit, [`crate::montgomery`]), which rejects almost
+//!   precomputed reciprocal; eight groups' division chains interleaved), so
+//!   a wide sieve stays cheap;
+//! * survivors get a strong-probable-prime test to base 2 (squarings and a
+//!   shift per 6 exponent bits, [`crate::montgomery`]), which rejects almost
 //!   every composite, then the Miller-Rabin rounds with uniformly random bases
 //!   that FIPS 186-5 Appendix B.3.1 / Table B.1 asks for at that size (the
 //!   same counts as Go's `crypto/internal/fips140/rsa`);
