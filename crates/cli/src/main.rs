@@ -98,6 +98,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let res = ferroflux_kustomize::build_with(&dir, &opts)?;
             let out = ferroflux_kustomize::to_yaml(&res)?;
             std::io::stdout().lock().write_all(out.as_bytes())?;
+            // The process ends here: freeing every object one by one (~5% of a large build)
+            // would only delay the exit.
+            std::mem::forget(res);
         }
         Command::Template(a) => {
             let opts = ferroflux_helm::Options {

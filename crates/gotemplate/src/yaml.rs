@@ -15,8 +15,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use ferroflux_goyaml::{
-    Resolved, Style, analyze, is_break, json_float_scalar, natural_cmp, needs_escape, push_escape,
-    requested_style, resolve_plain, select_style,
+    Resolved, Style, analyze, is_break, json_float_scalar, needs_escape, push_escape,
+    requested_style, resolve_plain, select_style, sort_naturally,
 };
 use granit_parser::{Event, Parser, ScalarStyle};
 
@@ -82,7 +82,7 @@ fn to_node_at(v: &Value, path: &mut Vec<Dict>) -> Result<Node> {
                 .collect();
             path.pop();
             let mut entries = entries?;
-            entries.sort_by(|a, b| natural_cmp(&a.0, &b.0));
+            sort_naturally(&mut entries, |e| e.0.as_str());
             Node::Map(entries)
         }
         Value::Object(o) => match o.to_data() {

@@ -16,7 +16,7 @@ mod resolve;
 mod style;
 
 pub use float::{float_scalar, format_float, json_float_scalar};
-pub use order::natural_cmp;
+pub use order::{natural_cmp, sort_naturally};
 pub use resolve::{
     Resolved, can_use_plain, go_parse_int, is_base60_float, resolve_plain, yaml_style_float,
 };

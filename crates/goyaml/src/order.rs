@@ -87,9 +87,100 @@ fn natural_cmp_at<T: Copy + Ord>(
     ar[i].cmp(&br[i])
 }
 
+/// Sort mapping entries into go-yaml v2's key order without panicking.
+///
+/// [`natural_cmp`] is not a total order for some keys with leading zeros (`1` < `01` < `0a`
+/// yet `0a` < `1`), and Rust's `sort_by` may panic on such input. Go sorts with `sort.Sort`,
+/// which orders up to 12 items by insertion sort: that is done here too, so small maps come
+/// out as go-yaml prints them even then. Larger ones use a stable merge sort, which agrees
+/// with Go's whenever the order is consistent (keys are unique, so there are no ties).
+pub fn sort_naturally<T>(v: &mut [T], key: impl Fn(&T) -> &str) {
+    let n = v.len();
+    if n <= 12 {
+        for i in 1..n {
+            let mut j = i;
+            while j > 0 && natural_cmp(key(&v[j]), key(&v[j - 1])) == Ordering::Less {
+                v.swap(j, j - 1);
+                j -= 1;
+            }
+        }
+        return;
+    }
+    // Merge sort of positions, then the permutation applied cycle by cycle.
+    let mut perm: Vec<usize> = (0..n).collect();
+    let mut buf = vec![0usize; n];
+    let mut width = 1;
+    while width < n {
+        let mut lo = 0;
+        while lo < n {
+            let mid = (lo + width).min(n);
+            let hi = (lo + 2 * width).min(n);
+            let (mut a, mut b, mut o) = (lo, mid, lo);
+            while a < mid && b < hi {
+                if natural_cmp(key(&v[perm[b]]), key(&v[perm[a]])) == Ordering::Less {
+                    buf[o] = perm[b];
+                    b += 1;
+                } else {
+                    buf[o] = perm[a];
+                    a += 1;
+                }
+                o += 1;
+            }
+            buf[o..o + (mid - a)].copy_from_slice(&perm[a..mid]);
+            o += mid - a;
+            buf[o..o + (hi - b)].copy_from_slice(&perm[b..hi]);
+            lo = hi;
+        }
+        std::mem::swap(&mut perm, &mut buf);
+        width *= 2;
+    }
+    for start in 0..n {
+        if perm[start] == usize::MAX {
+            continue;
+        }
+        let mut i = start;
+        loop {
+            let src = perm[i];
+            perm[i] = usize::MAX;
+            if src == start {
+                break;
+            }
+            v.swap(i, src);
+            i = src;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inconsistent_keys_sort_without_panicking() {
+        // 1 < 01 < 0a, yet 0a < 1: no total order.
+        let mut small = vec!["0a", "1", "01"];
+        sort_naturally(&mut small, |k| k);
+        assert_eq!(small.len(), 3);
+        let mut big: Vec<String> = (0..200)
+            .map(|i| ["1", "01", "0a", "001", "0b"][i % 5].to_string() + &"x".repeat(i / 5))
+            .collect();
+        sort_naturally(&mut big, |k| k.as_str());
+        assert_eq!(big.len(), 200);
+    }
+
+    #[test]
+    fn natural_sort_matches_a_plain_sort_on_consistent_keys() {
+        for n in [0, 1, 5, 12, 13, 40, 333] {
+            let keys: Vec<String> = (0..n)
+                .map(|i| format!("k{}_{}", (i * 7919) % 101, i % 7))
+                .collect();
+            let mut a = keys.clone();
+            let mut b = keys.clone();
+            a.sort_by(|x, y| natural_cmp(x, y));
+            sort_naturally(&mut b, |k| k.as_str());
+            assert_eq!(a, b, "n={n}");
+        }
+    }
 
     fn sorted(mut k: Vec<&str>) -> Vec<&str> {
         k.sort_by(|a, b| natural_cmp(a, b));

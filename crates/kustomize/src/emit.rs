@@ -9,7 +9,7 @@
 
 use crate::value::Value;
 use ferroflux_goyaml::{
-    Style, json_float_scalar, natural_cmp, needs_escape, push_escape, scalar_style,
+    Style, json_float_scalar, needs_escape, push_escape, scalar_style, sort_naturally,
 };
 use std::fmt::Write as _;
 
@@ -102,7 +102,7 @@ impl<'a> Emitter<'a> {
             Value::Map(m) if !m.is_empty() => {
                 let start = self.keys.len();
                 self.keys.extend(m.iter().map(|(k, v)| (k.as_str(), v)));
-                self.keys[start..].sort_by(|a, b| natural_cmp(a.0, b.0));
+                sort_naturally(&mut self.keys[start..], |e| e.0);
                 for i in 0..m.len() {
                     // Nested maps push their entries after ours and remove them when done.
                     let (k, child) = self.keys[start + i];
@@ -605,6 +605,27 @@ mod tests {
 
     fn y(s: &str) -> Value {
         serde_saphyr::from_str_with_options(s, crate::loader::yaml_options()).unwrap()
+    }
+
+    #[test]
+    fn keys_without_a_consistent_order_do_not_crash_the_emitter() {
+        // go-yaml's order has 1 < 01 < 0a but 0a < 1 (kustomize's own output then varies run
+        // to run); every key must still come out once, the same way every time.
+        for n in [5usize, 40] {
+            let data: String = (0..n)
+                .map(|i| {
+                    format!(
+                        "  \"{}{}\": v\n",
+                        ["1", "01", "0a", "001", "0b"][i % 5],
+                        "x".repeat(i / 5)
+                    )
+                })
+                .collect();
+            let v = y(&format!("kind: ConfigMap\ndata:\n{data}"));
+            let out = to_string(&v);
+            assert_eq!(out, to_string(&v));
+            assert_eq!(out.matches(": v").count(), n, "{out}");
+        }
     }
 
     #[test]
