@@ -352,8 +352,11 @@ impl<const N: usize, const W: usize> Mont<N, W> {
     }
 
     /// `a * 2^v mod m` for `a < m`, `v < 64`, m normalized: the shifted
-    /// value's quotient estimated from its top two words (at most 2 too
-    /// large, Knuth 4.3.1), subtracted, then m added back twice under masks.
+    /// value's quotient estimated from its top two words, subtracted, then m
+    /// added back once under a mask. The estimate is at most 1 too large:
+    /// with `d` the top word and `B = 2^(64(N-1))`, `m < (d + 1) B` gives
+    /// `x / (d B) - x / m < x / (d m) < 2^v / d <= 1` (Knuth 4.3.1's general
+    /// bound of 2 needs quotients near 2^64; ours are below 2^v).
     #[inline(always)]
     fn shl_mod(&self, a: &[u64; N], v: u32, recip: u64) -> [u64; N] {
         // x = a << v in N + 1 words; `(y >> 1) >> (63 - v)` is y >> (64 - v),
@@ -366,7 +369,7 @@ impl<const N: usize, const W: usize> Mont<N, W> {
         }
         let x_top = (prev >> 1) >> (63 - v);
         let q = div_2by1(x_top, x[N - 1], self.m[N - 1], recip);
-        // r = x - q * m, N + 1 words; in (-2m, m).
+        // r = x - q * m, N + 1 words; in [-m, m).
         let (mut c, mut borrow) = (0u64, 0u64);
         for (xi, &mi) in x.iter_mut().zip(&self.m) {
             let p = u128::from(q) * u128::from(mi) + u128::from(c);
@@ -376,17 +379,14 @@ impl<const N: usize, const W: usize> Mont<N, W> {
             *xi = d;
             borrow = u64::from(b1 | b2);
         }
-        let mut r_top = x_top.wrapping_sub(c).wrapping_sub(borrow);
-        for _ in 0..2 {
-            // Negative (top word all ones): add m.
-            let neg = mask(r_top >> 63);
-            let mut carry = 0u64;
-            for (xi, &mi) in x.iter_mut().zip(&self.m) {
-                let s = u128::from(*xi) + u128::from(mi & neg) + u128::from(carry);
-                *xi = s as u64;
-                carry = (s >> 64) as u64;
-            }
-            r_top = r_top.wrapping_add(carry);
+        // Negative (top word all ones): add m back; the carry out cancels
+        // the top word.
+        let neg = mask(x_top.wrapping_sub(c).wrapping_sub(borrow) >> 63);
+        let mut carry = 0u64;
+        for (xi, &mi) in x.iter_mut().zip(&self.m) {
+            let s = u128::from(*xi) + u128::from(mi & neg) + u128::from(carry);
+            *xi = s as u64;
+            carry = (s >> 64) as u64;
         }
         x
     }
@@ -644,6 +644,45 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// `a * 2^v mod m` for every shift, on moduli whose top word is exactly
+    /// 2^63 over all-ones words (the one-word quotient estimate is then
+    /// furthest above the true quotient) and on random normalized moduli.
+    fn check_shl_mod<const N: usize, const W: usize>() {
+        let mut rng = rand::thread_rng();
+        let mut adversarial = [u64::MAX; N];
+        adversarial[N - 1] = 1 << 63;
+        adversarial[0] |= 1; // N = 1: 2^63 + 1
+        let mut random = [0u64; N];
+        random.iter_mut().for_each(|l| *l = rng.next_u64());
+        random[N - 1] |= 1 << 63;
+        random[0] |= 1;
+        for m in [adversarial, random] {
+            let ctx = Mont::<N, W>::new(&m).unwrap();
+            let recip = ctx.top_recip.unwrap();
+            let big = from_limbs(&m);
+            let mut below = m;
+            below[0] -= 1; // m - 1
+            let mut rand_a = [0u64; N];
+            rand_a.iter_mut().for_each(|l| *l = rng.next_u64());
+            rand_a[N - 1] &= (1 << 63) - 1;
+            for a in [below, rand_a, *ctx.one()] {
+                for v in 0..64u32 {
+                    let want = (from_limbs(&a) << v as usize) % &big;
+                    assert_eq!(from_limbs(&ctx.shl_mod(&a, v, recip)), want, "v = {v}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn shifts_reduce_exactly_even_when_the_quotient_is_overestimated() {
+        check_shl_mod::<1, 2>();
+        check_shl_mod::<2, 4>();
+        check_shl_mod::<3, 6>();
+        check_shl_mod::<16, 32>();
+        check_shl_mod::<32, 64>();
     }
 
     /// pow2 by windows (normalized moduli) against num-bigint, on exponents
