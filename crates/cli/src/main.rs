@@ -116,7 +116,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 skip_tests: a.skip_tests,
                 skip_schema_validation: a.skip_schema_validation,
             };
-            let out = ferroflux_helm::template(&a.chart, &opts, ferroflux_helm::default_funcs())?;
+            // The process ends here: see `template_then_exit`.
+            let out = ferroflux_helm::template_then_exit(
+                &a.chart,
+                &opts,
+                ferroflux_helm::default_funcs(),
+            )?;
             std::io::stdout().lock().write_all(out.as_bytes())?;
         }
     }

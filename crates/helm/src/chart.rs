@@ -371,12 +371,15 @@ impl Metadata {
             return err("chart.metadata.type must be application or library".into());
         }
         if let Some(deps) = &self.dependencies {
-            static ALIAS: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
-            let alias_ok = crate::cached_regex(&ALIAS, "^[a-zA-Z0-9_-]+$")
-                .ok_or_else(|| Error::Chart("alias pattern".into()))?;
+            // `^[a-zA-Z0-9_-]+$`
+            let alias_ok = |a: &str| {
+                !a.is_empty()
+                    && a.bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+            };
             let mut seen = std::collections::HashSet::new();
             for d in deps {
-                if !d.alias.is_empty() && !alias_ok.is_match(&d.alias) {
+                if !d.alias.is_empty() && !alias_ok(&d.alias) {
                     return err(format!(
                         "dependency {:?} has disallowed characters in the alias",
                         d.name

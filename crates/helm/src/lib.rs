@@ -20,13 +20,5 @@ pub mod yaml;
 
 pub use chart::Chart;
 
-/// A regex compiled once per process (compiling costs far more than matching here).
-pub(crate) fn cached_regex(
-    cell: &'static std::sync::OnceLock<Option<regex::Regex>>,
-    pattern: &str,
-) -> Option<&'static regex::Regex> {
-    cell.get_or_init(|| regex::Regex::new(pattern).ok())
-        .as_ref()
-}
 pub use error::{Error, Result};
-pub use template::{Options, Rendered, default_funcs, render_chart, template};
+pub use template::{Options, Rendered, default_funcs, render_chart, template, template_then_exit};

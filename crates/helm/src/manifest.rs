@@ -87,16 +87,43 @@ const HOOK_EVENTS: &[(&str, &str)] = &[
 
 /// Helm's `SplitManifests`: documents separated by `---` at a line start, trimmed, empty
 /// ones dropped.
+///
+/// A byte walk doing what Go's regexp `(?:^|\s*\n)---\s*` does (no multi-line flag: `^` is
+/// the text start only; `\s` is ASCII `[\t\n\f\r ]`): compiling the regex cost more than
+/// splitting every manifest of a chart.
 pub fn split_manifests(big: &str) -> Vec<String> {
-    // Go's regexp `(?:^|\s*\n)---\s*` (no multi-line flag: `^` is the text start only).
-    static SEP: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
-    let Some(sep) = SEP
-        .get_or_init(|| regex::Regex::new(r"(?:^|\s*\n)---\s*").ok())
-        .as_ref()
-    else {
-        return vec![big.trim().to_string()];
+    fn go_space(b: u8) -> bool {
+        matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ')
+    }
+    let s = big.trim();
+    let b = s.as_bytes();
+    // End of a separator whose `---` starts at `dash`: the dashes and the spaces after them.
+    let sep_end = |dash: usize| {
+        let mut j = dash + 3;
+        while j < b.len() && go_space(b[j]) {
+            j += 1;
+        }
+        j
     };
-    sep.split(big.trim())
+    let mut pieces: Vec<&str> = Vec::new();
+    let mut doc_start = 0;
+    if s.starts_with("---") {
+        pieces.push("");
+        doc_start = sep_end(0);
+    }
+    while let Some(off) = s[doc_start..].find("\n---") {
+        let nl = doc_start + off;
+        // The leftmost match starts where the run of spaces ending in that newline starts.
+        let mut start = nl;
+        while start > doc_start && go_space(b[start - 1]) {
+            start -= 1;
+        }
+        pieces.push(&s[doc_start..start]);
+        doc_start = sep_end(nl + 1);
+    }
+    pieces.push(&s[doc_start..]);
+    pieces
+        .into_iter()
         .filter(|d| !d.is_empty())
         .map(|d| d.trim().to_string())
         .collect()
@@ -291,6 +318,29 @@ mod tests {
             split_manifests("a: 1\n--- # c\nb: 2"),
             vec!["a: 1", "# c\nb: 2"]
         );
+    }
+
+    #[test]
+    fn split_agrees_with_gos_separator_regex() {
+        // The regex Helm splits with, `\s` spelled out as Go's ASCII class.
+        let re = regex::Regex::new(r"(?:^|[\t\n\x0c\r ]*\n)---[\t\n\x0c\r ]*").unwrap();
+        let by_regex = |big: &str| -> Vec<String> {
+            re.split(big.trim())
+                .filter(|d| !d.is_empty())
+                .map(|d| d.trim().to_string())
+                .collect()
+        };
+        // Every string of up to 7 pieces drawn from the bytes that matter.
+        let parts = ["-", "---", "\n", " ", "\t", "a", "\r\n"];
+        let mut stack = vec![String::new()];
+        while let Some(s) = stack.pop() {
+            assert_eq!(split_manifests(&s), by_regex(&s), "{s:?}");
+            if s.len() < 8 {
+                for p in parts {
+                    stack.push(format!("{s}{p}"));
+                }
+            }
+        }
     }
 
     #[test]

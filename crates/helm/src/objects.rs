@@ -441,10 +441,23 @@ impl KubeVersion {
     /// Parses `--kube-version` as Helm does (k8s `ParseGeneric`: `v` optional, at least
     /// major.minor, trailing junk after the numbers ignored).
     pub fn parse(s: &str) -> Option<KubeVersion> {
-        static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
-        let re = crate::cached_regex(&RE, r"^\s*v?([0-9]+(?:\.[0-9]+)*)(.*)$")?;
-        let caps = re.captures(s)?;
-        let nums: Vec<&str> = caps.get(1)?.as_str().split('.').collect();
+        // `^\s*v?([0-9]+(?:\.[0-9]+)*)(.*)$` by hand (`.` stops at a newline).
+        let t = s.trim_start();
+        let t = t.strip_prefix('v').unwrap_or(t);
+        let b = t.as_bytes();
+        let digits =
+            |from: usize| from + b[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let mut end = digits(0);
+        if end == 0 {
+            return None;
+        }
+        while b.get(end) == Some(&b'.') && b.get(end + 1).is_some_and(u8::is_ascii_digit) {
+            end = digits(end + 1);
+        }
+        if t[end..].contains('\n') {
+            return None;
+        }
+        let nums: Vec<&str> = t[..end].split('.').collect();
         if nums.len() < 2 {
             return None;
         }

@@ -4,6 +4,7 @@
 
 use crate::chart::Chart;
 use crate::objects::{self, Files};
+use crate::template::Teardown;
 use crate::{Error, Result};
 use ferroflux_gotemplate::{Dict, FuncError, FuncMap, MissingKey, Templates, Value};
 use std::collections::BTreeMap;
@@ -164,6 +165,15 @@ fn cleanup_exec_error(filename: &str, e: &ferroflux_gotemplate::Error) -> Error 
 /// (`Values`, `Release`, `Capabilities`). Returns file name → output, NOTES.txt included,
 /// partials excluded.
 pub fn render(chart: &Chart, top: &Dict, funcs: FuncMap) -> Result<BTreeMap<String, String>> {
+    render_with(chart, top, funcs, Teardown::Free)
+}
+
+pub(crate) fn render_with(
+    chart: &Chart,
+    top: &Dict,
+    funcs: FuncMap,
+    teardown: Teardown,
+) -> Result<BTreeMap<String, String>> {
     let mut tpls = BTreeMap::new();
     collect(chart, chart.name(), true, top, &mut tpls);
     let mut funcs = funcs;
@@ -194,6 +204,9 @@ pub fn render(chart: &Chart, top: &Dict, funcs: FuncMap) -> Result<BTreeMap<Stri
             .execute(k, &Value::Map(r.vals.clone()))
             .map_err(|e| cleanup_exec_error(k, &e))?;
         out.insert((*k).clone(), text.replace("<no value>", ""));
+    }
+    if teardown == Teardown::Leak {
+        std::mem::forget((set, tpls));
     }
     Ok(out)
 }

@@ -117,8 +117,14 @@ fn validate_release_name(name: &str) -> Result<()> {
             "release name {name:?}: no name provided"
         )));
     }
-    static CELL: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
-    let ok = crate::cached_regex(&CELL, RE).is_some_and(|r| r.is_match(name));
+    // RE by hand: dot-separated labels of `[-a-z0-9]`, each starting and ending alphanumeric.
+    let ok = name.split('.').all(|label| {
+        let b = label.as_bytes();
+        let alnum = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+        b.first().is_some_and(alnum)
+            && b.last().is_some_and(alnum)
+            && b.iter().all(|c| alnum(c) || *c == b'-')
+    });
     if name.len() > 53 || !ok {
         return Err(Error::Values(format!(
             "release name {name:?}: invalid release name, must match regex {RE} and the length must not be longer than 53"
@@ -129,6 +135,30 @@ fn validate_release_name(name: &str) -> Result<()> {
 
 /// Renders the chart at `path` (directory or `.tgz`) as `helm template RELEASE PATH` does.
 pub fn template(path: &Path, opts: &Options, funcs: FuncMap) -> Result<String> {
+    template_with(path, opts, funcs, Teardown::Free)
+}
+
+/// [`template`] for a process that exits right after printing (the CLI): the parsed
+/// templates, chart and values are left to the exit instead of being freed object by object
+/// (~5–10% of a render's CPU). Memory is not reclaimed: do not call it in a long-running
+/// process.
+pub fn template_then_exit(path: &Path, opts: &Options, funcs: FuncMap) -> Result<String> {
+    template_with(path, opts, funcs, Teardown::Leak)
+}
+
+/// Whether a render frees what it built.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Teardown {
+    Free,
+    Leak,
+}
+
+fn template_with(
+    path: &Path,
+    opts: &Options,
+    funcs: FuncMap,
+    teardown: Teardown,
+) -> Result<String> {
     if !path.exists() {
         return Err(Error::Chart(format!(
             "path {:?} not found",
@@ -137,16 +167,25 @@ pub fn template(path: &Path, opts: &Options, funcs: FuncMap) -> Result<String> {
     }
     let vals = user_values(opts)?;
     let chart = loader::load(path)?;
-    let r = render_chart(chart, &vals, opts, funcs)?;
-    Ok(r.to_stream(opts.include_crds, opts.skip_tests))
+    let r = render_chart_with(chart, &vals, opts, funcs, teardown)?;
+    let out = r.to_stream(opts.include_crds, opts.skip_tests);
+    if teardown == Teardown::Leak {
+        std::mem::forget((r, vals));
+    }
+    Ok(out)
 }
 
 /// Renders a loaded chart with user values: the library entry point (no file access).
-pub fn render_chart(
+pub fn render_chart(chart: Chart, vals: &Dict, opts: &Options, funcs: FuncMap) -> Result<Rendered> {
+    render_chart_with(chart, vals, opts, funcs, Teardown::Free)
+}
+
+fn render_chart_with(
     mut chart: Chart,
     vals: &Dict,
     opts: &Options,
     funcs: FuncMap,
+    teardown: Teardown,
 ) -> Result<Rendered> {
     if !matches!(chart.metadata.chart_type.as_str(), "" | "application") {
         return Err(Error::Chart(format!(
@@ -218,7 +257,7 @@ pub fn render_chart(
     let mut files = std::thread::scope(|s| {
         std::thread::Builder::new()
             .stack_size(256 * 1024 * 1024)
-            .spawn_scoped(s, || render::render(&chart, &top, funcs))
+            .spawn_scoped(s, || render::render_with(&chart, &top, funcs, teardown))
             .map_err(|e| Error::Render(format!("starting the renderer: {e}")))?
             .join()
             .map_err(|_| Error::Render("rendering template failed".into()))?
@@ -233,6 +272,9 @@ pub fn render_chart(
         .into_iter()
         .map(|(n, f)| (n, String::from_utf8_lossy(&f.data).into_owned()))
         .collect();
+    if teardown == Teardown::Leak {
+        std::mem::forget((chart, top, files));
+    }
     Ok(Rendered {
         crds,
         manifests,
