@@ -64,9 +64,9 @@ impl FuncLookup for Templates {
     }
 }
 
-fn is_empty_tree(list: &[Node]) -> bool {
+fn is_empty_tree(list: &[Node], src: &str) -> bool {
     list.iter().all(|n| match n {
-        Node::Text(t) => t.trim().is_empty(),
+        Node::Text(t) => src[t.clone()].trim().is_empty(),
         _ => false,
     })
 }
@@ -109,7 +109,7 @@ impl Templates {
         for (dname, list) in parsed.defines {
             self.add_tree(&dname, list, &source);
         }
-        let main_empty = is_empty_tree(&parsed.root);
+        let main_empty = is_empty_tree(&parsed.root, src);
         if !(main_empty && self.templates.contains_key(name)) {
             self.templates.insert(
                 name.to_string(),
@@ -124,7 +124,7 @@ impl Templates {
     }
 
     fn add_tree(&mut self, name: &str, list: Vec<Node>, source: &Arc<Source>) {
-        if is_empty_tree(&list) && self.templates.contains_key(name) {
+        if is_empty_tree(&list, &source.text) && self.templates.contains_key(name) {
             return;
         }
         self.templates.insert(
@@ -411,7 +411,7 @@ impl<'s> Exec<'s> {
     ) -> Result<(), Flow> {
         for node in list {
             match node {
-                Node::Text(s) => out.push_str(s),
+                Node::Text(r) => out.push_str(&t.src.text[r.clone()]),
                 Node::Action(pipe) => {
                     let v = self.eval_pipeline(t, dot, pipe)?;
                     if pipe.decl.is_empty() {
@@ -1265,7 +1265,7 @@ impl<'s> Exec<'s> {
                 });
                 let mut defines = HashMap::new();
                 for (n, list) in parsed.defines {
-                    if is_empty_tree(&list)
+                    if is_empty_tree(&list, text)
                         && (defines.contains_key(&n) || self.set.templates.contains_key(&n))
                     {
                         continue;

@@ -98,7 +98,8 @@ pub(crate) enum FuncRef {
 }
 
 pub(crate) enum Node {
-    Text(Arc<str>),
+    /// A byte range of the template's source text (not copied out of it).
+    Text(std::ops::Range<usize>),
     Action(Pipe),
     If(Box<Branch>),
     With(Box<Branch>),
@@ -568,6 +569,13 @@ impl<'a> Lexer<'a> {
     }
 
     fn scan_alnum(&self, mut p: usize) -> usize {
+        // ASCII by bytes; the first other byte falls back to decoding chars.
+        while p < self.b.len() && (self.b[p].is_ascii_alphanumeric() || self.b[p] == b'_') {
+            p += 1;
+        }
+        if p >= self.b.len() || self.b[p].is_ascii() {
+            return p;
+        }
         while let Some(c) = self.src[p..].chars().next() {
             if !is_alnum(c) {
                 break;
@@ -677,7 +685,9 @@ struct Parser<'a> {
     name: &'a str,
     toks: Vec<Token>,
     i: usize,
-    vars: Vec<String>,
+    vars: Vec<&'a str>,
+    /// One shared `Arc<str>` per distinct name in this text (fewer allocations).
+    names: std::collections::HashMap<&'a str, Arc<str>>,
     range_depth: usize,
     funcs: &'a dyn FuncLookup,
     defines: Vec<(String, Vec<Node>)>,
@@ -700,7 +710,8 @@ pub(crate) fn parse(name: &str, src: &str, funcs: &dyn FuncLookup) -> Result<Par
         name,
         toks,
         i: 0,
-        vars: vec!["$".into()],
+        vars: vec!["$"],
+        names: std::collections::HashMap::new(),
         range_depth: 0,
         funcs,
         defines: Vec::new(),
@@ -730,6 +741,9 @@ impl<'a> Parser<'a> {
     }
     fn text(&self, t: Token) -> &'a str {
         &self.src[t.pos..t.end]
+    }
+    fn intern(&mut self, s: &'a str) -> Arc<str> {
+        self.names.entry(s).or_insert_with(|| Arc::from(s)).clone()
     }
 
     fn err<T>(&self, msg: impl Into<String>) -> PResult<T> {
@@ -817,7 +831,7 @@ impl<'a> Parser<'a> {
         if t.kind != Tok::RightDelim {
             return self.unexpected(t, context);
         }
-        let saved = std::mem::replace(&mut self.vars, vec!["$".into()]);
+        let saved = std::mem::replace(&mut self.vars, vec!["$"]);
         let (list, end) = self.item_list()?;
         self.vars = saved;
         match end {
@@ -832,8 +846,8 @@ impl<'a> Parser<'a> {
     /// (an empty definition never conflicts).
     fn add_define(&mut self, name: String, list: Vec<Node>) -> PResult<()> {
         if let Some(i) = self.defines.iter().position(|(n, _)| *n == name) {
-            if !is_empty_list(&list) {
-                if !is_empty_list(&self.defines[i].1) {
+            if !is_empty_list(&list, self.src) {
+                if !is_empty_list(&self.defines[i].1, self.src) {
                     return self.err(format!(
                         "template: multiple definition of template {name:?}"
                     ));
@@ -860,7 +874,7 @@ impl<'a> Parser<'a> {
     fn text_or_action(&mut self) -> PResult<Item> {
         let t = self.next();
         match t.kind {
-            Tok::Text => Ok(Item::Node(Node::Text(Arc::from(self.text(t))))),
+            Tok::Text => Ok(Item::Node(Node::Text(t.pos..t.end))),
             Tok::LeftDelim => self.action(),
             _ => self.unexpected(t, "input"),
         }
@@ -1033,7 +1047,7 @@ impl<'a> Parser<'a> {
         let start = self.peek().pos;
         let name = self.template_name(context)?;
         let pipe = self.pipeline(context, Tok::RightDelim)?;
-        let saved = std::mem::replace(&mut self.vars, vec!["$".into()]);
+        let saved = std::mem::replace(&mut self.vars, vec!["$"]);
         let saved_depth = std::mem::replace(&mut self.range_depth, 0);
         let (list, end) = self.item_list()?;
         self.vars = saved;
@@ -1068,15 +1082,15 @@ impl<'a> Parser<'a> {
                 Tok::Assign | Tok::Declare => {
                     self.i += 2;
                     pipe.is_assign = nt.kind == Tok::Assign;
-                    let name = self.text(v).to_string();
-                    pipe.decl.push(Arc::from(name.as_str()));
+                    let name = self.text(v);
+                    pipe.decl.push(self.intern(name));
                     self.vars.push(name);
                     break;
                 }
                 Tok::Char if self.text(nt) == "," => {
                     self.i += 2;
-                    let name = self.text(v).to_string();
-                    pipe.decl.push(Arc::from(name.as_str()));
+                    let name = self.text(v);
+                    pipe.decl.push(self.intern(name));
                     self.vars.push(name);
                     if context == "range" && pipe.decl.len() < 2 {
                         match self.peek().kind {
@@ -1176,7 +1190,7 @@ impl<'a> Parser<'a> {
             let mut idents = Vec::new();
             while self.peek().kind == Tok::Field && !self.peek().space_before {
                 let t = self.next();
-                idents.push(Arc::from(&self.text(t)[1..]));
+                idents.push(self.intern(&self.text(t)[1..]));
             }
             return Ok(Some(match node {
                 Arg::Field {
@@ -1228,26 +1242,26 @@ impl<'a> Parser<'a> {
                 };
                 Arg::Ident {
                     pos: t.pos,
-                    name: Arc::from(text),
+                    name: self.intern(text),
                     func,
                 }
             }
             Tok::Dot => Arg::Dot(t.pos),
             Tok::Nil => Arg::Nil(t.pos),
             Tok::Variable => {
-                if !self.vars.iter().any(|v| v == text) {
+                if !self.vars.contains(&text) {
                     self.next();
                     return self.err(format!("undefined variable {text:?}"));
                 }
                 Arg::Variable {
                     pos: t.pos,
-                    name: Arc::from(text),
+                    name: self.intern(text),
                     idents: Vec::new(),
                 }
             }
             Tok::Field => Arg::Field {
                 pos: t.pos,
-                idents: vec![Arc::from(&text[1..])],
+                idents: vec![self.intern(&text[1..])],
             },
             Tok::Bool => Arg::Bool(t.pos, text == "true"),
             Tok::Number | Tok::CharConstant => {
@@ -1323,9 +1337,9 @@ impl<'a> Parser<'a> {
     }
 }
 
-fn is_empty_list(list: &[Node]) -> bool {
+fn is_empty_list(list: &[Node], src: &str) -> bool {
     list.iter()
-        .all(|n| matches!(n, Node::Text(t) if t.trim().is_empty()))
+        .all(|n| matches!(n, Node::Text(t) if src[t.clone()].trim().is_empty()))
 }
 
 enum Item {

@@ -646,9 +646,17 @@ fn check_json_encodable(v: &Value) -> Result<()> {
     }
 }
 
+/// Comments are skipped, so the parser need not capture their text (values files are
+/// mostly comments).
+fn parser_options() -> granit_parser::Options {
+    let mut o = granit_parser::Options::default();
+    o.emit_comments = false;
+    o
+}
+
 fn load_first(s: &str) -> Result<Option<Value>> {
     let mut l = Loader {
-        parser: Parser::new_from_str(s),
+        parser: Parser::new_from_str_with_options(s, parser_options()),
         anchors: HashMap::new(),
     };
     let v = l.first_document()?;
