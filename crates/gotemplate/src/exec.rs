@@ -49,7 +49,7 @@ struct TplParsed {
 /// a function of the same name in the [`FuncMap`] takes precedence.
 pub struct Templates {
     funcs: FuncMap,
-    templates: HashMap<String, Arc<Tmpl>>,
+    templates: crate::value::FastMap<String, Arc<Tmpl>>,
     missing_key: MissingKey,
     root_name: String,
     tpl_cache: Mutex<HashMap<String, Arc<TplParsed>>>,
@@ -75,7 +75,7 @@ impl Templates {
     pub fn new(funcs: FuncMap) -> Self {
         Self {
             funcs,
-            templates: HashMap::new(),
+            templates: crate::value::FastMap::default(),
             missing_key: MissingKey::Default,
             root_name: "gotpl".into(),
             tpl_cache: Mutex::new(HashMap::new()),
@@ -191,7 +191,7 @@ impl Templates {
             set: self,
             vars: Vec::new(),
             overlays: Vec::new(),
-            include_counts: HashMap::new(),
+            include_counts: crate::value::FastMap::default(),
             depth: 0,
             stack_base: std::ptr::addr_of!(marker) as usize,
             stack_budget,
@@ -273,7 +273,7 @@ struct Exec<'s> {
     set: &'s Templates,
     vars: Vec<(Arc<str>, V)>,
     overlays: Vec<Arc<TplParsed>>,
-    include_counts: HashMap<String, usize>,
+    include_counts: crate::value::FastMap<String, usize>,
     depth: usize,
     stack_base: usize,
     stack_budget: usize,
@@ -1903,7 +1903,7 @@ mod map_object_tests {
             ("f".to_string(), Value::Object(Arc::new(full))),
             ("e".to_string(), Value::Object(Arc::new(Files(Vec::new())))),
         ]);
-        let mut t = Templates::new(FuncMap::new());
+        let mut t = Templates::new(FuncMap::default());
         t.parse(
             "m",
             r#"{{ range $k, $v := .f }}{{ $k }}={{ $v }};{{ end }}{{ len .f }} {{ index .f "b" }} {{ index .f "zz" }} {{ if .e }}y{{ else }}n{{ end }}{{ range .e }}x{{ else }}-{{ end }}{{ if .f }}Y{{ end }}"#,
@@ -1922,7 +1922,7 @@ mod origin_tests {
 
     #[test]
     fn functions_can_tell_invalid_from_nil_and_literals() {
-        let mut f = FuncMap::new();
+        let mut f = FuncMap::default();
         f.insert(
             "origins".into(),
             Arc::new(|a: &[Value]| {

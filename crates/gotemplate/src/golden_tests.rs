@@ -6,7 +6,7 @@ use crate::golden_cases::{CASES, DATA};
 use crate::{FuncError, FuncMap, MissingKey, Templates, Value};
 
 pub(crate) fn test_funcs() -> FuncMap {
-    let mut f = FuncMap::new();
+    let mut f = FuncMap::default();
     f.insert(
         "fail".into(),
         Arc::new(|a: &[Value]| match a.first() {
@@ -362,7 +362,7 @@ fn types_data() -> Value {
 fn check_recorded(cases: &[(&str, &str, &str, &str)], data: &Value) {
     let mut failures = Vec::new();
     for (name, tmpl, out, err) in cases {
-        let mut t = Templates::new(FuncMap::new());
+        let mut t = Templates::new(FuncMap::default());
         let got = t
             .parse("t", tmpl)
             .and_then(|()| t.execute("t", data))

@@ -93,7 +93,9 @@ pub use exec::{
     ArgOrigin, MissingKey, Templates, arg_origin, html_escape, js_escape, query_escape,
 };
 pub use gofmt::{fmt_v, format_float, go_quote, go_type, sprint, sprintf, sprintln};
-pub use value::{Dict, Func, FuncError, FuncMap, GoFunc, IntType, Object, Value};
+pub use value::{
+    Dict, FastHasher, FastMap, Func, FuncError, FuncMap, GoFunc, IntType, Object, Value,
+};
 
 #[cfg(test)]
 mod golden_call_cases;

@@ -687,7 +687,7 @@ struct Parser<'a> {
     i: usize,
     vars: Vec<&'a str>,
     /// One shared `Arc<str>` per distinct name in this text (fewer allocations).
-    names: std::collections::HashMap<&'a str, Arc<str>>,
+    names: crate::value::FastMap<&'a str, Arc<str>>,
     range_depth: usize,
     funcs: &'a dyn FuncLookup,
     defines: Vec<(String, Vec<Node>)>,
@@ -711,7 +711,7 @@ pub(crate) fn parse(name: &str, src: &str, funcs: &dyn FuncLookup) -> Result<Par
         toks,
         i: 0,
         vars: vec!["$"],
-        names: std::collections::HashMap::new(),
+        names: crate::value::FastMap::default(),
         range_depth: 0,
         funcs,
         defines: Vec::new(),

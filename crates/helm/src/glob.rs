@@ -14,6 +14,27 @@ pub fn filepath_match(pattern: &str, name: &str) -> Result<bool, BadPattern> {
     Ok(match_from(&p, &n))
 }
 
+/// A `filepath.Match` pattern decoded once, for matching many names.
+#[derive(Debug, Clone)]
+pub(crate) struct FilepathPattern {
+    chars: Vec<char>,
+    /// A malformed pattern matches nothing (Go returns `ErrBadPattern`, Helm reads `false`).
+    valid: bool,
+}
+
+impl FilepathPattern {
+    pub(crate) fn new(pattern: &str) -> Self {
+        let chars: Vec<char> = pattern.chars().collect();
+        let valid = validate(&chars).is_ok();
+        FilepathPattern { chars, valid }
+    }
+
+    /// `filepath_match(pattern, name).unwrap_or(false)` for a name already split into chars.
+    pub(crate) fn is_match(&self, name: &[char]) -> bool {
+        self.valid && match_from(&self.chars, name)
+    }
+}
+
 fn validate(p: &[char]) -> Result<(), BadPattern> {
     let mut i = 0;
     while i < p.len() {

@@ -1,7 +1,7 @@
 //! `.helmignore`: Helm's rules, including its quirks (a negated pattern that does not match
 //! ignores the file; `**` is refused; `templates/.?*` is always ignored).
 
-use crate::glob::filepath_match;
+use crate::glob::{FilepathPattern, filepath_match};
 use crate::{Error, Result};
 
 /// Parsed `.helmignore` rules.
@@ -12,7 +12,7 @@ pub struct Rules {
 
 #[derive(Debug, Clone)]
 struct Pattern {
-    rule: String,
+    rule: FilepathPattern,
     kind: Kind,
     negate: bool,
     must_dir: bool,
@@ -74,7 +74,7 @@ impl Rules {
             (Kind::Base, rule)
         };
         self.patterns.push(Pattern {
-            rule: rule.to_string(),
+            rule: FilepathPattern::new(rule),
             kind,
             negate,
             must_dir,
@@ -87,12 +87,17 @@ impl Rules {
         if path.is_empty() || path == "." || path == "./" {
             return false;
         }
+        let path_chars: Vec<char> = path.chars().collect();
+        let base_start = path_chars
+            .iter()
+            .rposition(|&c| c == '/')
+            .map_or(0, |i| i + 1);
         for p in &self.patterns {
             let target = match p.kind {
-                Kind::Rooted | Kind::Path => path,
-                Kind::Base => path.rsplit('/').next().unwrap_or(path),
+                Kind::Rooted | Kind::Path => &path_chars[..],
+                Kind::Base => &path_chars[base_start..],
             };
-            let matched = filepath_match(&p.rule, target).unwrap_or(false);
+            let matched = p.rule.is_match(target);
             if p.negate {
                 if p.must_dir && !is_dir {
                     return true;

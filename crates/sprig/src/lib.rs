@@ -157,7 +157,7 @@ impl Reg<'_> {
 /// Every function Helm's engine registers, except `include` and `tpl` which
 /// need the template set.
 pub fn funcs(opts: &Options) -> FuncMap {
-    let mut map = FuncMap::new();
+    let mut map = FuncMap::default();
     let mut r = Reg(&mut map);
     strings::register(&mut r);
     lists::register(&mut r);
