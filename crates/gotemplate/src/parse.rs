@@ -711,7 +711,7 @@ pub(crate) fn parse(name: &str, src: &str, funcs: &dyn FuncLookup) -> Result<Par
         toks,
         i: 0,
         vars: vec!["$"],
-        names: crate::value::FastMap::default(),
+        names: crate::value::FastMap::with_capacity_and_hasher(64, Default::default()),
         range_depth: 0,
         funcs,
         defines: Vec::new(),

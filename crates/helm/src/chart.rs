@@ -100,9 +100,11 @@ impl Chart {
         let mut meta_map = Dict::new();
         for f in &files {
             if f.name == "Chart.yaml" {
-                let m =
-                    yaml::parse_map(&String::from_utf8_lossy(&f.data), "cannot load Chart.yaml")
-                        .map_err(|e| Error::Chart(e.to_string()))?;
+                let m = yaml::parse_map(
+                    &crate::render::utf8_lossy(&f.data),
+                    "cannot load Chart.yaml",
+                )
+                .map_err(|e| Error::Chart(e.to_string()))?;
                 meta_map = m;
                 have_meta = true;
             }
@@ -114,14 +116,16 @@ impl Chart {
             if name == "Chart.yaml" || name == "Chart.lock" {
                 continue;
             } else if name == "values.yaml" {
-                c.values =
-                    yaml::parse_map(&String::from_utf8_lossy(&f.data), "cannot load values.yaml")
-                        .map_err(|e| Error::Chart(e.to_string()))?;
+                c.values = yaml::parse_map(
+                    &crate::render::utf8_lossy(&f.data),
+                    "cannot load values.yaml",
+                )
+                .map_err(|e| Error::Chart(e.to_string()))?;
             } else if name == "values.schema.json" {
                 c.schema = Some(f.data);
             } else if name == "requirements.yaml" {
                 let r = yaml::parse_map(
-                    &String::from_utf8_lossy(&f.data),
+                    &crate::render::utf8_lossy(&f.data),
                     "cannot load requirements.yaml",
                 )
                 .map_err(|e| Error::Chart(e.to_string()))?;

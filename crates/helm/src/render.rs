@@ -13,19 +13,28 @@ use std::sync::Arc;
 const WARN_START: &str = "HELM_ERR_START";
 const WARN_END: &str = "HELM_ERR_END";
 
-struct Renderable {
-    source: String,
+struct Renderable<'c> {
+    source: std::borrow::Cow<'c, str>,
     vals: Dict,
     base_path: String,
 }
 
+/// The text of a template file: borrowed when it is valid UTF-8 (the usual case, checked
+/// faster than `from_utf8_lossy` checks it), otherwise with U+FFFD for bad bytes.
+pub(crate) fn utf8_lossy(data: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(data) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(data),
+    }
+}
+
 /// Builds each chart's top-level data (`next` in Helm) and collects its templates.
-fn collect(
-    c: &Chart,
+fn collect<'c>(
+    c: &'c Chart,
     full_path: &str,
     is_root: bool,
     parent: &Dict,
-    out: &mut BTreeMap<String, Renderable>,
+    out: &mut BTreeMap<String, Renderable<'c>>,
 ) -> Dict {
     let subcharts = Dict::new();
     let next = Dict::new();
@@ -65,7 +74,7 @@ fn collect(
         out.insert(
             format!("{full_path}/{}", t.name),
             Renderable {
-                source: String::from_utf8_lossy(&t.data).into_owned(),
+                source: utf8_lossy(&t.data),
                 vals: next.clone(),
                 base_path: format!("{full_path}/templates"),
             },
