@@ -31,7 +31,15 @@ const MAX_EXEC_DEPTH: usize = 100_000;
 pub(crate) struct Tmpl {
     name: Arc<str>,
     src: Arc<Source>,
-    root: Vec<Node>,
+    root: Arc<[Node]>,
+}
+
+/// A parsed file text, kept so that a file whose text was already parsed (the same library
+/// chart vendored under several subcharts) is not parsed again: the trees depend only on the
+/// text and the functions.
+struct ParsedText {
+    root: Arc<[Node]>,
+    defines: Vec<(String, Arc<[Node]>)>,
 }
 
 /// The result of parsing a `tpl` text: its body plus its own `define`s, which
@@ -53,6 +61,7 @@ pub struct Templates {
     missing_key: MissingKey,
     root_name: String,
     tpl_cache: Mutex<HashMap<String, Arc<TplParsed>>>,
+    parsed_texts: crate::value::FastMap<Arc<str>, Arc<ParsedText>>,
 }
 
 impl FuncLookup for Templates {
@@ -79,6 +88,7 @@ impl Templates {
             missing_key: MissingKey::Default,
             root_name: "gotpl".into(),
             tpl_cache: Mutex::new(HashMap::new()),
+            parsed_texts: crate::value::FastMap::default(),
         }
     }
 
@@ -95,19 +105,33 @@ impl Templates {
     /// Adds a function after creation (before parsing templates that use it).
     pub fn add_func(&mut self, name: &str, f: crate::value::Func) {
         self.funcs.insert(name.to_string(), f);
+        // Trees hold the functions they resolved at parse time.
+        self.parsed_texts.clear();
     }
 
     /// Parses `src` as template `name`, adding its `define`s to the set. A
     /// later definition replaces an earlier one unless it is empty (Go's
     /// `AddParseTree` rule).
     pub fn parse(&mut self, name: &str, src: &str) -> Result<()> {
-        let parsed = parse::parse(name, src, self)?;
+        let (text, parsed) = match self.parsed_texts.get_key_value(src) {
+            Some((text, parsed)) => (text.clone(), parsed.clone()),
+            None => {
+                let p = parse::parse(name, src, self)?;
+                let parsed = Arc::new(ParsedText {
+                    root: p.root.into(),
+                    defines: p.defines.into_iter().map(|(n, l)| (n, l.into())).collect(),
+                });
+                let text: Arc<str> = Arc::from(src);
+                self.parsed_texts.insert(text.clone(), parsed.clone());
+                (text, parsed)
+            }
+        };
         let source = Arc::new(Source {
             name: Arc::from(name),
-            text: Arc::from(src),
+            text,
         });
-        for (dname, list) in parsed.defines {
-            self.add_tree(&dname, list, &source);
+        for (dname, list) in &parsed.defines {
+            self.add_tree(dname, list.clone(), &source);
         }
         let main_empty = is_empty_tree(&parsed.root, src);
         if !(main_empty && self.templates.contains_key(name)) {
@@ -116,14 +140,14 @@ impl Templates {
                 Arc::new(Tmpl {
                     name: Arc::from(name),
                     src: source,
-                    root: parsed.root,
+                    root: parsed.root.clone(),
                 }),
             );
         }
         Ok(())
     }
 
-    fn add_tree(&mut self, name: &str, list: Vec<Node>, source: &Arc<Source>) {
+    fn add_tree(&mut self, name: &str, list: Arc<[Node]>, source: &Arc<Source>) {
         if is_empty_tree(&list, &source.text) && self.templates.contains_key(name) {
             return;
         }
@@ -1275,7 +1299,7 @@ impl<'s> Exec<'s> {
                         Arc::new(Tmpl {
                             name: Arc::from(n.as_str()),
                             src: source.clone(),
-                            root: list,
+                            root: list.into(),
                         }),
                     );
                 }
@@ -1283,7 +1307,7 @@ impl<'s> Exec<'s> {
                     main: Arc::new(Tmpl {
                         name: Arc::from(root.as_str()),
                         src: source,
-                        root: parsed.root,
+                        root: parsed.root.into(),
                     }),
                     defines,
                 });
@@ -1758,6 +1782,24 @@ mod tests {
             e.to_string().contains("exceeded maximum template depth"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_text_parsed_again_under_another_name_keeps_that_name() {
+        let mut t = set();
+        let text = r#"{{define "d"}}<{{.}}>{{end}}{{template "d" 1}}{{index 1 2}}"#;
+        t.parse("a", text).expect("parse a");
+        t.parse("b", text).expect("parse b");
+        assert!(t.has("d"));
+        for name in ["a", "b"] {
+            let e = t
+                .execute(name, &Value::Nil)
+                .expect_err("index of 1")
+                .to_string();
+            assert!(e.starts_with(&format!("template: {name}:1:")), "{e}");
+        }
+        t.parse("c", "{{template \"d\" 2}}").expect("parse c");
+        assert_eq!(t.execute("c", &Value::Nil).expect("run c"), "<2>");
     }
 
     #[test]
