@@ -903,77 +903,61 @@ impl<'a> P<'a> {
         Ok(out)
     }
 
-    /// A flow collection at the cursor, closed on the same line.
+    /// A flow collection (`[...]` or `{...}`) at the cursor; it may span lines.
     fn flow(&mut self, depth: usize) -> R<Value> {
         if depth > MAX_DEPTH {
             return Err(dec());
         }
-        let open = self.b[self.i];
+        let seq = self.b[self.i] == b'[';
+        let close = if seq { b']' } else { b'}' };
         self.i += 1;
         self.flow_ws()?;
-        if open == b'[' {
-            let mut items = Vec::new();
-            if self.at(self.i) == b']' {
-                self.i += 1;
-                return Ok(Value::Seq(items));
-            }
-            loop {
-                items.push(self.flow_node(depth)?);
-                self.flow_ws()?;
-                match self.at(self.i) {
-                    b',' => {
-                        self.i += 1;
-                        self.flow_ws()?;
-                        if self.at(self.i) == b']' {
-                            self.i += 1;
-                            return Ok(Value::Seq(items));
-                        }
-                    }
-                    b']' => {
-                        self.i += 1;
-                        return Ok(Value::Seq(items));
-                    }
-                    _ => return Err(dec()),
-                }
-            }
-        }
+        let mut items = Vec::new();
         let mut m = Mapping::default();
-        if self.at(self.i) == b'}' {
-            self.i += 1;
-            return Ok(Value::Map(m));
-        }
-        loop {
-            let key = match self.flow_node(depth)? {
-                Value::String(k) => k,
-                _ => return Err(dec()),
+        let mut done = self.eat(close);
+        while !done {
+            if seq {
+                items.push(self.flow_node(depth)?);
+            } else {
+                let Value::String(key) = self.flow_node(depth)? else {
+                    return Err(dec());
+                };
+                self.flow_ws()?;
+                if self.at(self.i) != b':' || self.at(self.i + 1) != b' ' {
+                    return Err(dec());
+                }
+                self.i += 1;
+                self.flow_ws()?;
+                let v = self.flow_node(depth)?;
+                if m.insert(key, v).is_some() {
+                    return Err(dec());
+                }
+            }
+            // `,` (a trailing one allowed) or the closing bracket; anything else declines.
+            self.flow_ws()?;
+            done = if self.eat(b',') {
+                self.flow_ws()?;
+                self.eat(close)
+            } else if self.eat(close) {
+                true
+            } else {
+                return Err(dec());
             };
-            self.flow_ws()?;
-            if self.at(self.i) != b':' || self.at(self.i + 1) != b' ' {
-                return Err(dec());
-            }
-            self.i += 1;
-            self.flow_ws()?;
-            let v = self.flow_node(depth)?;
-            if m.insert(key, v).is_some() {
-                return Err(dec());
-            }
-            self.flow_ws()?;
-            match self.at(self.i) {
-                b',' => {
-                    self.i += 1;
-                    self.flow_ws()?;
-                    if self.at(self.i) == b'}' {
-                        self.i += 1;
-                        return Ok(Value::Map(m));
-                    }
-                }
-                b'}' => {
-                    self.i += 1;
-                    return Ok(Value::Map(m));
-                }
-                _ => return Err(dec()),
-            }
         }
+        Ok(if seq {
+            Value::Seq(items)
+        } else {
+            Value::Map(m)
+        })
+    }
+
+    /// Step over `c` if it is at the cursor.
+    fn eat(&mut self, c: u8) -> bool {
+        let here = self.at(self.i) == c && self.i < self.b.len();
+        if here {
+            self.i += 1;
+        }
+        here
     }
 
     /// White space, comments and line breaks inside a flow collection; continuation lines
