@@ -1,0 +1,481 @@
+//! Fermat tests to base 2 of eight large odd numbers at once, for the prime
+//! search behind `genPrivateKey` and the certificate functions.
+//!
+//! RSA key generation spends nearly all its time rejecting composites that
+//! survived the sieve: one modular exponentiation `2^(m-1) mod m` each, ~57 of
+//! them per 2048-bit prime. Portable 64-bit code does one word product per
+//! ~1.7 cycles; AVX-512 IFMA (`vpmadd52luq`/`vpmadd52huq`) does eight 52-bit
+//! products per instruction. Running eight *different* candidates in the
+//! eight lanes keeps the arithmetic lane-local (no shuffles, no carries
+//! between lanes), so each lane runs the textbook algorithm on 52-bit limbs.
+//!
+//! Only a filter: a number that fails is composite (Fermat's little theorem),
+//! a number that passes still gets the caller's full Miller-Rabin test.
+//! [`fermat_base2`] returns `None` where it cannot run (no AVX-512 IFMA, not
+//! x86-64, an unsupported width); callers then use their scalar test.
+//!
+//! The arithmetic is variable-time in the candidate (a candidate that fails is
+//! discarded; the one kept is re-tested by the caller's code).
+
+#![deny(unsafe_code)]
+
+/// Candidates tested per call.
+pub const LANES: usize = 8;
+
+/// Whether [`fermat_base2`] can run on this CPU.
+pub fn available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        ifma::detected()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// For up to [`LANES`] odd numbers `m ≥ 3` given as little-endian 64-bit limbs
+/// (all of 8, 16, 32 or 64 limbs, the same count for all), bit `k` of the
+/// result is set when `2^(m_k - 1) ≡ 1 (mod m_k)`. `None` when this cannot run
+/// here; the caller then tests on its own.
+pub fn fermat_base2(cands: &[&[u64]]) -> Option<u8> {
+    let width = cands.first()?.len();
+    if cands.len() > LANES
+        || cands
+            .iter()
+            .any(|c| c.len() != width || c.first().is_none_or(|l| l & 1 == 0) || bit_len(c) < 2)
+    {
+        return None;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        if !ifma::detected() {
+            return None;
+        }
+        match width {
+            8 => Some(ifma::run::<10, 20>(cands)),
+            16 => Some(ifma::run::<20, 40>(cands)),
+            32 => Some(ifma::run::<40, 80>(cands)),
+            64 => Some(ifma::run::<79, 158>(cands)),
+            _ => None,
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        None
+    }
+}
+
+/// Bits in `a` up to its highest set bit.
+fn bit_len(a: &[u64]) -> usize {
+    a.iter()
+        .rposition(|&l| l != 0)
+        .map_or(0, |i| 64 * i + 64 - a[i].leading_zeros() as usize)
+}
+
+/// The lane-independent set-up of one candidate in 52-bit limbs.
+#[derive(Clone)]
+struct Lane {
+    /// m in 52-bit limbs.
+    m52: Vec<u64>,
+    /// -m^-1 mod 2^52.
+    k0: u64,
+    /// R mod m, R = 2^(52·L), in 64-bit limbs (one extra limb).
+    one: Vec<u64>,
+}
+
+const MASK52: u64 = (1 << 52) - 1;
+
+impl Lane {
+    fn new(m: &[u64], limbs52: usize) -> Self {
+        // Newton's iteration doubles the correct low bits of m0^-1 (odd m0
+        // is its own inverse mod 8): 3 → 6 → 12 → 24 → 48 → 96.
+        let m0 = m[0];
+        let mut inv = m0;
+        for _ in 0..5 {
+            inv = inv.wrapping_mul(2u64.wrapping_sub(m0.wrapping_mul(inv)));
+        }
+        let k0 = inv.wrapping_neg() & MASK52;
+        // R mod m: start below m at 2^(bits-1), then double modulo m.
+        let bits = bit_len(m);
+        let mut one = vec![0u64; m.len() + 1];
+        one[(bits - 1) / 64] = 1 << ((bits - 1) % 64);
+        let mut mm = m.to_vec();
+        mm.push(0);
+        for _ in bits - 1..52 * limbs52 {
+            shl1(&mut one);
+            if geq(&one, &mm) {
+                sub_in_place(&mut one, &mm);
+            }
+        }
+        Self {
+            m52: to52(m, limbs52),
+            k0,
+            one,
+        }
+    }
+}
+
+/// `a <<= 1` (the caller leaves room in the top limb).
+fn shl1(a: &mut [u64]) {
+    let mut carry = 0;
+    for l in a.iter_mut() {
+        let next = *l >> 63;
+        *l = (*l << 1) | carry;
+        carry = next;
+    }
+}
+
+/// `a >= b`, both of the same length.
+fn geq(a: &[u64], b: &[u64]) -> bool {
+    for (x, y) in a.iter().rev().zip(b.iter().rev()) {
+        if x != y {
+            return x > y;
+        }
+    }
+    true
+}
+
+/// `a -= b` (the caller has checked `a >= b`).
+fn sub_in_place(a: &mut [u64], b: &[u64]) {
+    let mut borrow = false;
+    for (x, &y) in a.iter_mut().zip(b) {
+        let (d, o1) = x.overflowing_sub(y);
+        let (d, o2) = d.overflowing_sub(u64::from(borrow));
+        *x = d;
+        borrow = o1 || o2;
+    }
+}
+
+/// 64-bit limbs to `n` limbs of 52 bits (the value must fit).
+fn to52(a: &[u64], n: usize) -> Vec<u64> {
+    (0..n)
+        .map(|i| {
+            let bit = 52 * i;
+            let (w, s) = (bit / 64, bit % 64);
+            let lo = a.get(w).map_or(0, |&l| l >> s);
+            let hi = if s > 12 {
+                a.get(w + 1).map_or(0, |&l| l << (64 - s))
+            } else {
+                0
+            };
+            (lo | hi) & MASK52
+        })
+        .collect()
+}
+
+/// 52-bit limbs back to `n` limbs of 64 bits.
+fn from52(a: &[u64], n: usize) -> Vec<u64> {
+    let mut out = vec![0u64; n];
+    for (i, &l) in a.iter().enumerate() {
+        let bit = 52 * i;
+        let (w, s) = (bit / 64, bit % 64);
+        if let Some(o) = out.get_mut(w) {
+            *o |= l << s;
+        }
+        if s > 12
+            && let Some(o) = out.get_mut(w + 1)
+        {
+            *o |= l >> (64 - s);
+        }
+    }
+    out
+}
+
+#[cfg(target_arch = "x86_64")]
+mod ifma {
+    use super::{LANES, Lane, MASK52, bit_len, from52, geq, sub_in_place};
+    use std::arch::x86_64::{
+        __m512i, __mmask8, _mm256_extract_epi64, _mm512_add_epi64, _mm512_and_si512,
+        _mm512_extracti64x4_epi64, _mm512_madd52hi_epu64, _mm512_madd52lo_epu64,
+        _mm512_mask_add_epi64, _mm512_set_epi64, _mm512_set1_epi64, _mm512_setzero_si512,
+        _mm512_srli_epi64,
+    };
+
+    pub(super) fn detected() -> bool {
+        std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512ifma")
+    }
+
+    /// The tests for `L` limbs of 52 bits (`T2 = 2L`); `detected()` is true.
+    pub(super) fn run<const L: usize, const T2: usize>(cands: &[&[u64]]) -> u8 {
+        let lanes: Vec<Lane> = cands.iter().map(|c| Lane::new(c, L)).collect();
+        // Unused lanes repeat the first candidate; their result is masked off.
+        let lane = |k: usize| &lanes[k.min(lanes.len() - 1)];
+        let mut m = [[0u64; LANES]; L];
+        let mut one = [[0u64; LANES]; L];
+        let mut k0 = [0u64; LANES];
+        for k in 0..LANES {
+            let l = lane(k);
+            let one52 = super::to52(&l.one, L);
+            for i in 0..L {
+                m[i][k] = l.m52[i];
+                one[i][k] = one52[i];
+            }
+            k0[k] = l.k0;
+        }
+        // Exponent m - 1: the bits of m except bit 0. bits[i] has bit k set
+        // when candidate k's exponent has bit i set.
+        let top = cands.iter().map(|c| bit_len(c)).max().unwrap_or(1);
+        let mut bits = vec![0u8; top];
+        for (i, b) in bits.iter_mut().enumerate().skip(1) {
+            for k in 0..LANES {
+                let c = cands[k.min(cands.len() - 1)];
+                if (c[i / 64] >> (i % 64)) & 1 == 1 {
+                    *b |= 1 << k;
+                }
+            }
+        }
+        // SAFETY: `pow2` only requires the CPU features avx512f and
+        // avx512ifma, which `fermat_base2` checked (`detected()`) before
+        // calling here; it reads and writes nothing but its arguments.
+        #[allow(unsafe_code)]
+        let x = unsafe { pow2::<L, T2>(&m, &one, &k0, &bits) };
+        let mut pass = 0u8;
+        for (k, c) in cands.iter().enumerate() {
+            let limbs: Vec<u64> = (0..L).map(|i| x[i][k]).collect();
+            // x < 4m: reduce to [0, m) and compare with R mod m (1 in
+            // Montgomery form).
+            let mut v = from52(&limbs, c.len() + 1);
+            let mut mm = c.to_vec();
+            mm.push(0);
+            while geq(&v, &mm) {
+                sub_in_place(&mut v, &mm);
+            }
+            if v == lane(k).one {
+                pass |= 1 << k;
+            }
+        }
+        pass
+    }
+
+    /// `2^e mod m` per lane in Montgomery form (`R = 2^(52·L)`), by squaring
+    /// and doubling from the top exponent bit down; `one` is R mod m.
+    /// Results are below 4m, not fully reduced.
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    fn pow2<const L: usize, const T2: usize>(
+        m: &[[u64; LANES]; L],
+        one: &[[u64; LANES]; L],
+        k0: &[u64; LANES],
+        bits: &[u8],
+    ) -> [[u64; LANES]; L] {
+        let m: [__m512i; L] = std::array::from_fn(|i| load(&m[i]));
+        let mut x: [__m512i; L] = std::array::from_fn(|i| load(&one[i]));
+        let k0 = load(k0);
+        for &b in bits.iter().rev() {
+            x = mont_sqr::<L, T2>(&x, &m, k0);
+            if b != 0 {
+                double_masked(&mut x, b);
+            }
+        }
+        std::array::from_fn(|i| store(x[i]))
+    }
+
+    /// Montgomery squaring `a² / R mod m` per lane. Every 52-bit partial
+    /// product is added into a 64-bit column without carrying (a column takes
+    /// at most ~4L of them, below 2^61 for L ≤ 79); carries move one column
+    /// at a time during the reduction. With `a < 4m` and `R > 16m` the result
+    /// is below 2m.
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    #[inline]
+    fn mont_sqr<const L: usize, const T2: usize>(
+        a: &[__m512i; L],
+        m: &[__m512i; L],
+        k0: __m512i,
+    ) -> [__m512i; L] {
+        let zero = _mm512_setzero_si512();
+        let mut t = [zero; T2];
+        // Cross products a_i·a_j (i < j) once, doubled below.
+        for i in 0..L {
+            for j in i + 1..L {
+                t[i + j] = _mm512_madd52lo_epu64(t[i + j], a[i], a[j]);
+                t[i + j + 1] = _mm512_madd52hi_epu64(t[i + j + 1], a[i], a[j]);
+            }
+        }
+        for c in t.iter_mut() {
+            *c = _mm512_add_epi64(*c, *c);
+        }
+        for i in 0..L {
+            t[2 * i] = _mm512_madd52lo_epu64(t[2 * i], a[i], a[i]);
+            t[2 * i + 1] = _mm512_madd52hi_epu64(t[2 * i + 1], a[i], a[i]);
+        }
+        // Reduction: column i becomes ≡ 0 mod 2^52, its carry moves up.
+        for i in 0..L {
+            let q = _mm512_madd52lo_epu64(zero, t[i], k0);
+            for j in 0..L {
+                t[i + j] = _mm512_madd52lo_epu64(t[i + j], q, m[j]);
+                t[i + j + 1] = _mm512_madd52hi_epu64(t[i + j + 1], q, m[j]);
+            }
+            t[i + 1] = _mm512_add_epi64(t[i + 1], _mm512_srli_epi64::<52>(t[i]));
+        }
+        let mask = _mm512_set1_epi64(MASK52 as i64);
+        let mut carry = zero;
+        std::array::from_fn(|k| {
+            let v = _mm512_add_epi64(t[L + k], carry);
+            carry = _mm512_srli_epi64::<52>(v);
+            _mm512_and_si512(v, mask)
+        })
+    }
+
+    /// `x = 2x` in the lanes of `lanes` (x < 2m before, < 4m after; limbs
+    /// renormalised to 52 bits).
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn double_masked<const L: usize>(x: &mut [__m512i; L], lanes: __mmask8) {
+        let mask = _mm512_set1_epi64(MASK52 as i64);
+        let mut carry = _mm512_setzero_si512();
+        for l in x.iter_mut() {
+            let v = _mm512_add_epi64(_mm512_mask_add_epi64(*l, lanes, *l, *l), carry);
+            carry = _mm512_srli_epi64::<52>(v);
+            *l = _mm512_and_si512(v, mask);
+        }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn load(v: &[u64; LANES]) -> __m512i {
+        let [a, b, c, d, e, f, g, h] = v.map(|x| x as i64);
+        _mm512_set_epi64(h, g, f, e, d, c, b, a)
+    }
+
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn store(v: __m512i) -> [u64; LANES] {
+        let lo = _mm512_extracti64x4_epi64::<0>(v);
+        let hi = _mm512_extracti64x4_epi64::<1>(v);
+        [
+            _mm256_extract_epi64::<0>(lo),
+            _mm256_extract_epi64::<1>(lo),
+            _mm256_extract_epi64::<2>(lo),
+            _mm256_extract_epi64::<3>(lo),
+            _mm256_extract_epi64::<0>(hi),
+            _mm256_extract_epi64::<1>(hi),
+            _mm256_extract_epi64::<2>(hi),
+            _mm256_extract_epi64::<3>(hi),
+        ]
+        .map(|x| x as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_bigint_dig::BigUint;
+    use rand::{Rng, RngCore};
+
+    fn limbs(x: &BigUint, n: usize) -> Vec<u64> {
+        let mut bytes = x.to_bytes_le();
+        bytes.resize(8 * n, 0);
+        bytes
+            .chunks(8)
+            .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
+            .collect()
+    }
+
+    fn fermat(m: &BigUint) -> bool {
+        let one = BigUint::from(1u32);
+        BigUint::from(2u32).modpow(&(m - &one), m) == one
+    }
+
+    fn random_odd(bits: usize, rng: &mut impl RngCore) -> BigUint {
+        let mut bytes = vec![0u8; bits.div_ceil(8)];
+        rng.fill_bytes(&mut bytes);
+        let mut x = BigUint::from_bytes_le(&bytes) >> (8 * bytes.len() - bits);
+        x |= BigUint::from(1u32) << (bits - 1);
+        x |= BigUint::from(1u32);
+        x
+    }
+
+    /// Checks one batch against num-bigint's modpow; returns the pass mask.
+    fn check(cands: &[BigUint], width: usize) -> u8 {
+        let ls: Vec<Vec<u64>> = cands.iter().map(|c| limbs(c, width)).collect();
+        let refs: Vec<&[u64]> = ls.iter().map(Vec::as_slice).collect();
+        let got = fermat_base2(&refs).unwrap_or_else(|| panic!("unsupported width {width}"));
+        for (k, c) in cands.iter().enumerate() {
+            assert_eq!(got >> k & 1 == 1, fermat(c), "lane {k}: {c:x}");
+        }
+        assert_eq!(
+            u32::from(got) >> cands.len(),
+            0,
+            "unused lanes must not be reported"
+        );
+        got
+    }
+
+    fn mersenne(p: usize) -> BigUint {
+        (BigUint::from(1u32) << p) - BigUint::from(1u32)
+    }
+
+    #[test]
+    fn batches_agree_with_modpow_on_random_primes_pseudoprimes_and_composites() {
+        if !available() {
+            eprintln!("no AVX-512 IFMA on this CPU: fermat_base2 returns None (checked below)");
+            assert!(fermat_base2(&[&[3u64; 8]]).is_none());
+            return;
+        }
+        let mut rng = rand::thread_rng();
+        // Mersenne primes, base-2 pseudoprimes (341 = 11·31, 561, 1105 are
+        // Fermat liars to base 2) and the top of each width all run in the
+        // same batches as random odd numbers (nearly all composite).
+        let specials = [
+            mersenne(521),
+            mersenne(607),
+            mersenne(1279),
+            mersenne(2203),
+            mersenne(4253),
+            BigUint::from(341u32),
+            BigUint::from(561u32),
+            BigUint::from(1105u32),
+            BigUint::from(3u32),
+            BigUint::from(9u32),
+        ];
+        for width in [8usize, 16, 32, 64] {
+            let max_bits = 64 * width;
+            let mut pool: Vec<BigUint> = specials
+                .iter()
+                .filter(|s| s.bits() <= max_bits)
+                .cloned()
+                .collect();
+            pool.push(mersenne(max_bits));
+            for _ in 0..20 {
+                let bits = rng.gen_range(2..=max_bits);
+                pool.push(random_odd(bits, &mut rng));
+            }
+            let mut passes = 0;
+            for batch in pool.chunks(rng.gen_range(1..=LANES)) {
+                passes += check(batch, width).count_ones();
+            }
+            assert!(
+                passes >= 4,
+                "width {width}: too few passing lanes to prove anything"
+            );
+        }
+    }
+
+    #[test]
+    fn the_product_of_two_primes_fails_and_a_prime_passes_in_every_lane() {
+        if !available() {
+            return;
+        }
+        // 2^1279 - 1 is prime; (2^521 - 1)(2^607 - 1) is not and passes no
+        // trial division by small primes.
+        let p = mersenne(1279);
+        let c = mersenne(521) * mersenne(607);
+        for k in 0..LANES {
+            let mut batch = vec![c.clone(); LANES];
+            batch[k] = p.clone();
+            assert_eq!(check(&batch, 32), 1 << k);
+        }
+    }
+
+    #[test]
+    fn even_mixed_width_or_too_many_candidates_are_refused() {
+        let odd = [5u64; 8];
+        let even = [4u64; 8];
+        assert!(fermat_base2(&[]).is_none());
+        assert!(fermat_base2(&[&odd, &even]).is_none());
+        assert!(fermat_base2(&[&odd, &odd[..4]]).is_none());
+        assert!(fermat_base2(&[&odd[..]; LANES + 1]).is_none());
+        assert!(fermat_base2(&[&[1u64, 0, 0, 0, 0, 0, 0, 0]]).is_none());
+        assert!(fermat_base2(&[&[5u64; 7]]).is_none());
+    }
+}
