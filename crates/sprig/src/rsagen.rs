@@ -479,6 +479,25 @@ pub mod bench {
             .count()
     }
 
+    /// Fermat tests to base 2 of `count` random odd `bits`-bit numbers,
+    /// eight at a time with AVX-512 IFMA; `None` where that cannot run.
+    pub fn simd_fermat_tests(bits: usize, count: usize) -> Option<usize> {
+        by_width!(bits, simd_fermat_n(bits, count))
+    }
+
+    fn simd_fermat_n<const N: usize, const W: usize>(bits: usize, count: usize) -> Option<usize> {
+        let mut rng = rand::thread_rng();
+        let mut passed = 0;
+        for _ in 0..count.div_ceil(ferroflux_simd_prime::LANES) {
+            let batch: Vec<[u64; N]> = (0..ferroflux_simd_prime::LANES)
+                .map(|_| random_start::<N>(bits, &mut rng))
+                .collect();
+            let refs: Vec<&[u64]> = batch.iter().map(|c| c.as_slice()).collect();
+            passed += ferroflux_simd_prime::fermat_base2(&refs)?.count_ones() as usize;
+        }
+        Some(passed)
+    }
+
     /// Sieves `count` windows from random `bits`-bit starts; returns the
     /// number of survivors.
     pub fn sieve_windows(bits: usize, count: usize) -> usize {
