@@ -66,6 +66,55 @@ pub fn fermat_base2(cands: &[&[u64]]) -> Option<u8> {
     }
 }
 
+/// Miller-Rabin rounds of one odd `m ≥ 5` (8, 16, 32 or 64 little-endian
+/// 64-bit limbs) to up to [`LANES`] bases at once (each `2 ≤ b ≤ m - 2`, as
+/// many limbs as `m`): `Some(true)` when `m` is a strong probable prime to
+/// every base. `None` when this cannot run here or the input is out of range;
+/// the caller then tests on its own.
+pub fn miller_rabin(m: &[u64], bases: &[&[u64]]) -> Option<bool> {
+    let width = m.len();
+    if bases.is_empty()
+        || bases.len() > LANES
+        || m.first().is_none_or(|l| l & 1 == 0)
+        || bit_len(m) < 3
+        || (bit_len(m) == 3 && m[0] < 5)
+    {
+        return None;
+    }
+    let mut upper = m.to_vec();
+    sub_in_place(&mut upper, &small(2, width)); // m - 2
+    if bases
+        .iter()
+        .any(|b| b.len() != width || !geq(b, &small(2, width)) || !geq(&upper, b))
+    {
+        return None;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        if !ifma::detected() {
+            return None;
+        }
+        match width {
+            8 => Some(ifma::run_mr::<10, 20>(m, bases)),
+            16 => Some(ifma::run_mr::<20, 40>(m, bases)),
+            32 => Some(ifma::run_mr::<40, 80>(m, bases)),
+            64 => Some(ifma::run_mr::<79, 158>(m, bases)),
+            _ => None,
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        None
+    }
+}
+
+/// `v` in `n` limbs.
+fn small(v: u64, n: usize) -> Vec<u64> {
+    let mut out = vec![0u64; n];
+    out[0] = v;
+    out
+}
+
 /// Bits in `a` up to its highest set bit.
 fn bit_len(a: &[u64]) -> usize {
     a.iter()
@@ -184,12 +233,12 @@ fn from52(a: &[u64], n: usize) -> Vec<u64> {
 
 #[cfg(target_arch = "x86_64")]
 mod ifma {
-    use super::{LANES, Lane, MASK52, bit_len, from52, geq, sub_in_place};
+    use super::{LANES, Lane, MASK52, bit_len, from52, geq, shl1, sub_in_place, to52};
     use std::arch::x86_64::{
         __m512i, __mmask8, _mm256_extract_epi64, _mm512_add_epi64, _mm512_and_si512,
-        _mm512_extracti64x4_epi64, _mm512_madd52hi_epu64, _mm512_madd52lo_epu64,
-        _mm512_mask_add_epi64, _mm512_set_epi64, _mm512_set1_epi64, _mm512_setzero_si512,
-        _mm512_srli_epi64,
+        _mm512_cmpeq_epi64_mask, _mm512_extracti64x4_epi64, _mm512_madd52hi_epu64,
+        _mm512_madd52lo_epu64, _mm512_mask_add_epi64, _mm512_set_epi64, _mm512_set1_epi64,
+        _mm512_setzero_si512, _mm512_srli_epi64,
     };
 
     pub(super) fn detected() -> bool {
@@ -206,7 +255,7 @@ mod ifma {
         let mut k0 = [0u64; LANES];
         for k in 0..LANES {
             let l = lane(k);
-            let one52 = super::to52(&l.one, L);
+            let one52 = to52(&l.one, L);
             for i in 0..L {
                 m[i][k] = l.m52[i];
                 one[i][k] = one52[i];
@@ -246,6 +295,151 @@ mod ifma {
             }
         }
         pass
+    }
+
+    /// Miller-Rabin rounds of `m` to `bases` for `L` limbs of 52 bits
+    /// (`T2 = 2L`); `detected()` is true and the inputs are checked.
+    pub(super) fn run_mr<const L: usize, const T2: usize>(m: &[u64], bases: &[&[u64]]) -> bool {
+        let lane = Lane::new(m, L);
+        let mut mm = m.to_vec();
+        mm.push(0);
+        // R² mod m, to bring the bases into Montgomery form with one product.
+        let mut r2 = lane.one.clone();
+        for _ in 0..52 * L {
+            shl1(&mut r2);
+            if geq(&r2, &mm) {
+                sub_in_place(&mut r2, &mm);
+            }
+        }
+        // Residues 1 and -1 in Montgomery form, each also plus m: values
+        // stay below 2m, so x ≡ r exactly when x is r or r + m.
+        let mut minus_one = mm.clone();
+        sub_in_place(&mut minus_one, &lane.one);
+        let plus_m = |v: &[u64]| {
+            let mut out = v.to_vec();
+            let mut carry = false;
+            for (o, &l) in out.iter_mut().zip(&mm) {
+                let (x, c1) = o.overflowing_add(l);
+                let (x, c2) = x.overflowing_add(u64::from(carry));
+                *o = x;
+                carry = c1 || c2;
+            }
+            out
+        };
+        let targets = [
+            lane.one.clone(),
+            plus_m(&lane.one),
+            minus_one.clone(),
+            plus_m(&minus_one),
+        ]
+        .map(|v| broadcast::<L>(&to52(&v, L)));
+        // m - 1 = d·2^s (`d` holds m - 1); d's bits in 4-bit windows from
+        // the top.
+        let mut d = m.to_vec();
+        d[0] -= 1; // m is odd
+        let s = d
+            .iter()
+            .position(|&l| l != 0)
+            .map_or(0, |i| 64 * i + d[i].trailing_zeros() as usize);
+        let d_bits = bit_len(&d) - s;
+        let bit = |i: usize| (d[(i + s) / 64] >> ((i + s) % 64)) & 1;
+        let mut windows = Vec::with_capacity(d_bits / 4 + 1);
+        let mut hi = d_bits;
+        while hi > 0 {
+            let lo = if windows.is_empty() && !d_bits.is_multiple_of(4) {
+                d_bits - d_bits % 4
+            } else {
+                hi - 4
+            };
+            windows.push((lo..hi).rev().fold(0u8, |w, i| (w << 1) | bit(i) as u8));
+            hi = lo;
+        }
+        let mut b = [[0u64; LANES]; L];
+        for k in 0..LANES {
+            let b52 = to52(bases[k.min(bases.len() - 1)], L);
+            for i in 0..L {
+                b[i][k] = b52[i];
+            }
+        }
+        // SAFETY: as in `run`: `miller_rabin` checked avx512f and avx512ifma.
+        #[allow(unsafe_code)]
+        let passed = unsafe {
+            strong_tests::<L, T2>(
+                &broadcast::<L>(&lane.m52),
+                lane.k0,
+                &broadcast::<L>(&to52(&r2, L)),
+                &b,
+                &targets,
+                &windows,
+                s,
+            )
+        };
+        passed == u8::MAX
+    }
+
+    /// One 52-bit value in every lane.
+    fn broadcast<const L: usize>(v: &[u64]) -> [[u64; LANES]; L] {
+        std::array::from_fn(|i| [v[i]; LANES])
+    }
+
+    /// Lanes where `x = b^d` (bases in plain form) is 1 or -1, or becomes -1
+    /// within `s - 1` squarings: the strong-probable-prime condition.
+    /// `targets`: 1, 1 + m, -1, -1 + m in Montgomery form.
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    fn strong_tests<const L: usize, const T2: usize>(
+        m: &[[u64; LANES]; L],
+        k0: u64,
+        r2: &[[u64; LANES]; L],
+        bases: &[[u64; LANES]; L],
+        targets: &[[[u64; LANES]; L]; 4],
+        windows: &[u8],
+        s: usize,
+    ) -> u8 {
+        let m: [__m512i; L] = std::array::from_fn(|i| load(&m[i]));
+        let k0 = _mm512_set1_epi64(k0 as i64);
+        let r2: [__m512i; L] = std::array::from_fn(|i| load(&r2[i]));
+        let b: [__m512i; L] = std::array::from_fn(|i| load(&bases[i]));
+        let [one, one_m, neg, neg_m] =
+            targets.map(|t| std::array::from_fn::<__m512i, L, _>(|i| load(&t[i])));
+        // b^0 .. b^15 in Montgomery form, for 4-bit windows.
+        let mut table = [one; 16];
+        table[1] = mont_mul::<L, T2>(&b, &r2, &m, k0);
+        for k in 2..16 {
+            table[k] = mont_mul::<L, T2>(&table[k - 1], &table[1], &m, k0);
+        }
+        let mut x = table[usize::from(windows.first().copied().unwrap_or(0))];
+        for &w in windows.iter().skip(1) {
+            for _ in 0..4 {
+                x = mont_sqr::<L, T2>(&x, &m, k0);
+            }
+            if w != 0 {
+                x = mont_mul::<L, T2>(&x, &table[usize::from(w)], &m, k0);
+            }
+        }
+        let is_one = |x: &[__m512i; L]| equal(x, &one) | equal(x, &one_m);
+        let is_neg = |x: &[__m512i; L]| equal(x, &neg) | equal(x, &neg_m);
+        let mut passed = is_one(&x) | is_neg(&x);
+        let mut decided = passed;
+        for _ in 1..s {
+            if decided == u8::MAX {
+                break;
+            }
+            x = mont_sqr::<L, T2>(&x, &m, k0);
+            let (pos, negative) = (is_one(&x), is_neg(&x));
+            // -1 before any 1 passes; 1 first proves m composite.
+            passed |= negative & !decided;
+            decided |= pos | negative;
+        }
+        passed
+    }
+
+    /// Lanes where `a` and `b` are equal (both normalised).
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn equal<const L: usize>(a: &[__m512i; L], b: &[__m512i; L]) -> u8 {
+        a.iter()
+            .zip(b)
+            .fold(u8::MAX, |acc, (x, y)| acc & _mm512_cmpeq_epi64_mask(*x, *y))
     }
 
     /// `2^e mod m` per lane in Montgomery form (`R = 2^(52·L)`), by squaring
@@ -298,7 +492,40 @@ mod ifma {
             t[2 * i] = _mm512_madd52lo_epu64(t[2 * i], a[i], a[i]);
             t[2 * i + 1] = _mm512_madd52hi_epu64(t[2 * i + 1], a[i], a[i]);
         }
-        // Reduction: column i becomes ≡ 0 mod 2^52, its carry moves up.
+        reduce::<L, T2>(t, m, k0)
+    }
+
+    /// Montgomery product `a·b / R mod m` per lane (`a, b < 4m`; result
+    /// below 2m), summed as in [`mont_sqr`].
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    #[inline]
+    fn mont_mul<const L: usize, const T2: usize>(
+        a: &[__m512i; L],
+        b: &[__m512i; L],
+        m: &[__m512i; L],
+        k0: __m512i,
+    ) -> [__m512i; L] {
+        let mut t = [_mm512_setzero_si512(); T2];
+        for i in 0..L {
+            for j in 0..L {
+                t[i + j] = _mm512_madd52lo_epu64(t[i + j], a[i], b[j]);
+                t[i + j + 1] = _mm512_madd52hi_epu64(t[i + j + 1], a[i], b[j]);
+            }
+        }
+        reduce::<L, T2>(t, m, k0)
+    }
+
+    /// Montgomery reduction of the columns `t` (`t / R mod m`, below 2m when
+    /// `t < 16m²`), carries normalised to 52-bit limbs.
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    #[inline]
+    fn reduce<const L: usize, const T2: usize>(
+        mut t: [__m512i; T2],
+        m: &[__m512i; L],
+        k0: __m512i,
+    ) -> [__m512i; L] {
+        let zero = _mm512_setzero_si512();
+        // Column i becomes ≡ 0 mod 2^52, its carry moves up.
         for i in 0..L {
             let q = _mm512_madd52lo_epu64(zero, t[i], k0);
             for j in 0..L {
@@ -464,6 +691,121 @@ mod tests {
             let mut batch = vec![c.clone(); LANES];
             batch[k] = p.clone();
             assert_eq!(check(&batch, 32), 1 << k);
+        }
+    }
+
+    /// The strong-probable-prime test to base `b`, on num-bigint.
+    fn strong(m: &BigUint, b: &BigUint) -> bool {
+        let one = BigUint::from(1u32);
+        let m1 = m - &one;
+        let s = m1.trailing_zeros().unwrap_or(0);
+        let d = &m1 >> s;
+        let mut x = b.modpow(&d, m);
+        if x == one || x == m1 {
+            return true;
+        }
+        for _ in 1..s {
+            x = x.modpow(&BigUint::from(2u32), m);
+            if x == m1 {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Checks `miller_rabin` against num-bigint, base by base and all at once.
+    fn check_mr(m: &BigUint, bases: &[BigUint], width: usize) -> bool {
+        let ml = limbs(m, width);
+        let bl: Vec<Vec<u64>> = bases.iter().map(|b| limbs(b, width)).collect();
+        for (b, l) in bases.iter().zip(&bl) {
+            let got = miller_rabin(&ml, &[l]).unwrap_or_else(|| panic!("refused {m:x}"));
+            assert_eq!(got, strong(m, b), "m = {m}, base {b}");
+        }
+        let refs: Vec<&[u64]> = bl.iter().map(Vec::as_slice).collect();
+        let all = miller_rabin(&ml, &refs).unwrap_or_else(|| panic!("refused {m:x}"));
+        assert_eq!(
+            all,
+            bases.iter().all(|b| strong(m, b)),
+            "m = {m}, all bases"
+        );
+        all
+    }
+
+    #[test]
+    fn miller_rabin_rounds_agree_with_num_bigint() {
+        if !available() {
+            assert!(miller_rabin(&[7u64; 8], &[&[2u64; 8]]).is_none());
+            return;
+        }
+        let mut rng = rand::thread_rng();
+        let mut random_bases = |m: &BigUint, n: usize| -> Vec<BigUint> {
+            (0..n)
+                .map(|_| {
+                    let b = random_odd(m.bits(), &mut rng) % (m - BigUint::from(3u32));
+                    b + BigUint::from(2u32)
+                })
+                .collect()
+        };
+        // Primes with s = 1 (Mersenne) and large s (k·2^j + 1).
+        let b = |v: u64| BigUint::from(v);
+        let mut primes = vec![
+            (b(65537), 8),
+            (b(7 * (1 << 20) + 1), 8),
+            (b(3 * (1 << 30) + 1), 8),
+            (mersenne(521), 16),
+            (mersenne(1279), 32),
+            (mersenne(2203), 64),
+        ];
+        // A 500-bit prime ≡ 1 (mod 2^64), found with num-bigint's own test.
+        let mut k = random_odd(436, &mut rand::thread_rng());
+        let big = loop {
+            let c = (&k << 64) + b(1);
+            if num_bigint_dig::prime::probably_prime(&c, 20) {
+                break c;
+            }
+            k += b(2);
+        };
+        primes.push((big, 8));
+        for (p, width) in &primes {
+            let bases = random_bases(p, LANES);
+            assert!(check_mr(p, &bases, *width), "{p} is prime");
+        }
+        // Composites: strong pseudoprimes to small bases (2047 to base 2;
+        // 3215031751 to 2, 3, 5 and 7) with liar and witness bases mixed,
+        // Carmichael 561, and a product of two large primes.
+        let liars = [b(2), b(3), b(5), b(7)];
+        assert!(check_mr(&b(3_215_031_751), &liars, 8));
+        assert!(!check_mr(&b(3_215_031_751), &[b(2), b(11)], 8));
+        assert!(check_mr(&b(2047), &[b(2)], 8));
+        assert!(!check_mr(&b(2047), &[b(2), b(3)], 8));
+        assert!(!check_mr(&b(561), &[b(2), b(50), b(101)], 8));
+        let c = mersenne(521) * mersenne(607);
+        let bases = random_bases(&c, 5);
+        assert!(!check_mr(&c, &bases, 32));
+        for width in [8usize, 16, 32, 64] {
+            for _ in 0..4 {
+                let m = random_odd(64 * width - rng_bits(width), &mut rand::thread_rng());
+                let bases = random_bases(&m, 3);
+                check_mr(&m, &bases, width);
+            }
+        }
+    }
+
+    fn rng_bits(width: usize) -> usize {
+        rand::thread_rng().gen_range(0..64 * width / 2)
+    }
+
+    #[test]
+    fn miller_rabin_refuses_bases_out_of_range() {
+        let m = [13u64, 0, 0, 0, 0, 0, 0, 0];
+        let b = |v: u64| [v, 0, 0, 0, 0, 0, 0, 0];
+        assert!(miller_rabin(&m, &[&b(1)]).is_none());
+        assert!(miller_rabin(&m, &[&b(12)]).is_none());
+        assert!(miller_rabin(&m, &[]).is_none());
+        assert!(miller_rabin(&[12u64, 0, 0, 0, 0, 0, 0, 0], &[&b(2)]).is_none());
+        assert!(miller_rabin(&m, &[&[2u64, 0][..]]).is_none());
+        if available() {
+            assert_eq!(miller_rabin(&m, &[&b(2), &b(11)]), Some(true));
         }
     }
 

@@ -501,16 +501,22 @@ impl<const N: usize, const W: usize> MillerRabin<N, W> {
         self.finish(self.mont.pow(&bm, &self.m, self.m_bits))
     }
 
-    /// `rounds` rounds with bases drawn uniformly from [2, w - 2] (FIPS 186-5
-    /// B.3.1: random bits of w's length, out-of-range draws rejected).
+    /// `rounds` rounds with bases drawn uniformly from [2, w - 2] (see
+    /// [`Self::random_bases`]).
     pub(crate) fn random_rounds(&self, rounds: usize, rng: &mut impl RngCore) -> bool {
+        self.random_bases(rounds, rng).iter().all(|b| self.round(b))
+    }
+
+    /// `rounds` bases drawn uniformly from [2, w - 2] (FIPS 186-5 B.3.1:
+    /// random bits of w's length, out-of-range draws rejected).
+    pub(crate) fn random_bases(&self, rounds: usize, rng: &mut impl RngCore) -> Vec<[u64; N]> {
         let mut two = [0u64; N];
         two[0] = 2;
         let (upper, _) = sub(self.mont.modulus(), &two); // w - 2
         let top_bits = self.w_bits % 64;
         let top_limb = (self.w_bits - 1) / 64;
-        let mut done = 0;
-        while done < rounds {
+        let mut bases = Vec::with_capacity(rounds);
+        while bases.len() < rounds {
             let mut b = [0u64; N];
             for l in b.iter_mut().take(top_limb + 1) {
                 *l = rng.next_u64();
@@ -518,15 +524,11 @@ impl<const N: usize, const W: usize> MillerRabin<N, W> {
             if top_bits != 0 {
                 b[top_limb] &= (1u64 << top_bits) - 1;
             }
-            if !geq(&b, &two) || !geq(&upper, &b) {
-                continue;
+            if geq(&b, &two) && geq(&upper, &b) {
+                bases.push(b);
             }
-            if !self.round(&b) {
-                return false;
-            }
-            done += 1;
         }
-        true
+        bases
     }
 }
 

@@ -206,7 +206,18 @@ fn find_prime<const N: usize, const W: usize>(
             let Some(mr) = MillerRabin::<N, W>::new(cand) else {
                 continue;
             };
-            if (pass.is_some() || mr.base2()) && mr.random_rounds(rounds, rng) {
+            if pass.is_some() {
+                // The rounds run side by side in the vector lanes too.
+                let bases = mr.random_bases(rounds, rng);
+                let refs: Vec<&[u64]> = bases.iter().map(|b| b.as_slice()).collect();
+                let prime = match ferroflux_simd_prime::miller_rabin(cand, &refs) {
+                    Some(prime) => prime,
+                    None => bases.iter().all(|b| mr.round(b)),
+                };
+                if prime {
+                    return Some(*cand);
+                }
+            } else if mr.base2() && mr.random_rounds(rounds, rng) {
                 return Some(*cand);
             }
         }
@@ -550,6 +561,28 @@ pub mod bench {
                 MillerRabin::<N, W>::new(&c).is_some_and(|mr| mr.random_rounds(1, &mut rng))
             })
             .count()
+    }
+
+    /// `count` sets of the Miller-Rabin rounds a `bits`-bit prime gets, each
+    /// set run side by side in AVX-512 IFMA lanes, on random odd numbers;
+    /// `None` where that cannot run.
+    pub fn simd_rounds(bits: usize, count: usize) -> Option<usize> {
+        by_width!(bits, simd_rounds_n(bits, count))
+    }
+
+    fn simd_rounds_n<const N: usize, const W: usize>(bits: usize, count: usize) -> Option<usize> {
+        let mut rng = rand::thread_rng();
+        let mut passed = 0;
+        for _ in 0..count {
+            let c = random_start::<N>(bits, &mut rng);
+            let Some(mr) = MillerRabin::<N, W>::new(&c) else {
+                continue;
+            };
+            let bases = mr.random_bases(super::random_rounds(bits), &mut rng);
+            let refs: Vec<&[u64]> = bases.iter().map(|b| b.as_slice()).collect();
+            passed += usize::from(ferroflux_simd_prime::miller_rabin(&c, &refs)?);
+        }
+        Some(passed)
     }
 
     /// Rounds key generation runs on a prime of `bits` bits after base 2.
