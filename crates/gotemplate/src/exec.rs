@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use crate::error::{Error, Result};
 use crate::gofmt::{self, go_quote, go_type};
 use crate::parse::{self, Arg, Branch, Builtin, Cmd, FuncLookup, FuncRef, Node, Pipe, Source};
-use crate::value::{FuncMap, GoFunc, IntType, Value};
+use crate::value::{FuncMap, GoFunc, IntType, Value, go_int};
 
 /// What a missing map key evaluates to (Go's `missingkey=` option).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -614,7 +614,10 @@ impl<'s> Exec<'s> {
                             t,
                             ctx.pos(),
                             ctx,
-                            format!("can't use {n} to iterate over more than one variable"),
+                            format!(
+                                "can't use {} to iterate over more than one variable",
+                                crate::GoInt(*n, *ty)
+                            ),
                         )
                         .into());
                 }
@@ -778,7 +781,14 @@ impl<'s> Exec<'s> {
             Arg::Dot(_) => Ok(dot.v.clone()),
             Arg::Nil(_) => Ok(Some(Value::Nil)),
             Arg::Bool(_, b) => Ok(Some(Value::Bool(*b))),
-            Arg::Number { value, .. } => Ok(Some(value.clone())),
+            Arg::Number { value, text, pos } => {
+                if let Value::Float(_) = value
+                    && parse::overflows_int(text, value)
+                {
+                    return Err(self.err(t, *pos, arg, format!("{text} overflows int")));
+                }
+                Ok(Some(value.clone()))
+            }
             Arg::Str { value, .. } => Ok(Some(Value::String(value.clone()))),
             Arg::Field { idents, .. } => {
                 self.eval_chain(t, dot, dot.v.clone(), dot.boxed, idents, arg, &[], None)
@@ -1630,7 +1640,9 @@ fn builtin_eq(a: &V, rest: &[V]) -> std::result::Result<bool, String> {
         } else {
             match (a, b) {
                 (Some(Value::Bool(x)), Some(Value::Bool(y))) => x == y,
-                (Some(Value::Int(x, _)), Some(Value::Int(y, _))) => x == y,
+                (Some(Value::Int(x, s)), Some(Value::Int(y, t))) => {
+                    go_int(*x, *s) == go_int(*y, *t)
+                }
                 (Some(Value::Float(x)), Some(Value::Float(y))) => x == y,
                 (Some(Value::String(x)), Some(Value::String(y))) => x == y,
                 _ => {
@@ -1684,7 +1696,7 @@ fn builtin_lt(a: &V, b: &V) -> std::result::Result<bool, String> {
         return Err(ERR_BAD_COMPARISON_TYPE.into());
     }
     Ok(match (a, b) {
-        (Some(Value::Int(x, _)), Some(Value::Int(y, _))) => x < y,
+        (Some(Value::Int(x, s)), Some(Value::Int(y, t))) => go_int(*x, *s) < go_int(*y, *t),
         (Some(Value::Float(x)), Some(Value::Float(y))) => x < y,
         (Some(Value::String(x)), Some(Value::String(y))) => x < y,
         _ => return Err(ERR_BAD_COMPARISON_TYPE.into()),

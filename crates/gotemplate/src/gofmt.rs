@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::value::{IntType, Value};
+use crate::value::{GoInt, IntType, Value, go_int};
 
 /// Go's `%T` type name of a value as the template engine sees it.
 pub fn go_type(v: &Value) -> String {
@@ -32,8 +32,8 @@ pub fn fmt_v(v: &Value) -> String {
 pub fn write_v(out: &mut String, v: &Value) {
     match v {
         Value::String(s) => out.push_str(s),
-        Value::Int(i, _) => {
-            let _ = write!(out, "{i}");
+        Value::Int(i, t) => {
+            let _ = write!(out, "{}", GoInt(*i, *t));
         }
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         _ => {
@@ -186,20 +186,16 @@ impl Printer<'_> {
             // Width.
             if i < end && b[i] == b'*' {
                 i += 1;
-                match a.get(arg_num) {
-                    Some(Value::Int(n, _)) => {
-                        let n = *n;
+                // Go's intFromArg: an unsigned value above i64::MAX is no int
+                match a.get(arg_num).and_then(int_from_arg) {
+                    Some(n) => {
                         if n < 0 {
                             self.f.minus = true;
                             self.f.zero = false;
                         }
-                        if n.unsigned_abs() > 1_000_000 {
-                            self.out.push_str("%!(BADWIDTH)");
-                        } else {
-                            self.f.wid = Some(n.unsigned_abs() as usize);
-                        }
+                        self.f.wid = Some(n.unsigned_abs() as usize);
                     }
-                    _ => self.out.push_str("%!(BADWIDTH)"),
+                    None => self.out.push_str("%!(BADWIDTH)"),
                 }
                 arg_num += 1;
                 after_index = false;
@@ -227,11 +223,9 @@ impl Printer<'_> {
                 good_arg_num &= ok;
                 if i < end && b[i] == b'*' {
                     i += 1;
-                    match a.get(arg_num) {
-                        Some(Value::Int(n, _)) if *n >= 0 && *n <= 1_000_000 => {
-                            self.f.prec = Some(*n as usize)
-                        }
-                        Some(Value::Int(n, _)) if *n < 0 => self.f.prec = None,
+                    match a.get(arg_num).and_then(int_from_arg) {
+                        Some(n) if n >= 0 => self.f.prec = Some(n as usize),
+                        // a negative precision argument is a bad one too
                         _ => self.out.push_str("%!(BADPREC)"),
                     }
                     arg_num += 1;
@@ -346,7 +340,7 @@ impl Printer<'_> {
                 't' | 'v' => self.pad(if *b { "true" } else { "false" }),
                 _ => self.bad_verb(v, verb),
             },
-            Value::Int(i, _) => self.fmt_int(*i, verb, v),
+            Value::Int(i, t) => self.fmt_int(*i, *t, verb, v),
             Value::Float(x) => self.fmt_float(*x, verb, v),
             Value::String(s) => self.fmt_str(s, verb, v),
             Value::Bytes(bs) => match verb {
@@ -369,7 +363,8 @@ impl Printer<'_> {
                         if k > 0 {
                             self.out.push(' ');
                         }
-                        self.fmt_int(*x as i64, verb, &Value::Int(*x as i64, IntType::Uint8));
+                        let b = i64::from(*x);
+                        self.fmt_int(b, IntType::Uint8, verb, &Value::Int(b, IntType::Uint8));
                     }
                     self.out.push(']');
                 }
@@ -445,28 +440,45 @@ impl Printer<'_> {
         self.out.push(']');
     }
 
-    fn fmt_int(&mut self, i: i64, verb: char, v: &Value) {
+    /// `i` and `t` as [`Value::Int`] holds them; `v` is that value (for bad verbs).
+    fn fmt_int(&mut self, i: i64, t: IntType, verb: char, v: &Value) {
+        // Go formats the unsigned value, or a signed one's magnitude and sign.
+        let (neg, u) = if t.is_unsigned() {
+            (false, i as u64)
+        } else {
+            (i < 0, i.unsigned_abs())
+        };
+        // %c, %q and %U see the value as Go's uint64(v)
+        let bits = i as u64;
         let (base, upper) = match verb {
+            'v' if self.f.sharp_v && t.is_unsigned() => {
+                // %#v of an unsigned integer is Go hex
+                let saved = self.f.sharp;
+                self.f.sharp = true;
+                self.fmt_int(i, t, 'x', v);
+                self.f.sharp = saved;
+                return;
+            }
             'v' | 'd' => (10, false),
             'b' => (2, false),
             'o' | 'O' => (8, false),
             'x' => (16, false),
             'X' => (16, true),
             'c' => {
-                let c = char::from_u32(i as u32).unwrap_or('\u{FFFD}');
+                let c = rune_of(bits);
                 self.pad(&c.to_string());
                 return;
             }
             'q' => {
-                let c = char::from_u32(i as u32).unwrap_or('\u{FFFD}');
-                let q = quote_rune(c);
+                let q = quote_rune(rune_of(bits));
                 self.pad(&q);
                 return;
             }
             'U' => {
-                let mut s = format!("U+{:04X}", i);
+                let mut s = format!("U+{bits:04X}");
                 if self.f.sharp
-                    && let Some(c) = char::from_u32(i as u32)
+                    && let Ok(b) = u32::try_from(bits)
+                    && let Some(c) = char::from_u32(b)
                 {
                     s.push_str(&format!(" '{c}'"));
                 }
@@ -478,8 +490,6 @@ impl Printer<'_> {
                 return;
             }
         };
-        let neg = i < 0;
-        let u = i.unsigned_abs();
         let mut digits = match base {
             10 => u.to_string(),
             2 => format!("{u:b}"),
@@ -1011,6 +1021,23 @@ pub fn go_quote(s: &str) -> String {
 /// Go's `strconv.QuoteToASCII`.
 pub fn go_quote_ascii(s: &str) -> String {
     quote_with(s, '"', true)
+}
+
+/// Go's `%c` rune of an integer's `uint64` bits: beyond Unicode (or a
+/// surrogate) it is U+FFFD.
+fn rune_of(bits: u64) -> char {
+    u32::try_from(bits)
+        .ok()
+        .and_then(char::from_u32)
+        .unwrap_or('\u{FFFD}')
+}
+
+/// Go's `intFromArg` for `*` widths and precisions: an integer that fits
+/// `int` and is at most 1e6 in magnitude.
+fn int_from_arg(v: &Value) -> Option<i64> {
+    let Value::Int(i, t) = v else { return None };
+    let n = i64::try_from(go_int(*i, *t)).ok()?;
+    (-1_000_000..=1_000_000).contains(&n).then_some(n)
 }
 
 fn quote_rune(c: char) -> String {

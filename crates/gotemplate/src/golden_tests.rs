@@ -355,6 +355,9 @@ fn types_data() -> Value {
             ]),
         ),
         ("m".into(), Value::map([("n".to_string(), Value::int64(4))])),
+        // uint64 max and 1<<63, kept as their bits
+        ("ubig".into(), Value::Int(-1, IntType::Uint64)),
+        ("uhalf".into(), Value::Int(i64::MIN, IntType::Uint64)),
     ])
 }
 

@@ -109,8 +109,8 @@ fn encode(
     match v {
         Value::Nil => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i, _) => {
-            let _ = write!(out, "{i}");
+        Value::Int(i, t) => {
+            let _ = write!(out, "{}", crate::GoInt(*i, *t));
         }
         Value::Float(f) => out.push_str(&format_json_float(*f)?),
         Value::String(s) => write_json_string(out, s, html),

@@ -94,7 +94,8 @@ pub use exec::{
 };
 pub use gofmt::{fmt_v, format_float, go_quote, go_type, sprint, sprintf, sprintln};
 pub use value::{
-    Dict, FastHasher, FastMap, Func, FuncError, FuncMap, GoFunc, IntType, Object, Value,
+    Dict, FastHasher, FastMap, Func, FuncError, FuncMap, GoFunc, GoInt, IntType, Object, Value,
+    go_int,
 };
 
 #[cfg(test)]

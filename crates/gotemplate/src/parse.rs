@@ -1318,10 +1318,20 @@ impl<'a> Parser<'a> {
             // Go's parser reports a malformed octal literal this way.
             return self.err_at(t.pos, format!("integer overflow: {text:?}"));
         }
-        parse_number(text).map_or_else(
-            || self.err_at(t.pos, format!("illegal number syntax: {text:?}")),
-            Ok,
-        )
+        let Some(v) = parse_number(text) else {
+            return self.err_at(t.pos, format!("illegal number syntax: {text:?}"));
+        };
+        if overflows_int(text, &v) {
+            // Go keeps an unsigned integer beyond int64 (for uint/float
+            // contexts); a sign or more than 64 bits is a parse error.
+            let clean: String = text.chars().filter(|&c| c != '_').collect();
+            let unsigned = !clean.starts_with(['+', '-'])
+                && parse_uint_body(&clean.to_ascii_lowercase()).is_some();
+            if !unsigned {
+                return self.err_at(t.pos, format!("integer overflow: {text:?}"));
+            }
+        }
+        Ok(v)
     }
 
     fn unquote(&self, t: Token) -> PResult<Arc<str>> {
@@ -1349,18 +1359,10 @@ enum Item {
     Else(usize, bool),
 }
 
-/// Go's number literal rules as the template parser applies them: integers
-/// (with 0x/0o/0b prefixes, underscores) become `int`, anything with a `.`,
-/// exponent, becomes float64.
-pub(crate) fn parse_number(text: &str) -> Option<Value> {
-    let clean: String = text.chars().filter(|&c| c != '_').collect();
-    let (neg, body) = match clean.as_bytes().first() {
-        Some(b'-') => (true, &clean[1..]),
-        Some(b'+') => (false, &clean[1..]),
-        _ => (false, &clean[..]),
-    };
-    let lower = body.to_ascii_lowercase();
-    let int = if let Some(h) = lower.strip_prefix("0x") {
+/// An unsigned integer literal without its sign (lowercase, no `_`), with
+/// Go's base prefixes; `None` when it is no integer or exceeds `u64`.
+fn parse_uint_body(lower: &str) -> Option<u64> {
+    if let Some(h) = lower.strip_prefix("0x") {
         if h.contains('p') || h.contains('.') {
             None
         } else {
@@ -1377,8 +1379,38 @@ pub(crate) fn parse_number(text: &str) -> Option<Value> {
         lower.parse::<u64>().ok()
     } else {
         None
+    }
+}
+
+/// Whether a literal is written as an integer (Go's `idealConstant` reads
+/// only `.eEpP` outside hex integers as float syntax).
+fn integer_syntax(text: &str) -> bool {
+    let body = text.trim_start_matches(['+', '-']);
+    let hex_int = body.len() > 2
+        && (body.starts_with("0x") || body.starts_with("0X"))
+        && !body.contains(['p', 'P']);
+    hex_int || !body.contains(['.', 'e', 'E', 'p', 'P'])
+}
+
+/// An integer literal only `uint64` holds (above `i64::MAX`): parsed as the
+/// float Go also keeps for it, but Go fails with `X overflows int` wherever
+/// the executor uses it untyped.
+pub(crate) fn overflows_int(text: &str, value: &Value) -> bool {
+    matches!(value, Value::Float(_)) && integer_syntax(text)
+}
+
+/// Go's number literal rules as the template parser applies them: integers
+/// (with 0x/0o/0b prefixes, underscores) become `int`, anything with a `.`,
+/// exponent, becomes float64.
+pub(crate) fn parse_number(text: &str) -> Option<Value> {
+    let clean: String = text.chars().filter(|&c| c != '_').collect();
+    let (neg, body) = match clean.as_bytes().first() {
+        Some(b'-') => (true, &clean[1..]),
+        Some(b'+') => (false, &clean[1..]),
+        _ => (false, &clean[..]),
     };
-    if let Some(u) = int {
+    let lower = body.to_ascii_lowercase();
+    if let Some(u) = parse_uint_body(&lower) {
         let i = if neg {
             if u > i64::MAX as u64 + 1 {
                 return Some(Value::Float(-(u as f64)));

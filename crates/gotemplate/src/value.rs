@@ -20,6 +20,9 @@ pub enum Value {
     Bool(bool),
     /// A Go integer and its type: template literals, `len` and `atoi` give
     /// `int`, Sprig's arithmetic and `--set` give `int64`, bytes are `uint8`.
+    /// An unsigned value keeps its bits: a `uint64` above `i64::MAX` (a
+    /// semver's `.Major`) is a negative `i64` here, read back through
+    /// [`go_int`] or [`GoInt`]; Sprig's casts to `int64` wrap it as Go does.
     Int(i64, IntType),
     Float(f64),
     String(Arc<str>),
@@ -52,6 +55,14 @@ pub enum IntType {
 }
 
 impl IntType {
+    /// Unsigned types read the stored `i64` as `u64`.
+    pub fn is_unsigned(self) -> bool {
+        matches!(
+            self,
+            IntType::Uint | IntType::Uint8 | IntType::Uint16 | IntType::Uint32 | IntType::Uint64
+        )
+    }
+
     /// The Go type name (`%T`) and `reflect.Kind` name, which coincide.
     pub fn go_name(self) -> &'static str {
         match self {
@@ -65,6 +76,31 @@ impl IntType {
             IntType::Uint16 => "uint16",
             IntType::Uint32 => "uint32",
             IntType::Uint64 => "uint64",
+        }
+    }
+}
+
+/// The exact value of a Go integer as [`Value::Int`] stores it: unsigned
+/// types read their bits as `u64`. Comparisons (`eq`, `lt`) use it, as Go
+/// compares a signed and an unsigned integer by value.
+pub fn go_int(i: i64, t: IntType) -> i128 {
+    if t.is_unsigned() {
+        i128::from(i as u64)
+    } else {
+        i128::from(i)
+    }
+}
+
+/// A Go integer in decimal, as `%v`, `toJson` and `toYaml` print it.
+#[derive(Clone, Copy)]
+pub struct GoInt(pub i64, pub IntType);
+
+impl fmt::Display for GoInt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 < 0 && self.1.is_unsigned() {
+            fmt::Display::fmt(&(self.0 as u64), f)
+        } else {
+            fmt::Display::fmt(&self.0, f)
         }
     }
 }
@@ -390,6 +426,7 @@ impl Value {
         match self {
             Value::Nil => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Int(i, t) if *i < 0 && t.is_unsigned() => serde_json::Value::from(*i as u64),
             Value::Int(i, _) => serde_json::Value::from(*i),
             Value::Float(f) => serde_json::Number::from_f64(*f)
                 .map(serde_json::Value::Number)
@@ -431,7 +468,7 @@ impl fmt::Debug for Value {
             Value::Nil => f.write_str("Nil"),
             Value::Bool(b) => write!(f, "Bool({b})"),
             Value::Int(i, IntType::Int) => write!(f, "Int({i})"),
-            Value::Int(i, t) => write!(f, "Int({i}, {})", t.go_name()),
+            Value::Int(i, t) => write!(f, "Int({}, {})", GoInt(*i, *t), t.go_name()),
             Value::Float(x) => write!(f, "Float({x:?})"),
             Value::String(s) => write!(f, "String({s:?})"),
             Value::Bytes(b) => write!(f, "Bytes({b:?})"),

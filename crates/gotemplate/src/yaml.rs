@@ -48,7 +48,7 @@ fn to_node_at(v: &Value, path: &mut Vec<Dict>) -> Result<Node> {
     Ok(match v {
         Value::Nil => Node::Null,
         Value::Bool(b) => Node::Bool(*b),
-        Value::Int(i, _) => Node::Int(i.to_string()),
+        Value::Int(i, t) => Node::Int(crate::GoInt(*i, *t).to_string()),
         Value::Float(f) => {
             if !f.is_finite() {
                 // json.Marshal's error: JSON has no infinities or NaN.
@@ -504,7 +504,7 @@ fn key_string(k: &Value) -> String {
         Value::Nil => "null".into(),
         Value::Bool(b) => b.to_string(),
         Value::Float(f) => format_float(*f, b'g', -1),
-        Value::Int(i, _) => i.to_string(),
+        Value::Int(i, t) => crate::GoInt(*i, *t).to_string(),
         Value::String(s) => s.to_string(),
         other => crate::gofmt::fmt_v(other),
     }

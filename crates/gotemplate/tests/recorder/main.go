@@ -7,6 +7,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"text/template"
@@ -55,6 +56,9 @@ func typesData() map[string]any {
 		"b":    []byte("hi"),
 		"list": []any{int64(1), 2, uint8(3)},
 		"m":    map[string]any{"n": int64(4)},
+		// a uint64 beyond int64 (Masterminds semver's .Major can be one)
+		"ubig":  uint64(math.MaxUint64),
+		"uhalf": uint64(1 << 63),
 	}
 }
 
@@ -75,6 +79,24 @@ var typesCases = []tcase{
 	{"types14", `{{ index .list .i64 }}`},
 	{"types15", `{{ range $i, $v := .i64 }}{{ end }}`},
 	{"types16", `{{ if .i64 }}t{{ end }}{{ if .u8 }}u{{ end }}{{ and .i32 .u64 }}`},
+	{"ubig1", `{{ .ubig }} {{ print .ubig .uhalf }} {{ printf "%v %d %x %X %o %b" .ubig .ubig .ubig .ubig .uhalf .uhalf }}`},
+	{"ubig2", `{{ printf "%#v|%#x|%+d|% d|%25d|%-22d|%022d|%.3d|%T" .ubig .ubig .ubig .ubig .ubig .ubig .ubig .ubig .ubig }}`},
+	{"ubig3", `{{ printf "%c|%q|%U|%#U|%s|%t|%f|%e" .ubig .ubig .ubig .ubig .ubig .ubig .ubig .ubig }}`},
+	{"ubig4", `{{ printf "%#v %#v %#v %#v %#x" .u8 .u64 .i64 .i .u8 }}`},
+	{"ubig5", `{{ eq .ubig .ubig }} {{ eq .ubig -1 }} {{ eq -1 .ubig }} {{ eq .ubig .uhalf }} {{ lt .i64 .ubig }} {{ lt .ubig .i }} {{ gt .ubig .i }} {{ le .uhalf .ubig }} {{ ge .ubig 0 }} {{ ne .ubig 5 }} {{ lt -1 .ubig }} {{ lt .ubig -1 }}`},
+	{"ubig6", `{{ printf "%*d|%.*d|%-*d|%.*d|" .ubig 1 .ubig 1 .uhalf 1 -1 5 }}`},
+	{"ubig7", `{{ if .ubig }}t{{ end }} {{ and .ubig 1 }} {{ or 0 .ubig }} {{ not .ubig }} {{ .ubig | print }} {{ println .ubig }}`},
+	{"ubig8", `{{ index .list .ubig }}`},
+	{"ubig9", `{{ $h := .uhalf }}{{ slice .list 0 $h }}`},
+	{"ubig10", `{{ 18446744073709551615 }}`},
+	{"ubig11", `{{ eq 1 18446744073709551615 }}`},
+	{"ubig12", `{{ printf "%T" 0xFFFFFFFFFFFFFFFF }}`},
+	{"ubig13", `{{ -9223372036854775809 }}`},
+	{"ubig14", `{{ 18446744073709551616 }}`},
+	{"ubig15", `{{ +9223372036854775808 }}`},
+	{"ubig16", `{{ printf "%v %T" 9223372036854775807 -9223372036854775808 }} {{ 1.8446744073709551615e19 }}`},
+	{"ubig17", `{{ range $i, $v := .ubig }}{{ end }}`},
+	{"ubig18", `{{ printf "%c|%U|%c" .i64 .i64 1114112 }}`},
 }
 
 type tcase struct{ name, tmpl string }
