@@ -138,7 +138,7 @@ pub fn go_f64_to_i64(f: f64) -> i64 {
 /// spf13/cast `ToFloat64`.
 pub fn to_float64(v: &Value) -> f64 {
     match v {
-        Value::Int(i, _) => *i as f64,
+        Value::Int(i, t) => ferroflux_gotemplate::go_int(*i, *t) as f64,
         Value::Float(f) => *f,
         Value::Bool(b) => f64::from(u8::from(*b)),
         Value::String(s) => parse_go_float(s).unwrap_or(0.0),
@@ -291,7 +291,9 @@ fn parse_hex_float(h: &str) -> Option<f64> {
     Some(v * 2f64.powi(exp))
 }
 
-/// `strconv.Atoi`.
+/// `strconv.Atoi` as Sprig's `atoi` uses it (the error dropped): `None` for
+/// bad syntax; out of range it is clamped to the int64 limits, as Go returns
+/// `MaxInt64`/`MinInt64` with its range error.
 pub fn atoi(s: &str) -> Option<i64> {
     let (neg, digits) = match s.as_bytes().first()? {
         b'+' => (false, &s[1..]),
@@ -301,15 +303,15 @@ pub fn atoi(s: &str) -> Option<i64> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let v: i64 = digits.parse().ok().or_else(|| {
-        // -9223372036854775808 does not fit as a positive magnitude
-        if neg && digits == "9223372036854775808" {
-            Some(i64::MIN)
-        } else {
-            None
-        }
-    })?;
-    Some(if neg { v.wrapping_neg() } else { v })
+    let v = digits.bytes().try_fold(0u64, |acc, b| {
+        acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+    });
+    Some(match (v, neg) {
+        (Some(m), false) => i64::try_from(m).unwrap_or(i64::MAX),
+        (Some(m), true) => 0i64.checked_sub_unsigned(m).unwrap_or(i64::MIN),
+        (None, false) => i64::MAX,
+        (None, true) => i64::MIN,
+    })
 }
 
 /// Sprig's `empty`: Go zero values.
@@ -406,5 +408,9 @@ mod tests {
         assert_eq!(atoi("-7"), Some(-7));
         assert_eq!(atoi("4.2"), None);
         assert_eq!(atoi(" 4"), None);
+        assert_eq!(atoi("-9223372036854775808"), Some(i64::MIN));
+        // Go's Atoi returns the clamped value with its range error
+        assert_eq!(atoi("99999999999999999999"), Some(i64::MAX));
+        assert_eq!(atoi("-9223372036854775809"), Some(i64::MIN));
     }
 }

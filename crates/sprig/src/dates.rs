@@ -159,7 +159,9 @@ fn now() -> GoTime {
 /// Sprig's conversion of a `date` argument: a time, Unix seconds, or now.
 fn date_of(v: &Value) -> GoTime {
     match v {
-        Value::Int(i, _) => Timestamp::from_second(*i)
+        // Sprig's type switch takes int, int32 and int64 as Unix seconds;
+        // other integer types (uint64, uint8…) fall to its default: now
+        Value::Int(i, IntType::Int | IntType::Int32 | IntType::Int64) => Timestamp::from_second(*i)
             .map(|t| GoTime::new(t.to_zoned(TimeZone::system())))
             .unwrap_or_else(|_| now()),
         other => as_time(other).unwrap_or_else(now),

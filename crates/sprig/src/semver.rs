@@ -16,7 +16,27 @@ use crate::{Arity, Reg};
 
 /// Masterminds' `NewVersion`, shared with Flux's tag selection and Helm's chart versions.
 fn parse_version(s: &str) -> Result<Version, String> {
-    ferroflux_semver::parse_version(s).map_err(|e| e.0)
+    ferroflux_semver::parse_version(s).map_err(|e| overflow_error(s).unwrap_or(e.0))
+}
+
+/// Masterminds' error for a well-formed version whose number does not fit
+/// `uint64` (it parses each with `strconv.ParseUint`), which the shared
+/// parser reports as an invalid version.
+fn overflow_error(s: &str) -> Option<String> {
+    let t = s.strip_prefix('v').unwrap_or(s);
+    let end = t.find(['-', '+']).unwrap_or(t.len());
+    let (core, rest) = t.split_at(end);
+    let parts: Vec<&str> = core.split('.').collect();
+    let big = |p: &str| {
+        !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u64>().is_err()
+    };
+    let first = parts.iter().find(|p| big(p))?;
+    // the same version with those numbers small must be valid
+    let small: Vec<&str> = parts.iter().map(|p| if big(p) { "0" } else { p }).collect();
+    ferroflux_semver::parse_version(&format!("{}{rest}", small.join("."))).ok()?;
+    Some(format!(
+        "error parsing version segment: strconv.ParseUint: parsing {first:?}: value out of range"
+    ))
 }
 
 /// `*semver.Version`.

@@ -238,7 +238,10 @@ impl Enc {
         match v {
             Value::String(s) => self.out.push_str(&quote(s)),
             Value::Bool(b) => self.out.push_str(if *b { "true" } else { "false" }),
-            Value::Int(i, _) => self.out.push_str(&i.to_string()),
+            Value::Int(i, t) => {
+                self.out
+                    .push_str(&ferroflux_gotemplate::GoInt(*i, *t).to_string());
+            }
             Value::Float(f) => {
                 if f.is_nan() {
                     self.out
