@@ -529,11 +529,28 @@ mod ifma {
         m: &[__m512i; L],
         k0: __m512i,
     ) -> [__m512i; L] {
+        let lo = |acc, x, y| _mm512_madd52lo_epu64(acc, x, y);
+        let hi = |acc, x, y| _mm512_madd52hi_epu64(acc, x, y);
         let mut t = [_mm512_setzero_si512(); T2];
-        for i in 0..L {
+        // Rows a_i·b and a_(i+1)·b together, as in `mont_sqr`.
+        let mut i = 0;
+        while i + 2 <= L {
+            let (x, y) = (a[i], a[i + 1]);
+            t[i] = lo(t[i], x, b[0]);
+            t[i + 1] = lo(hi(lo(t[i + 1], x, b[1]), x, b[0]), y, b[0]);
+            for (j, tc) in t[i..i + L].iter_mut().enumerate().skip(2) {
+                let v = hi(lo(*tc, x, b[j]), x, b[j - 1]);
+                *tc = hi(lo(v, y, b[j - 1]), y, b[j - 2]);
+            }
+            let c = i + L;
+            t[c] = hi(lo(hi(t[c], x, b[L - 1]), y, b[L - 1]), y, b[L - 2]);
+            t[c + 1] = hi(t[c + 1], y, b[L - 1]);
+            i += 2;
+        }
+        if i < L {
             for j in 0..L {
-                t[i + j] = _mm512_madd52lo_epu64(t[i + j], a[i], b[j]);
-                t[i + j + 1] = _mm512_madd52hi_epu64(t[i + j + 1], a[i], b[j]);
+                t[i + j] = lo(t[i + j], a[i], b[j]);
+                t[i + j + 1] = hi(t[i + j + 1], a[i], b[j]);
             }
         }
         reduce::<L, T2>(t, m, k0)
