@@ -572,7 +572,7 @@ impl<'s> Exec<'s> {
         };
         let mut ran = false;
         match &val {
-            Some(Value::List(l)) => {
+            Some(Value::List(l, _)) => {
                 for (i, e) in l.iter().enumerate() {
                     ran = true;
                     if one(self, Value::int(i as i64), Some(e.clone()), true)? {
@@ -1394,7 +1394,7 @@ fn eval_args_string(v: &[V]) -> String {
 fn builtin_len(v: &V) -> std::result::Result<V, String> {
     let n = match v {
         Some(Value::String(s)) => s.len(),
-        Some(Value::List(l)) => l.len(),
+        Some(Value::List(l, _)) => l.len(),
         Some(Value::Bytes(b)) => b.len(),
         Some(Value::Map(m)) => m.len(),
         Some(Value::Object(o)) if o.map_entries().is_some() => {
@@ -1491,7 +1491,7 @@ fn builtin_index(item: &V, idx: &[V]) -> std::result::Result<V, String> {
     for i in idx {
         item = match &item {
             Value::Nil => return Err("index of nil pointer".into()),
-            Value::List(l) => {
+            Value::List(l, _) => {
                 let x = index_arg(i, l.len())?;
                 if x == l.len() {
                     return Err("reflect: slice index out of range".into());
@@ -1563,7 +1563,7 @@ fn builtin_slice(item: &V, idx: &[V]) -> std::result::Result<V, String> {
             }
             s.len()
         }
-        Value::List(l) => l.len(),
+        Value::List(l, _) => l.len(),
         Value::Bytes(b) => b.len(),
         other => return Err(format!("can't slice item of type {}", go_type(other))),
     };
@@ -1584,7 +1584,8 @@ fn builtin_slice(item: &V, idx: &[V]) -> std::result::Result<V, String> {
                 Value::string(String::from_utf8_lossy(&s.as_bytes()[ix[0]..ix[1]]).into_owned())
             }
         },
-        Value::List(l) => Value::List(l[ix[0]..ix[1]].into()),
+        // a slice of a typed slice keeps its type
+        Value::List(l, t) => Value::List(l[ix[0]..ix[1]].into(), *t),
         Value::Bytes(b) => Value::Bytes(b[ix[0]..ix[1]].into()),
         _ => Value::Nil,
     }))
@@ -1652,7 +1653,9 @@ fn builtin_eq(a: &V, rest: &[V]) -> std::result::Result<bool, String> {
                         match (a, b) {
                             (Some(Value::Object(x)), Some(Value::Object(y))) => Arc::ptr_eq(x, y),
                             (Some(x), Some(y)) => {
-                                if go_type(x) != go_type(y) {
+                                // Go's canCompare looks at kinds: []string
+                                // and []interface {} are both slices
+                                if x.kind() != y.kind() {
                                     return Err(format!(
                                         "non-comparable types {}: {}, {}: {}",
                                         gofmt::sprintf("%s", std::slice::from_ref(x)),

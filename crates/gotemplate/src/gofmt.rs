@@ -15,7 +15,7 @@ pub fn go_type(v: &Value) -> String {
         Value::Float(_) => "float64".into(),
         Value::String(_) => "string".into(),
         Value::Bytes(_) => "[]uint8".into(),
-        Value::List(_) => "[]interface {}".into(),
+        Value::List(_, t) => t.slice_name().into(),
         Value::Map(_) => "map[string]interface {}".into(),
         Value::Object(o) => o.type_name().to_string(),
     }
@@ -369,9 +369,10 @@ impl Printer<'_> {
                     self.out.push(']');
                 }
             },
-            Value::List(l) => {
+            Value::List(l, t) => {
                 if self.f.sharp_v {
-                    self.out.push_str("[]interface {}{");
+                    self.out.push_str(t.slice_name());
+                    self.out.push('{');
                     for (k, x) in l.iter().enumerate() {
                         if k > 0 {
                             self.out.push_str(", ");

@@ -336,7 +336,7 @@ fn call_invokes_function_values_like_go() {
 
 /// The data of `golden_types_cases.rs`: Go integers of several widths.
 fn types_data() -> Value {
-    use crate::IntType;
+    use crate::{ElemType, IntType};
     Value::map([
         ("i".to_string(), Value::int(7)),
         ("i64".into(), Value::int64(-5)),
@@ -358,6 +358,23 @@ fn types_data() -> Value {
         // uint64 max and 1<<63, kept as their bits
         ("ubig".into(), Value::Int(-1, IntType::Uint64)),
         ("uhalf".into(), Value::Int(i64::MIN, IntType::Uint64)),
+        // typed slices as Sprig returns them
+        (
+            "ints".into(),
+            Value::typed_list((0..3).map(Value::int), ElemType::Int),
+        ),
+        (
+            "strs".into(),
+            Value::typed_list([Value::from("a"), Value::from("b")], ElemType::String),
+        ),
+        (
+            "mixed".into(),
+            Value::list([
+                Value::typed_list([Value::int(1)], ElemType::Int),
+                Value::typed_list([Value::from("x")], ElemType::String),
+                Value::Int(7, IntType::Uint8),
+            ]),
+        ),
     ])
 }
 

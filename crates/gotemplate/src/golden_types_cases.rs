@@ -206,4 +206,52 @@ pub(crate) const TYPES_CASES: &[(&str, &str, &str, &str)] = &[
         r#"�|U+FFFFFFFFFFFFFFFB|�"#,
         r#""#,
     ),
+    (
+        r#"slices1"#,
+        r#"{{ printf "%T %T %T %v %v %#v %#v %d" .ints .strs .mixed .ints .strs .ints .strs .ints }}"#,
+        r#"[]int []string []interface {} [0 1 2] [a b] []int{0, 1, 2} []string{"a", "b"} [0 1 2]"#,
+        r#""#,
+    ),
+    (
+        r#"slices2"#,
+        r#"{{ printf "%#v|%q|%x|%s" .mixed .strs .strs .ints }}"#,
+        r#"[]interface {}{[]int{1}, []string{"x"}, 0x7}|["a" "b"]|[61 62]|[%!s(int=0) %!s(int=1) %!s(int=2)]"#,
+        r#""#,
+    ),
+    (
+        r#"slices3"#,
+        r#"{{ index .ints 1 | printf "%T" }} {{ printf "%T %v" (slice .ints 1) (slice .ints 1) }} {{ printf "%T %v" (slice .strs 1) (slice .strs 1) }} {{ printf "%T %v" (slice .ints 1 2 3) (slice .ints 1 2 3) }} {{ len .ints }} {{ len .strs }}"#,
+        r#"int []int [1 2] []string [b] []int [1] 3 2"#,
+        r#""#,
+    ),
+    (
+        r#"slices4"#,
+        r#"{{ range $i, $v := .ints }}{{ printf "%T " $v }}{{ end }}{{ range .strs }}{{ printf "%T " . }}{{ end }}{{ range .mixed }}{{ printf "%T " . }}{{ end }}"#,
+        r#"int int int string string []int []string uint8 "#,
+        r#""#,
+    ),
+    (
+        r#"slices5"#,
+        r#"{{ eq .ints .ints }}"#,
+        r#""#,
+        r#"template: t:1:3: executing "t" at <eq .ints .ints>: error calling eq: non-comparable type [%!s(int=0) %!s(int=1) %!s(int=2)]: []int"#,
+    ),
+    (
+        r#"slices6"#,
+        r#"{{ eq .strs .list }}"#,
+        r#""#,
+        r#"template: t:1:3: executing "t" at <eq .strs .list>: error calling eq: non-comparable type [%!s(int64=1) %!s(int=2) %!s(uint8=3)]: []interface {}"#,
+    ),
+    (
+        r#"slices7"#,
+        r#"{{ lt .ints 1 }}"#,
+        r#""#,
+        r#"template: t:1:3: executing "t" at <lt .ints 1>: error calling lt: invalid type for comparison"#,
+    ),
+    (
+        r#"slices8"#,
+        r#"{{ if .ints }}t{{ end }} {{ print .ints .strs }} {{ .mixed }} {{ printf "%v" (slice .ints 0 0) }}"#,
+        r#"t [0 1 2] [a b] [[1] [x] 7] []"#,
+        r#""#,
+    ),
 ];

@@ -119,7 +119,7 @@ fn encode(
             out.push_str(&base64_std(b));
             out.push('"');
         }
-        Value::List(l) => {
+        Value::List(l, _) => {
             if l.is_empty() {
                 out.push_str("[]");
                 return Ok(());

@@ -67,7 +67,12 @@
 //! - The `at <node>` part of execution errors follows Go for the common cases
 //!   (fields, function calls, templates, ranges); in rarer nestings Go names
 //!   the last node it evaluated, which may differ.
-//! - Typed slices (Sprig's `until` returns `[]int`) are `[]interface {}` here.
+//! - Slices carry only the element types Sprig and Helm return ([`ElemType`]:
+//!   `[]interface {}`, `[]int`, `[]string`, `[][]interface {}`); maps are
+//!   all `map[string]interface {}` (Sprig's `split` is `map[string]string` in Go).
+//! - The builtin `slice` (not Helm's, which is Sprig's) accepts an index read
+//!   straight from a map (`slice .l 0 .n`), where Go rejects the interface
+//!   value (`cannot index slice/array with type interface {}`).
 //! - YAML decoding error messages are the parser's, not go-yaml's wording.
 //! - Custom delimiters (`Delims`) are not supported (Helm never sets them).
 //!
@@ -94,8 +99,8 @@ pub use exec::{
 };
 pub use gofmt::{fmt_v, format_float, go_quote, go_type, sprint, sprintf, sprintln};
 pub use value::{
-    Dict, FastHasher, FastMap, Func, FuncError, FuncMap, GoFunc, GoInt, IntType, Object, Value,
-    go_int,
+    Dict, ElemType, FastHasher, FastMap, Func, FuncError, FuncMap, GoFunc, GoInt, IntType, Object,
+    Value, go_int,
 };
 
 #[cfg(test)]

@@ -28,7 +28,11 @@ pub enum Value {
     String(Arc<str>),
     /// A Go `[]byte` (e.g. `.Files.GetBytes`); prints like a slice of numbers.
     Bytes(Arc<[u8]>),
-    List(Arc<[Value]>),
+    /// A Go slice and its element type: `[]interface {}` for data and most
+    /// Sprig lists, `[]int` from `until`, `[]string` from `splitList`.
+    /// Go shows the type (`%T`, `%#v`, `typeOf`) and `reflect.DeepEqual`
+    /// compares it; elements are the same values either way.
+    List(Arc<[Value]>, ElemType),
     /// `map[string]interface{}`, shared by reference like a Go map.
     Map(Dict),
     /// A Go struct or pointer with fields and methods (`.Files`, `.Capabilities`,
@@ -101,6 +105,34 @@ impl fmt::Display for GoInt {
             fmt::Display::fmt(&(self.0 as u64), f)
         } else {
             fmt::Display::fmt(&self.0, f)
+        }
+    }
+}
+
+/// The element type of a [`Value::List`]. Only the slice types Sprig and
+/// Helm hand to templates exist; their elements are held as plain values
+/// (an `Int` list's items are `Value::Int(_, IntType::Int)`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ElemType {
+    /// `[]interface {}`.
+    #[default]
+    Any,
+    /// `[]int` (`until`, `untilStep`).
+    Int,
+    /// `[]string` (`splitList`, `keys`, `sortAlpha`, `toStrings`, `regexSplit`).
+    String,
+    /// `[][]interface {}` (`chunk`).
+    AnySlice,
+}
+
+impl ElemType {
+    /// Go's name of a slice of this element type (`%T`).
+    pub fn slice_name(self) -> &'static str {
+        match self {
+            ElemType::Any => "[]interface {}",
+            ElemType::Int => "[]int",
+            ElemType::String => "[]string",
+            ElemType::AnySlice => "[][]interface {}",
         }
     }
 }
@@ -353,8 +385,14 @@ impl Value {
         Value::String(s.into())
     }
 
+    /// A `[]interface {}`.
     pub fn list(items: impl IntoIterator<Item = Value>) -> Self {
-        Value::List(items.into_iter().collect())
+        Value::List(items.into_iter().collect(), ElemType::Any)
+    }
+
+    /// A typed slice; `items` must be values of `elem`.
+    pub fn typed_list(items: impl IntoIterator<Item = Value>, elem: ElemType) -> Self {
+        Value::List(items.into_iter().collect(), elem)
     }
 
     pub fn map(entries: impl IntoIterator<Item = (String, Value)>) -> Self {
@@ -374,7 +412,7 @@ impl Value {
             Value::Float(f) => *f != 0.0,
             Value::String(s) => !s.is_empty(),
             Value::Bytes(b) => !b.is_empty(),
-            Value::List(l) => !l.is_empty(),
+            Value::List(l, _) => !l.is_empty(),
             Value::Map(m) => !m.is_empty(),
             Value::Object(o) => o.map_entries().is_none_or(|e| !e.is_empty()),
         }
@@ -395,7 +433,7 @@ impl Value {
             Value::Int(_, t) => t.go_name(),
             Value::Float(_) => "float64",
             Value::String(_) => "string",
-            Value::Bytes(_) | Value::List(_) => "slice",
+            Value::Bytes(_) | Value::List(..) => "slice",
             Value::Map(_) => "map",
             Value::Object(_) => "ptr",
         }
@@ -433,7 +471,7 @@ impl Value {
                 .unwrap_or(serde_json::Value::Null),
             Value::String(s) => serde_json::Value::String(s.to_string()),
             Value::Bytes(b) => serde_json::Value::Array(b.iter().map(|x| (*x).into()).collect()),
-            Value::List(l) => {
+            Value::List(l, _) => {
                 serde_json::Value::Array(l.iter().map(|x| x.to_json_in(path)).collect())
             }
             Value::Map(m) => {
@@ -472,7 +510,11 @@ impl fmt::Debug for Value {
             Value::Float(x) => write!(f, "Float({x:?})"),
             Value::String(s) => write!(f, "String({s:?})"),
             Value::Bytes(b) => write!(f, "Bytes({b:?})"),
-            Value::List(l) => f.debug_list().entries(l.iter()).finish(),
+            Value::List(l, ElemType::Any) => f.debug_list().entries(l.iter()).finish(),
+            Value::List(l, t) => {
+                f.write_str(t.slice_name())?;
+                f.debug_list().entries(l.iter()).finish()
+            }
             Value::Map(m) => {
                 let cyclic = DEBUG_PATH.with(|p| p.borrow().iter().any(|d| d.ptr_eq(m)));
                 if cyclic {
@@ -549,6 +591,26 @@ mod tests {
         assert_eq!(format!("{v:?}"), r#"{"me": <cycle>}"#);
         assert_eq!(v.to_json(), serde_json::json!({"me": null}));
         d.remove("me");
+    }
+
+    #[test]
+    fn values_stay_three_words_with_typed_lists() {
+        // the element type sits beside the enum tag, not in a fourth word
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+    }
+
+    #[test]
+    fn unsigned_values_above_i64_read_back_as_u64() {
+        assert_eq!(go_int(-1, IntType::Uint64), i128::from(u64::MAX));
+        assert_eq!(go_int(-1, IntType::Int64), -1);
+        assert_eq!(
+            GoInt(i64::MIN, IntType::Uint64).to_string(),
+            "9223372036854775808"
+        );
+        assert_eq!(
+            Value::Int(-1, IntType::Uint64).to_json(),
+            serde_json::json!(u64::MAX)
+        );
     }
 
     #[test]

@@ -62,7 +62,7 @@ fn to_node_at(v: &Value, path: &mut Vec<Dict>) -> Result<Node> {
             s.to_string()
         }),
         Value::Bytes(b) => Node::Str(base64_std(b)),
-        Value::List(l) => Node::Seq(
+        Value::List(l, _) => Node::Seq(
             l.iter()
                 .map(|x| to_node_at(x, path))
                 .collect::<Result<_>>()?,
@@ -592,7 +592,7 @@ impl<'a> Loader<'a> {
                 // Merge keys: explicit keys win; earlier merge sources win over later.
                 for m in merges {
                     let sources: Vec<Value> = match m {
-                        Value::List(l) => l.iter().cloned().collect(),
+                        Value::List(l, _) => l.iter().cloned().collect(),
                         other => vec![other],
                     };
                     for src in sources {
@@ -640,7 +640,7 @@ fn check_json_encodable(v: &Value) -> Result<()> {
             "error converting YAML to JSON: json: unsupported value: {}",
             format_float(*f, b'g', -1)
         ))),
-        Value::List(l) => l.iter().try_for_each(check_json_encodable),
+        Value::List(l, _) => l.iter().try_for_each(check_json_encodable),
         Value::Map(m) => m.read().values().try_for_each(check_json_encodable),
         _ => Ok(()),
     }
@@ -690,7 +690,7 @@ pub fn from_yaml(s: &str) -> Result<Value> {
 pub fn from_yaml_array(s: &str) -> Result<Value> {
     match load_first(s)? {
         None | Some(Value::Nil) => Ok(Value::list([])),
-        Some(v @ Value::List(_)) => Ok(v),
+        Some(v @ Value::List(..)) => Ok(v),
         Some(other) => Err(Error::Data(format!(
             "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type []interface {{}}",
             json_kind(&other)
@@ -701,7 +701,7 @@ pub fn from_yaml_array(s: &str) -> Result<Value> {
 fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Map(_) => "object",
-        Value::List(_) => "array",
+        Value::List(..) => "array",
         Value::String(_) => "string",
         Value::Float(_) | Value::Int(_, _) => "number",
         Value::Bool(_) => "bool",

@@ -246,7 +246,7 @@ fn get_string(m: &Dict, key: &str, ctx: &str) -> Result<String> {
 fn get_strings(m: &Dict, key: &str, ctx: &str) -> Result<Vec<String>> {
     match m.get(key) {
         None | Some(Value::Nil) => Ok(Vec::new()),
-        Some(Value::List(l)) => l
+        Some(Value::List(l, _)) => l
             .iter()
             .map(|v| match v {
                 Value::String(s) => Ok(s.to_string()),
@@ -302,7 +302,7 @@ impl Metadata {
                 md.annotations.push((k.clone(), v));
             }
         }
-        if let Some(Value::List(ms)) = m.get("maintainers") {
+        if let Some(Value::List(ms, _)) = m.get("maintainers") {
             for v in ms.iter() {
                 if let Value::Map(d) = v {
                     md.maintainers.push(Maintainer {
@@ -315,7 +315,7 @@ impl Metadata {
         }
         match m.get("dependencies") {
             None | Some(Value::Nil) => {}
-            Some(Value::List(ds)) => {
+            Some(Value::List(ds, _)) => {
                 let mut deps = Vec::new();
                 for v in ds.iter() {
                     let Value::Map(d) = v else {
@@ -324,7 +324,7 @@ impl Metadata {
                         ));
                     };
                     let import_values = match d.get("import-values") {
-                        Some(Value::List(l)) => l.to_vec(),
+                        Some(Value::List(l, _)) => l.to_vec(),
                         _ => Vec::new(),
                     };
                     deps.push(Dependency {

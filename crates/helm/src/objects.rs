@@ -4,7 +4,7 @@
 
 use crate::chart::{Chart, Dependency, File, Maintainer};
 use base64::Engine as _;
-use ferroflux_gotemplate::{Dict, FuncError, Object, Value};
+use ferroflux_gotemplate::{Dict, ElemType, FuncError, Object, Value};
 use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
@@ -24,7 +24,7 @@ pub fn go_print(v: &Value) -> String {
                 .collect::<Vec<_>>()
                 .join(" ")
         ),
-        Value::List(l) => format!("[{}]", l.iter().map(go_print).collect::<Vec<_>>().join(" ")),
+        Value::List(l, _) => format!("[{}]", l.iter().map(go_print).collect::<Vec<_>>().join(" ")),
         Value::Map(m) => format!(
             "map[{}]",
             m.read()
@@ -79,7 +79,7 @@ fn is_empty_json(v: &Value) -> bool {
         Value::Float(f) => *f == 0.0,
         Value::String(s) => s.is_empty(),
         Value::Bytes(b) => b.is_empty(),
-        Value::List(l) => l.is_empty(),
+        Value::List(l, _) => l.is_empty(),
         Value::Map(m) => m.is_empty(),
         Value::Object(_) => false,
     }
@@ -114,7 +114,7 @@ impl Object for Struct {
             }
             let v = match v {
                 Value::Object(o) => o.to_data().unwrap_or(Value::Nil),
-                Value::List(l) => Value::list(l.iter().map(|x| match x {
+                Value::List(l, _) => Value::list(l.iter().map(|x| match x {
                     Value::Object(o) => o.to_data().unwrap_or(Value::Nil),
                     x => x.clone(),
                 })),
@@ -311,12 +311,13 @@ impl Files {
     }
 
     fn lines(&self, path: &str) -> Value {
+        // Helm's `Lines` returns a `[]string`
         let Some(b) = self.0.get(path).filter(|b| !b.is_empty()) else {
-            return Value::list([]);
+            return Value::typed_list([], ElemType::String);
         };
         let s = String::from_utf8_lossy(b);
         let s = s.strip_suffix('\n').unwrap_or(&s);
-        Value::list(s.split('\n').map(Value::from))
+        Value::typed_list(s.split('\n').map(Value::from), ElemType::String)
     }
 }
 
@@ -343,7 +344,7 @@ pub fn go_type_name(v: &Value) -> String {
         Value::Float(_) => "float64".into(),
         Value::String(_) => "string".into(),
         Value::Bytes(_) => "[]uint8".into(),
-        Value::List(_) => "[]interface {}".into(),
+        Value::List(_, t) => t.slice_name().into(),
         Value::Map(_) => "map[string]interface {}".into(),
         Value::Object(o) => o.type_name().to_string(),
     }
@@ -614,6 +615,8 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(lines.to_json(), serde_json::json!(["x", "y"]));
+        // helm: `typeOf (.Files.Lines "f")` is `[]string`
+        assert_eq!(go_type_name(&lines), "[]string");
         let g = f.call("Glob", &[Value::from("conf/*")]).unwrap().unwrap();
         let Value::Object(g) = g else { panic!() };
         assert_eq!(g.to_data().unwrap().to_json().as_object().unwrap().len(), 1);

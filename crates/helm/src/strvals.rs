@@ -125,7 +125,7 @@ fn go_parse_int(s: &str) -> Option<i64> {
 fn list_of(v: Option<Value>, key: &str) -> R<Vec<Value>> {
     match v {
         None => Ok(Vec::new()),
-        Some(Value::List(l)) => Ok(l.to_vec()),
+        Some(Value::List(l, _)) => Ok(l.to_vec()),
         Some(other) => err(format!(
             "unable to parse key: interface conversion: interface {{}} is {}, not []interface {{}} (key {key:?})",
             go_type(&other)
@@ -311,7 +311,7 @@ impl Parser {
                     .key_index()
                     .map_err(|e| Stop::Err(format!("error parsing index: {}", stop_msg(e))))?;
                 let cur = match list.get(i as usize) {
-                    Some(Value::List(l)) => l.to_vec(),
+                    Some(Value::List(l, _)) => l.to_vec(),
                     Some(Value::Nil) | None => Vec::new(),
                     Some(other) => {
                         return err(format!(

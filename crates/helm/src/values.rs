@@ -12,7 +12,7 @@ use ferroflux_semver::is_compatible_range;
 pub fn deep_copy(v: &Value) -> Value {
     match v {
         Value::Map(d) => Value::Map(deep_copy_dict(d)),
-        Value::List(l) => Value::list(l.iter().map(deep_copy)),
+        Value::List(l, t) => Value::typed_list(l.iter().map(deep_copy), *t),
         other => other.clone(),
     }
 }

@@ -32,7 +32,7 @@ pub(crate) fn json_kind(v: &Value) -> &'static str {
         Value::Bool(_) => "bool",
         Value::Int(_, _) | Value::Float(_) => "number",
         Value::String(_) => "string",
-        Value::List(_) | Value::Bytes(_) => "array",
+        Value::List(..) | Value::Bytes(_) => "array",
         Value::Map(_) | Value::Object(_) => "object",
     }
 }

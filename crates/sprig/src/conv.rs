@@ -2,7 +2,7 @@
 //! parameters, and spf13/cast's conversions that Sprig applies to
 //! `interface{}` parameters.
 
-use ferroflux_gotemplate::{Dict, FuncError, IntType, Value};
+use ferroflux_gotemplate::{Dict, ElemType, FuncError, IntType, Value};
 
 use crate::fmtv;
 
@@ -21,7 +21,7 @@ pub fn type_name(v: &Value) -> String {
         Value::Float(_) => "float64".into(),
         Value::String(_) => "string".into(),
         Value::Bytes(_) => "[]uint8".into(),
-        Value::List(_) => "[]interface {}".into(),
+        Value::List(_, t) => t.slice_name().into(),
         Value::Map(_) => "map[string]interface {}".into(),
         Value::Object(o) => o.type_name().to_string(),
     }
@@ -35,7 +35,7 @@ pub fn kind_name(v: &Value) -> &'static str {
         Value::Int(_, t) => t.go_name(),
         Value::Float(_) => "float64",
         Value::String(_) => "string",
-        Value::Bytes(_) | Value::List(_) => "slice",
+        Value::Bytes(_) | Value::List(..) => "slice",
         Value::Map(_) => "map",
         Value::Object(o) => {
             if o.type_name().starts_with('*') {
@@ -94,7 +94,7 @@ pub fn map_arg(v: &Value) -> Result<Dict, FuncError> {
 /// Items of a slice-like value (`reflect.Slice`/`Array`), `None` otherwise.
 pub fn list_items(v: &Value) -> Option<Vec<Value>> {
     match v {
-        Value::List(l) => Some(l.to_vec()),
+        Value::List(l, _) => Some(l.to_vec()),
         Value::Bytes(b) => Some(
             b.iter()
                 .map(|x| Value::Int(i64::from(*x), IntType::Uint8))
@@ -323,7 +323,7 @@ pub fn empty(v: &Value) -> bool {
         Value::Float(f) => *f == 0.0,
         Value::String(s) => s.is_empty(),
         Value::Bytes(b) => b.is_empty(),
-        Value::List(l) => l.is_empty(),
+        Value::List(l, _) => l.is_empty(),
         Value::Map(m) => m.is_empty(),
         Value::Object(_) => false,
     }
@@ -339,8 +339,9 @@ pub fn deep_equal(a: &Value, b: &Value) -> bool {
         (Value::Float(x), Value::Float(y)) => x == y,
         (Value::String(x), Value::String(y)) => x == y,
         (Value::Bytes(x), Value::Bytes(y)) => x == y,
-        (Value::List(x), Value::List(y)) => {
-            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| deep_equal(p, q))
+        // []int{0} and []interface{}{0} differ too
+        (Value::List(x, s), Value::List(y, t)) => {
+            s == t && x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| deep_equal(p, q))
         }
         (Value::Map(x), Value::Map(y)) => {
             if x.ptr_eq(y) {
@@ -362,7 +363,7 @@ pub fn deep_equal(a: &Value, b: &Value) -> bool {
 /// Deep copy: new dicts all the way down (Go's copystructure).
 pub fn deep_copy(v: &Value) -> Value {
     match v {
-        Value::List(l) => Value::list(l.iter().map(deep_copy)),
+        Value::List(l, t) => Value::typed_list(l.iter().map(deep_copy), *t),
         Value::Map(m) => Value::map(m.snapshot().into_iter().map(|(k, v)| (k, deep_copy(&v)))),
         other => other.clone(),
     }
@@ -374,13 +375,16 @@ where
     I: IntoIterator<Item = S>,
     S: Into<std::sync::Arc<str>>,
 {
-    Value::list(items.into_iter().map(|s| Value::String(s.into())))
+    Value::typed_list(
+        items.into_iter().map(|s| Value::String(s.into())),
+        ElemType::String,
+    )
 }
 
 /// Sprig's `strslice` (`toStrings`): nil items dropped, the rest `strval`.
 pub fn strslice(v: &Value) -> Vec<String> {
     match v {
-        Value::List(l) => l.iter().filter(|x| !x.is_nil()).map(strval).collect(),
+        Value::List(l, _) => l.iter().filter(|x| !x.is_nil()).map(strval).collect(),
         Value::Bytes(b) => b.iter().map(|x| x.to_string()).collect(),
         Value::Nil => Vec::new(),
         other => vec![strval(other)],

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use base64::Engine;
-use ferroflux_gotemplate::{FuncError, Object, Value};
+use ferroflux_gotemplate::{ElemType, FuncError, Object, Value};
 use hmac::Mac;
 use rand::RngCore;
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
@@ -251,7 +251,7 @@ fn gen_private_key(typ: &str) -> Result<String, FuncError> {
 fn iface_list(v: &Value) -> Result<Vec<Value>, FuncError> {
     match v {
         Value::Nil => Ok(Vec::new()),
-        Value::List(l) => Ok(l.to_vec()),
+        Value::List(l, ElemType::Any) => Ok(l.to_vec()),
         other => Err(wrong_type("[]interface {}", other)),
     }
 }

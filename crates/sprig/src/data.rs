@@ -56,7 +56,7 @@ pub(crate) fn register(r: &mut Reg<'_>) {
     r.add("fromJsonArray", Exact(1), |a| {
         let s = str_arg(&a[0])?;
         Ok(match decode_json(s) {
-            Ok(v @ Value::List(_)) => v,
+            Ok(v @ Value::List(..)) => v,
             Ok(Value::Nil) => Value::list([]),
             Ok(other) => Value::list([Value::from(format!(
                 "json: cannot unmarshal {} into Go value of type []interface {{}}",
@@ -101,7 +101,7 @@ fn error_map(msg: String) -> Value {
 fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Map(_) => "object",
-        Value::List(_) => "array",
+        Value::List(..) => "array",
         Value::String(_) => "string",
         Value::Float(_) | Value::Int(_, _) => "number",
         Value::Bool(_) => "bool",
@@ -356,7 +356,7 @@ fn mark_floats(v: &Value, floats: &mut Vec<String>) -> Value {
                 v.clone()
             }
         }
-        Value::List(l) => Value::list(l.iter().map(|x| mark_floats(x, floats))),
+        Value::List(l, t) => Value::typed_list(l.iter().map(|x| mark_floats(x, floats)), *t),
         Value::Map(m) => Value::map(
             m.snapshot()
                 .into_iter()

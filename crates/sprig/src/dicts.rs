@@ -169,7 +169,7 @@ pub(crate) fn merge_into(dst: &Dict, src: &Dict, overwrite: bool) {
         }
         if let Some(d) = &dv
             && !empty(d)
-            && matches!(sv, Value::List(_) | Value::Bytes(_))
+            && matches!(sv, Value::List(..) | Value::Bytes(_))
             && !overwrite
         {
             continue;

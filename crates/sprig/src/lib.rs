@@ -13,8 +13,9 @@
 //! [`HELM_ERR_END`] like Helm, whose error cleanup keeps only that part;
 //! `lookup` returns an empty map unless [`Options::lookup`] is set.
 //!
-//! Known limits of the shared value model: typed slices are
-//! `[]interface {}` (`typeOf (until 3)` is `[]int` in Go); a literal
+//! Known limits of the shared value model: typed maps are
+//! `map[string]interface {}` (`typeOf (split "," "a")` is
+//! `map[string]string` in Go); a literal
 //! `nil` cannot be told from a missing key (`get nil "k"` errors like
 //! `get .Values.missing "k"`); strings are UTF-8, so cutting inside a
 //! multi-byte character (`trunc`, `substr`) yields U+FFFD where Go yields

@@ -1,7 +1,7 @@
 //! List functions (Sprig's list.go). Sprig's plain and `must` variants fail
 //! alike inside a template (a panic becomes an error), so both share code.
 
-use ferroflux_gotemplate::Value;
+use ferroflux_gotemplate::{ElemType, Value};
 
 use crate::conv::{
     R, deep_equal, empty, err, int_arg, kind_name, list_items, str_list, strslice, strval, to_int64,
@@ -123,7 +123,13 @@ pub(crate) fn register(r: &mut Reg<'_>) {
         if start < 0 || end < start || end > l.len() as i64 {
             return Err(err("reflect.Value.Slice: slice index out of bounds"));
         }
-        Ok(Value::list(l[start as usize..end as usize].iter().cloned()))
+        let range = start as usize..end as usize;
+        // reflect's Slice keeps the slice type
+        Ok(match &a[0] {
+            Value::List(_, t) => Value::typed_list(l[range].iter().cloned(), *t),
+            Value::Bytes(b) => Value::Bytes(b[range].into()),
+            _ => Value::list(l[range].iter().cloned()),
+        })
     });
     r.add("concat", AtLeast(0), |a| {
         let mut out = Vec::new();
@@ -143,14 +149,15 @@ pub(crate) fn register(r: &mut Reg<'_>) {
         if size <= 0 {
             return Err(err("runtime error: integer divide by zero"));
         }
-        Ok(Value::list(
+        Ok(Value::typed_list(
             l.chunks(size as usize)
                 .map(|c| Value::list(c.iter().cloned())),
+            ElemType::AnySlice,
         ))
     });
     r.add("sortAlpha", Exact(1), |a| {
         let mut v = match &a[0] {
-            Value::List(_) | Value::Bytes(_) => strslice(&a[0]),
+            Value::List(..) | Value::Bytes(_) => strslice(&a[0]),
             other => vec![strval(other)],
         };
         v.sort();
@@ -170,8 +177,9 @@ pub(crate) fn register(r: &mut Reg<'_>) {
     });
 }
 
+/// A Go `[]int`.
 fn int_list(v: Vec<i64>) -> Value {
-    Value::list(v.into_iter().map(Value::int))
+    Value::typed_list(v.into_iter().map(Value::int), ElemType::Int)
 }
 
 pub(crate) fn until_step(start: i64, stop: i64, step: i64) -> Vec<i64> {

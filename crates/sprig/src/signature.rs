@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use ferroflux_gotemplate::{IntType, Value};
+use ferroflux_gotemplate::{ElemType, IntType, Value};
 
 /// A Go parameter type as Sprig's and Helm's functions declare it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +61,8 @@ impl GoType {
             (GoType::Bool, Value::Bool(_)) => true,
             (GoType::Float64, Value::Float(_)) => true,
             (GoType::Map, Value::Map(_)) => true,
-            (GoType::Slice, Value::List(_)) => true,
+            // only a `[]interface {}`: Go assigns no other slice type to it
+            (GoType::Slice, Value::List(_, ElemType::Any)) => true,
             (GoType::Time, Value::Object(o)) => o.type_name() == "time.Time",
             (GoType::Certificate, Value::Object(o)) => o.type_name() == "sprig.certificate",
             _ => false,

@@ -95,7 +95,7 @@ struct Enc {
 fn is_table(v: &Value) -> bool {
     match v {
         Value::Map(_) => true,
-        Value::List(l) => !l.is_empty() && l.iter().all(|x| matches!(x, Value::Map(_))),
+        Value::List(l, _) => !l.is_empty() && l.iter().all(|x| matches!(x, Value::Map(_))),
         _ => false,
     }
 }
@@ -164,7 +164,7 @@ impl Enc {
                 }
                 self.map(key, d, false)
             }
-            Value::List(l) if is_table(v) => {
+            Value::List(l, _) if is_table(v) => {
                 if key.is_empty() {
                     return Err("toml: top-level values must be Go maps or structs".into());
                 }
@@ -262,7 +262,7 @@ impl Enc {
                 let l = Value::list(b.iter().map(|x| Value::Int(i64::from(*x), IntType::Uint8)));
                 self.element(&l)?;
             }
-            Value::List(l) => {
+            Value::List(l, _) => {
                 if l.iter().any(Value::is_nil) {
                     return Err("toml: cannot encode array with nil element".into());
                 }

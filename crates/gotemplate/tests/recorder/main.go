@@ -59,6 +59,10 @@ func typesData() map[string]any {
 		// a uint64 beyond int64 (Masterminds semver's .Major can be one)
 		"ubig":  uint64(math.MaxUint64),
 		"uhalf": uint64(1 << 63),
+		// typed slices as Sprig returns them (until: []int, splitList: []string)
+		"ints":  []int{0, 1, 2},
+		"strs":  []string{"a", "b"},
+		"mixed": []any{[]int{1}, []string{"x"}, uint8(7)},
 	}
 }
 
@@ -97,6 +101,14 @@ var typesCases = []tcase{
 	{"ubig16", `{{ printf "%v %T" 9223372036854775807 -9223372036854775808 }} {{ 1.8446744073709551615e19 }}`},
 	{"ubig17", `{{ range $i, $v := .ubig }}{{ end }}`},
 	{"ubig18", `{{ printf "%c|%U|%c" .i64 .i64 1114112 }}`},
+	{"slices1", `{{ printf "%T %T %T %v %v %#v %#v %d" .ints .strs .mixed .ints .strs .ints .strs .ints }}`},
+	{"slices2", `{{ printf "%#v|%q|%x|%s" .mixed .strs .strs .ints }}`},
+	{"slices3", `{{ index .ints 1 | printf "%T" }} {{ printf "%T %v" (slice .ints 1) (slice .ints 1) }} {{ printf "%T %v" (slice .strs 1) (slice .strs 1) }} {{ printf "%T %v" (slice .ints 1 2 3) (slice .ints 1 2 3) }} {{ len .ints }} {{ len .strs }}`},
+	{"slices4", `{{ range $i, $v := .ints }}{{ printf "%T " $v }}{{ end }}{{ range .strs }}{{ printf "%T " . }}{{ end }}{{ range .mixed }}{{ printf "%T " . }}{{ end }}`},
+	{"slices5", `{{ eq .ints .ints }}`},
+	{"slices6", `{{ eq .strs .list }}`},
+	{"slices7", `{{ lt .ints 1 }}`},
+	{"slices8", `{{ if .ints }}t{{ end }} {{ print .ints .strs }} {{ .mixed }} {{ printf "%v" (slice .ints 0 0) }}`},
 }
 
 type tcase struct{ name, tmpl string }
