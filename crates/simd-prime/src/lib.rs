@@ -538,13 +538,7 @@ mod ifma {
             let (x, y) = (a[i], a[i + 1]);
             t[i] = lo(t[i], x, b[0]);
             t[i + 1] = lo(hi(lo(t[i + 1], x, b[1]), x, b[0]), y, b[0]);
-            for (j, tc) in t[i..i + L].iter_mut().enumerate().skip(2) {
-                let v = hi(lo(*tc, x, b[j]), x, b[j - 1]);
-                *tc = hi(lo(v, y, b[j - 1]), y, b[j - 2]);
-            }
-            let c = i + L;
-            t[c] = hi(lo(hi(t[c], x, b[L - 1]), y, b[L - 1]), y, b[L - 2]);
-            t[c + 1] = hi(t[c + 1], y, b[L - 1]);
+            two_rows_from_third_column(&mut t[i..], x, y, b);
             i += 2;
         }
         if i < L {
@@ -554,6 +548,28 @@ mod ifma {
             }
         }
         reduce::<L, T2>(t, m, k0)
+    }
+
+    /// Adds the rows `x·b` (from column 0) and `y·b` (from column 1) to the
+    /// columns `t[2..L + 2]`, each column loaded and stored once; columns 0
+    /// and 1 are the caller's (where the rows start, and where the reduction
+    /// derives its quotients).
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    #[inline]
+    fn two_rows_from_third_column<const L: usize>(
+        t: &mut [__m512i],
+        x: __m512i,
+        y: __m512i,
+        b: &[__m512i; L],
+    ) {
+        let lo = |acc, x, y| _mm512_madd52lo_epu64(acc, x, y);
+        let hi = |acc, x, y| _mm512_madd52hi_epu64(acc, x, y);
+        for (j, tc) in t[..L].iter_mut().enumerate().skip(2) {
+            let v = hi(lo(*tc, x, b[j]), x, b[j - 1]);
+            *tc = hi(lo(v, y, b[j - 1]), y, b[j - 2]);
+        }
+        t[L] = hi(lo(hi(t[L], x, b[L - 1]), y, b[L - 1]), y, b[L - 2]);
+        t[L + 1] = hi(t[L + 1], y, b[L - 1]);
     }
 
     /// Montgomery reduction of the columns `t` (`t / R mod m`, below 2m when
@@ -582,13 +598,7 @@ mod ifma {
             let q1 = lo(zero, v1, k0);
             let c1 = lo(v1, q1, m[0]);
             t[i + 2] = _mm512_add_epi64(t[i + 2], carry(c1));
-            for (j, tc) in t[i..i + L].iter_mut().enumerate().skip(2) {
-                let v = hi(lo(*tc, q0, m[j]), q0, m[j - 1]);
-                *tc = hi(lo(v, q1, m[j - 1]), q1, m[j - 2]);
-            }
-            let c = i + L;
-            t[c] = hi(lo(hi(t[c], q0, m[L - 1]), q1, m[L - 1]), q1, m[L - 2]);
-            t[c + 1] = hi(t[c + 1], q1, m[L - 1]);
+            two_rows_from_third_column(&mut t[i..], q0, q1, m);
             i += 2;
         }
         if i < L {
