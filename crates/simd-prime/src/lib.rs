@@ -14,8 +14,10 @@
 //! [`fermat_base2`] returns `None` where it cannot run (no AVX-512 IFMA, not
 //! x86-64, an unsupported width); callers then use their scalar test.
 //!
-//! The arithmetic is variable-time in the candidate (a candidate that fails is
-//! discarded; the one kept is re-tested by the caller's code).
+//! Timing: the squarings, doublings (masked per lane) and, for Miller-Rabin,
+//! the window multiplications and table reads run the same for any exponent
+//! bits, so they do not reveal the prime that is kept. Set-up and the final
+//! comparisons (scalar, on the candidate) are not constant-time.
 
 #![deny(unsafe_code)]
 
@@ -237,8 +239,8 @@ mod ifma {
     use std::arch::x86_64::{
         __m512i, __mmask8, _mm256_extract_epi64, _mm512_add_epi64, _mm512_and_si512,
         _mm512_cmpeq_epi64_mask, _mm512_extracti64x4_epi64, _mm512_madd52hi_epu64,
-        _mm512_madd52lo_epu64, _mm512_mask_add_epi64, _mm512_set_epi64, _mm512_set1_epi64,
-        _mm512_setzero_si512, _mm512_srli_epi64,
+        _mm512_madd52lo_epu64, _mm512_mask_add_epi64, _mm512_mask_mov_epi64, _mm512_set_epi64,
+        _mm512_set1_epi64, _mm512_setzero_si512, _mm512_srli_epi64,
     };
 
     pub(super) fn detected() -> bool {
@@ -407,14 +409,16 @@ mod ifma {
         for k in 2..16 {
             table[k] = mont_mul::<L, T2>(&table[k - 1], &table[1], &m, k0);
         }
-        let mut x = table[usize::from(windows.first().copied().unwrap_or(0))];
+        // The kept candidate is a secret prime: its exponent's windows pick
+        // table entries by masked reads of all sixteen, and a zero window
+        // still multiplies (by one), so neither timing nor addresses follow
+        // its bits.
+        let mut x = select(&table, windows.first().copied().unwrap_or(0));
         for &w in windows.iter().skip(1) {
             for _ in 0..4 {
                 x = mont_sqr::<L, T2>(&x, &m, k0);
             }
-            if w != 0 {
-                x = mont_mul::<L, T2>(&x, &table[usize::from(w)], &m, k0);
-            }
+            x = mont_mul::<L, T2>(&x, &select(&table, w), &m, k0);
         }
         let is_one = |x: &[__m512i; L]| equal(x, &one) | equal(x, &one_m);
         let is_neg = |x: &[__m512i; L]| equal(x, &neg) | equal(x, &neg_m);
@@ -431,6 +435,21 @@ mod ifma {
             decided |= pos | negative;
         }
         passed
+    }
+
+    /// `table[w]`, read without an address that depends on `w`: every entry
+    /// is read and the wanted one kept by a mask.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn select<const L: usize>(table: &[[__m512i; L]; 16], w: u8) -> [__m512i; L] {
+        let mut out = [_mm512_setzero_si512(); L];
+        for (k, entry) in (0u8..).zip(table) {
+            let keep: __mmask8 = 0u8.wrapping_sub(u8::from(k == w));
+            for (o, &e) in out.iter_mut().zip(entry) {
+                *o = _mm512_mask_mov_epi64(*o, keep, e);
+            }
+        }
+        out
     }
 
     /// Lanes where `a` and `b` are equal (both normalised).
@@ -457,9 +476,8 @@ mod ifma {
         let k0 = load(k0);
         for &b in bits.iter().rev() {
             x = mont_sqr::<L, T2>(&x, &m, k0);
-            if b != 0 {
-                double_masked(&mut x, b);
-            }
+            // Also when no lane doubles: the timing does not follow the bits.
+            double_masked(&mut x, b);
         }
         std::array::from_fn(|i| store(x[i]))
     }
