@@ -25,6 +25,9 @@ use crate::gofmt::format_float;
 use crate::json::{base64_std, format_json_float};
 use crate::value::{Dict, Value};
 
+#[path = "fastyaml_sink.rs"]
+mod fastyaml_sink;
+
 // ------------------------------------------------------------ emitter
 
 /// A node after the JSON round trip, in go-yaml's terms.
@@ -655,6 +658,10 @@ fn parser_options() -> granit_parser::Options {
 }
 
 fn load_first(s: &str) -> Result<Option<Value>> {
+    // Most values files take the one-pass reader; what it declines is read here.
+    if let Some(v) = fastyaml_sink::load_first(s) {
+        return Ok(v);
+    }
     let mut l = Loader {
         parser: Parser::new_from_str_with_options(s, parser_options()),
         anchors: HashMap::new(),
