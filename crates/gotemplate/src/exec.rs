@@ -268,6 +268,52 @@ pub fn arg_origin(i: usize) -> ArgOrigin {
     ARG_ORIGINS.with(|o| o.borrow().get(i).copied().unwrap_or(ArgOrigin::Value))
 }
 
+thread_local! {
+    static BAD_ARG: std::cell::Cell<Option<(usize, &'static str)>> = const { std::cell::Cell::new(None) };
+}
+
+/// For a [`crate::Func`] about to fail with `wrong type for value; …`
+/// because argument `i` (counted as [`arg_origin`] counts) does not fit its
+/// Go parameter type `expected` (`string`, `int`, `[]interface {}`): lets
+/// the executor report the error where Go does, at that argument (inside a
+/// parenthesized one, at the node evaluated last), and for a constant with
+/// Go's wording (`expected string; found 3`, `cannot assign nil to int`).
+pub fn report_bad_arg(i: usize, expected: &'static str) {
+    BAD_ARG.with(|b| b.set(Some((i, expected))));
+}
+
+/// Go's error for a constant argument of the wrong type (`evalArg`), which
+/// it raises before any conversion; `None` for other arguments.
+fn constant_mismatch(a: &Arg, expected: &str) -> Option<String> {
+    match a {
+        Arg::Nil(_) => Some(format!("cannot assign nil to {expected}")),
+        Arg::Number { .. } | Arg::Str { .. } | Arg::Bool(..) => Some(match expected {
+            "string" => format!("expected string; found {a}"),
+            "bool" => format!("expected bool; found {a}"),
+            "int" | "int8" | "int16" | "int32" | "int64" => {
+                format!("expected integer; found {a}")
+            }
+            "uint" | "uint8" | "uint16" | "uint32" | "uint64" => {
+                format!("expected unsigned integer; found {a}")
+            }
+            "float32" | "float64" => format!("expected float; found {a}"),
+            _ => format!("can't handle {a} for arg of type {expected}"),
+        }),
+        _ => None,
+    }
+}
+
+/// The node Go's executor evaluated last for an argument, which its errors
+/// name: the argument itself, or inside a parenthesized pipeline the last
+/// argument of its last command (recursively; the function when it has none).
+fn last_node(a: &Arg) -> &Arg {
+    match a {
+        Arg::Pipe(p) if !p.cmds.is_empty() => last_node(range_context(p)),
+        Arg::Chain { node, .. } => last_node(node),
+        a => a,
+    }
+}
+
 /// A value during evaluation; `None` is Go's invalid `reflect.Value` (a
 /// missing key under the default missingkey option), `Some(Value::Nil)` a
 /// nil interface.
@@ -608,7 +654,7 @@ impl<'s> Exec<'s> {
             }
             Some(Value::Int(n, ty)) => {
                 if ndecl > 1 {
-                    let ctx = range_context(&b.pipe);
+                    let ctx = last_node(range_context(&b.pipe));
                     return Err(self
                         .err(
                             t,
@@ -638,7 +684,7 @@ impl<'s> Exec<'s> {
             }
             None | Some(Value::Nil) => {}
             Some(other) => {
-                let at = range_context(&b.pipe);
+                let at = last_node(range_context(&b.pipe));
                 return Err(self
                     .err(
                         t,
@@ -1041,6 +1087,15 @@ impl<'s> Exec<'s> {
                 return match r {
                     Ok(v) => Ok(Some(v)),
                     Err(e) => {
+                        let bad = BAD_ARG.with(std::cell::Cell::take);
+                        if e.0.starts_with("wrong type for value")
+                            && let Some((i, expected)) = bad
+                            && let Some(a) = args.get(i)
+                        {
+                            let node = last_node(a);
+                            let msg = constant_mismatch(a, expected).unwrap_or(e.0);
+                            return Err(self.err(t, node.pos(), node, msg));
+                        }
                         if e.0.starts_with("wrong number of args for ")
                             || e.0.starts_with("wrong type for value")
                         {

@@ -81,7 +81,9 @@
 //! A [`FuncError`] is reported as Go reports a returned error:
 //! `error calling NAME: MSG`. Messages starting with `wrong number of args for`
 //! or `wrong type for value` are reported without that prefix, as Go reports
-//! argument checks it performs before calling.
+//! argument checks it performs before calling; a function that names the
+//! rejected argument with [`report_bad_arg`] gets the error placed at that
+//! argument, worded as Go words it for a constant (`expected string; found 3`).
 
 #![forbid(unsafe_code)]
 
@@ -96,6 +98,7 @@ pub mod yaml;
 pub use error::{Error, Result};
 pub use exec::{
     ArgOrigin, MissingKey, Templates, arg_origin, html_escape, js_escape, query_escape,
+    report_bad_arg,
 };
 pub use gofmt::{fmt_v, format_float, go_quote, go_type, sprint, sprintf, sprintln};
 pub use value::{

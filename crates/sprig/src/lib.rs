@@ -136,6 +136,7 @@ impl Reg<'_> {
                                 Value::Map(ferroflux_gotemplate::Dict::new());
                             continue;
                         }
+                        ferroflux_gotemplate::report_bad_arg(i, t.go_name());
                         return Err(conv::wrong_type(t.go_name(), a));
                     }
                 }
