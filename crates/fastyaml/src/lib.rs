@@ -16,6 +16,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod mutations;
+
 use std::borrow::Cow;
 
 /// What the reader builds, and how plain scalars resolve.

@@ -344,45 +344,11 @@ mod tests {
         // FERROFLUX_FASTYAML_ROUNDS / _SEED run longer or different searches by hand.
         let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
         let rounds = env("FERROFLUX_FASTYAML_ROUNDS").unwrap_or(20000) as usize;
-        let mut state = env("FERROFLUX_FASTYAML_SEED").unwrap_or(0x9e37_79b9_7f4a_7c15) | 1;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let seed = env("FERROFLUX_FASTYAML_SEED").unwrap_or(0x9e37_79b9_7f4a_7c15);
         let mut accepted = 0;
-        for round in 0..rounds {
-            let mut t: Vec<u8> = seeds[round % seeds.len()].as_bytes().to_vec();
-            for _ in 0..=(next() % 3) {
-                let pos = (next() as usize) % (t.len() + 1);
-                match next() % 4 {
-                    0 => t.insert(pos, alphabet[(next() as usize) % alphabet.len()]),
-                    1 if pos < t.len() => {
-                        t.remove(pos);
-                    }
-                    2 => {
-                        for _ in 0..(next() % 3 + 1) {
-                            t.insert(pos, b' ');
-                        }
-                    }
-                    _ => {
-                        let ls = t[..pos]
-                            .iter()
-                            .rposition(|&c| c == b'\n')
-                            .map_or(0, |p| p + 1);
-                        let le = t[pos..]
-                            .iter()
-                            .position(|&c| c == b'\n')
-                            .map_or(t.len(), |p| pos + p + 1);
-                        let line = t[ls..le].to_vec();
-                        t.splice(le..le, line);
-                    }
-                }
-            }
-            let Ok(text) = String::from_utf8(t) else {
-                continue;
-            };
+        for (round, text) in
+            ferroflux_fastyaml::mutations::mutations(&seeds, alphabet, rounds, seed)
+        {
             if check(&text, &format!("round {round}")) {
                 accepted += 1;
             }

@@ -324,45 +324,10 @@ mod tests {
             .collect();
         assert!(seeds.len() > 100, "{} seeds", seeds.len());
         let alphabet = b" :-#'\"\n|>[]{},!&*?x1\t.~";
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
         let mut accepted = 0;
-        for round in 0..20000 {
-            let mut t: Vec<u8> = seeds[round % seeds.len()].as_bytes().to_vec();
-            for _ in 0..=(next() % 3) {
-                let pos = (next() as usize) % (t.len() + 1);
-                match next() % 4 {
-                    0 => t.insert(pos, alphabet[(next() as usize) % alphabet.len()]),
-                    1 if pos < t.len() => {
-                        t.remove(pos);
-                    }
-                    2 => {
-                        for _ in 0..(next() % 3 + 1) {
-                            t.insert(pos, b' ');
-                        }
-                    }
-                    _ => {
-                        let ls = t[..pos]
-                            .iter()
-                            .rposition(|&c| c == b'\n')
-                            .map_or(0, |p| p + 1);
-                        let le = t[pos..]
-                            .iter()
-                            .position(|&c| c == b'\n')
-                            .map_or(t.len(), |p| pos + p + 1);
-                        let line = t[ls..le].to_vec();
-                        t.splice(le..le, line);
-                    }
-                }
-            }
-            let Ok(text) = String::from_utf8(t) else {
-                continue;
-            };
+        for (_, text) in
+            ferroflux_fastyaml::mutations::mutations(&seeds, alphabet, 20000, 0x2545_f491_4f6c_dd1d)
+        {
             let Some(p) = parse(&text, &yaml_options()) else {
                 continue;
             };
