@@ -25,7 +25,6 @@ use crate::gofmt::format_float;
 use crate::json::{base64_std, format_json_float};
 use crate::value::{Dict, Value};
 
-#[path = "fastyaml_sink.rs"]
 mod fastyaml_sink;
 
 // ------------------------------------------------------------ emitter
