@@ -169,36 +169,34 @@ fn find_prime<const N: usize, const W: usize>(
         .enumerate()
         .filter(|(_, hit)| !**hit)
         .map(|(k, _)| add_small(&start, 2 * k as u64));
-    let simd = simd && N >= 8;
+    // Candidates per step: eight for the vector filter, else one.
+    let width = if simd && N >= 8 {
+        ferroflux_simd_prime::LANES
+    } else {
+        1
+    };
     loop {
         if stop.load(Ordering::Relaxed) {
             return None;
         }
-        let mut batch = [[0u64; N]; ferroflux_simd_prime::LANES];
-        let mut len = 0;
-        for (slot, cand) in batch.iter_mut().zip(survivors.by_ref()) {
-            if bit_len(&cand) != half {
-                break; // past the top of the range; `end` below stops the window
-            }
-            *slot = cand;
-            len += 1;
-            if !simd {
-                break;
-            }
-        }
-        let end = len < if simd { batch.len() } else { 1 };
-        let batch = &batch[..len];
+        // Past the top of the range (bit length grows) the window ends.
+        let batch: Vec<[u64; N]> = survivors
+            .by_ref()
+            .take(width)
+            .take_while(|c| bit_len(c) == half)
+            .collect();
+        let end = batch.len() < width;
         // Eight Fermat tests at once where the CPU has AVX-512 IFMA: a
         // composite fails with near certainty, so only passing candidates
         // get Miller-Rabin (which alone decides); elsewhere each candidate
         // gets the scalar strong test to base 2 first.
-        let refs: Vec<&[u64]> = batch.iter().map(|c| c.as_slice()).collect();
-        let pass = if simd {
+        let pass = if width > 1 {
+            let refs: Vec<&[u64]> = batch.iter().map(|c| c.as_slice()).collect();
             ferroflux_simd_prime::fermat_base2(&refs)
         } else {
             None
         };
-        stats.base2_tests += len as u64;
+        stats.base2_tests += batch.len() as u64;
         for (k, cand) in batch.iter().enumerate() {
             if pass.is_some_and(|mask| mask >> k & 1 == 0) {
                 continue;
